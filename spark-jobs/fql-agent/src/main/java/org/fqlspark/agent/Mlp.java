@@ -1,0 +1,196 @@
+package org.fqlspark.agent;
+
+import org.fqlspark.tensor.Tensor;
+import org.fqlspark.tensor.TensorOps;
+
+/**
+ * The FQL MLP (spec §1.1): for each hidden width {@code Dense → GELU(tanh) → [LayerNorm]}, then a final Dense.
+ * Weights are views into a flat parameter vector, gradients views into a flat gradient vector, so Adam, Polyak,
+ * averaging and checkpoints work on whole vectors. Forward and backward are written by hand over {@link TensorOps}.
+ */
+final class Mlp {
+
+    private final TensorOps ops;
+    final int[] dims;
+    final boolean layerNorm;
+    private final float layerNormEps;
+    private final Tensor[] kernels;
+    private final Tensor[] biases;
+    private final Tensor[] lnScales;
+    private final Tensor[] lnBiases;
+    private final Tensor[] gradKernels;
+    private final Tensor[] gradBiases;
+    private final Tensor[] gradLnScales;
+    private final Tensor[] gradLnBiases;
+
+    /**
+     * Binds one network (one member of an ensemble when {@code member >= 0}) to the flat vectors.
+     *
+     * @param grads the flat gradient vector laid out like {@code params}, or null for a network that is never
+     *              trained through this instance (the target critic)
+     */
+    Mlp(TensorOps ops, ParameterLayout layout, ParameterLayout.ModuleDims module, String prefix, int member,
+        Tensor params, Tensor grads, float layerNormEps) {
+        this.ops = ops;
+        this.dims = module.dims().clone();
+        this.layerNorm = module.layerNorm();
+        this.layerNormEps = layerNormEps;
+        int layers = dims.length - 1;
+        kernels = new Tensor[layers];
+        biases = new Tensor[layers];
+        lnScales = new Tensor[layers];
+        lnBiases = new Tensor[layers];
+        gradKernels = new Tensor[layers];
+        gradBiases = new Tensor[layers];
+        gradLnScales = new Tensor[layers];
+        gradLnBiases = new Tensor[layers];
+        for (int i = 0; i < layers; i++) {
+            int in = dims[i];
+            int out = dims[i + 1];
+            kernels[i] = bind(layout, params, prefix + "/Dense_" + i + "/kernel", member, in, out);
+            biases[i] = bind(layout, params, prefix + "/Dense_" + i + "/bias", member, 1, out);
+            if (grads != null) {
+                gradKernels[i] = bind(layout, grads, prefix + "/Dense_" + i + "/kernel", member, in, out);
+                gradBiases[i] = bind(layout, grads, prefix + "/Dense_" + i + "/bias", member, 1, out);
+            }
+            if (layerNorm && i + 1 < layers) {
+                lnScales[i] = bind(layout, params, prefix + "/LayerNorm_" + i + "/scale", member, 1, out);
+                lnBiases[i] = bind(layout, params, prefix + "/LayerNorm_" + i + "/bias", member, 1, out);
+                if (grads != null) {
+                    gradLnScales[i] = bind(layout, grads, prefix + "/LayerNorm_" + i + "/scale", member, 1, out);
+                    gradLnBiases[i] = bind(layout, grads, prefix + "/LayerNorm_" + i + "/bias", member, 1, out);
+                }
+            }
+        }
+    }
+
+    private Tensor bind(ParameterLayout layout, Tensor flat, String name, int member, int rows, int cols) {
+        ParameterLayout.Entry e = layout.entry(name);
+        long offset = e.offset() + (member >= 0 ? (long) member * rows * cols : 0);
+        return ops.view(flat, offset, rows, cols);
+    }
+
+    int inputDim() {
+        return dims[0];
+    }
+
+    int outputDim() {
+        return dims[dims.length - 1];
+    }
+
+    /** Per-batch-size buffers of one forward/backward pass: activations kept for the backward pass and scratch. */
+    final class Activations {
+        final int batch;
+        final Tensor input;
+        final Tensor[] preActivations;   // Dense output + bias, before GELU
+        final Tensor[] gelu;             // GELU output (the LayerNorm input)
+        final Tensor[] normalized;       // LayerNorm xhat
+        final Tensor[] inverseStd;       // LayerNorm 1/sqrt(var + eps), [B, 1]
+        final Tensor[] outputs;          // what the next layer reads
+        final Tensor output;
+        final Tensor[] gradOutputs;      // gradient w.r.t. each layer's output, backward scratch
+        final Tensor[] gradGelu;         // gradient w.r.t. each LayerNorm input, backward scratch
+        final Tensor gradInput;
+
+        Activations(int batch) {
+            this.batch = batch;
+            int layers = dims.length - 1;
+            input = ops.zeros(batch, dims[0]);
+            preActivations = new Tensor[layers];
+            gelu = new Tensor[layers];
+            normalized = new Tensor[layers];
+            inverseStd = new Tensor[layers];
+            outputs = new Tensor[layers];
+            gradOutputs = new Tensor[layers];
+            gradGelu = new Tensor[layers];
+            for (int i = 0; i < layers; i++) {
+                int w = dims[i + 1];
+                preActivations[i] = ops.zeros(batch, w);
+                gradOutputs[i] = ops.zeros(batch, w);
+                if (i + 1 < layers) {
+                    gelu[i] = ops.zeros(batch, w);
+                    if (layerNorm) {
+                        normalized[i] = ops.zeros(batch, w);
+                        inverseStd[i] = ops.zeros(batch, 1);
+                        outputs[i] = ops.zeros(batch, w);
+                        gradGelu[i] = ops.zeros(batch, w);
+                    } else {
+                        outputs[i] = gelu[i];
+                    }
+                } else {
+                    outputs[i] = preActivations[i];
+                }
+            }
+            output = outputs[layers - 1];
+            gradInput = ops.zeros(batch, dims[0]);
+        }
+    }
+
+    Activations newActivations(int batch) {
+        return new Activations(batch);
+    }
+
+    /** Forward pass on {@code a.input}; returns {@code a.output} ({@code [B, out]}). */
+    Tensor forward(Activations a) {
+        int layers = dims.length - 1;
+        Tensor x = a.input;
+        for (int i = 0; i < layers; i++) {
+            Tensor z = a.preActivations[i];
+            ops.gemm(x, false, kernels[i], false, z, 0f);
+            if (i + 1 < layers) {
+                ops.biasGelu(z, biases[i], a.gelu[i]);
+                if (layerNorm) {
+                    ops.layerNorm(a.gelu[i], lnScales[i], lnBiases[i], layerNormEps, a.normalized[i], a.inverseStd[i], a.outputs[i]);
+                }
+            } else {
+                ops.addBias(z, biases[i]);
+            }
+            x = a.outputs[i];
+        }
+        return a.output;
+    }
+
+    /**
+     * Backward pass from {@code gradOutput} ({@code [B, out]}) through the activations of the last
+     * {@link #forward}. Writes the parameter gradients into the gradient views when {@code parameterGradients}
+     * (overwriting: every parameter gets its gradient from exactly one backward pass per step), and the input
+     * gradient into {@code a.gradInput} when {@code inputGradient}. Activations are left intact, so one forward
+     * pass can be taken back more than once.
+     */
+    void backward(Activations a, Tensor gradOutput, boolean parameterGradients, boolean inputGradient) {
+        if (parameterGradients && gradKernels[0] == null) {
+            throw new IllegalStateException("this network has no gradient buffers");
+        }
+        int layers = dims.length - 1;
+        Tensor dz = a.gradOutputs[layers - 1];
+        ops.copy(gradOutput, dz);
+        for (int i = layers - 1; i >= 0; i--) {
+            if (i + 1 < layers) {
+                // dz currently holds dL/d(layer output); take it back through LayerNorm and GELU.
+                if (layerNorm) {
+                    if (parameterGradients) {
+                        ops.fill(gradLnScales[i], 0f);
+                        ops.fill(gradLnBiases[i], 0f);
+                    }
+                    ops.layerNormBackward(dz, a.normalized[i], a.inverseStd[i], lnScales[i], a.gradGelu[i],
+                            parameterGradients ? gradLnScales[i] : null,
+                            parameterGradients ? gradLnBiases[i] : null);
+                    dz = a.gradGelu[i];
+                }
+                ops.geluBackward(dz, a.preActivations[i]);
+            }
+            Tensor x = i == 0 ? a.input : a.outputs[i - 1];
+            if (parameterGradients) {
+                ops.gemm(x, true, dz, false, gradKernels[i], 0f);
+                ops.columnSums(dz, gradBiases[i], false);
+            }
+            if (i > 0) {
+                Tensor dPrev = a.gradOutputs[i - 1];
+                ops.gemm(dz, false, kernels[i], true, dPrev, 0f);
+                dz = dPrev;
+            } else if (inputGradient) {
+                ops.gemm(dz, false, kernels[0], true, a.gradInput, 0f);
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package org.fqlspark.agent;
+
+import java.util.random.RandomGenerator;
+
+/**
+ * The random draws of one training step (spec §8), injectable so a step can be replayed exactly:
+ * {@code nextNoise} for the TD target's next actions, {@code x0} and {@code t} for flow matching, and {@code z},
+ * shared by the Euler teacher and the one-step student.
+ */
+public record StepNoise(float[] nextNoise, float[] x0, float[] t, float[] z) {
+
+    /** Draws in the order next_noise, x0, t, z (each row-major), N(0, 1) except t ~ U[0, 1). */
+    public static StepNoise sample(int batch, int actionDim, RandomGenerator rng) {
+        float[] next = gaussian(batch * actionDim, rng);
+        float[] x0 = gaussian(batch * actionDim, rng);
+        float[] t = new float[batch];
+        for (int i = 0; i < batch; i++) {
+            t[i] = rng.nextFloat();
+        }
+        float[] z = gaussian(batch * actionDim, rng);
+        return new StepNoise(next, x0, t, z);
+    }
+
+    static float[] gaussian(int n, RandomGenerator rng) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) rng.nextGaussian();
+        }
+        return a;
+    }
+}

@@ -1,0 +1,215 @@
+package org.fqlspark.conformance;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.fqlspark.agent.Batch;
+import org.fqlspark.agent.FqlConfig;
+import org.fqlspark.agent.QAgg;
+import org.fqlspark.agent.StepNoise;
+
+/**
+ * A reference dump of FQL training steps in the {@code fql-golden-v1} format (see the golden README): the config,
+ * initial weights, one batch with its noise, the intermediates, losses, per-loss gradients, Adam state and
+ * weights after one step, and a multi-step run. Any sizes, depths and flow steps the dump states are accepted.
+ */
+public final class GoldenDump {
+
+    /** A tensor as stored: shape and row-major values. */
+    public record Named(long[] shape, double[] data) {
+        public float[] toFloats() {
+            float[] f = new float[data.length];
+            for (int i = 0; i < data.length; i++) {
+                f[i] = (float) data[i];
+            }
+            return f;
+        }
+    }
+
+    public final Path source;
+    public final FqlConfig config;
+    public final int obsDim;
+    public final int actionDim;
+    public final List<String> trainableNames;
+    public final Map<String, Named> paramsInit;
+    public final Batch batch;
+    public final StepNoise noise;
+    public final Map<String, Named> intermediates;
+    public final Map<String, Double> losses;
+    public final Map<String, Map<String, Named>> grads;
+    public final long adamStep;
+    public final Map<String, Named> adamM;
+    public final Map<String, Named> adamV;
+    public final Map<String, Named> paramsAfterStep;
+    public final List<Batch> multiBatches;
+    public final List<StepNoise> multiNoises;
+    public final List<Map<String, Double>> multiLosses;
+    public final Map<String, Named> multiParamsAfter;
+
+    private GoldenDump(Path source, JsonNode root) {
+        this.source = source;
+        String format = text(root, "format");
+        if (!format.startsWith("fql-golden-v1")) {
+            throw new GoldenFormatException(source, "format", "'fql-golden-v1', found '" + format + "'");
+        }
+        JsonNode c = need(root, "config");
+        obsDim = need(c, "obs_dim").asInt();
+        actionDim = need(c, "action_dim").asInt();
+        if (need(c, "num_ensembles").asInt() != FqlConfig.CRITIC_ENSEMBLE) {
+            throw new GoldenFormatException(source, "config.num_ensembles", "2 (FQL's fixed ensemble size)");
+        }
+        if (!"tanh".equals(text(c, "gelu_approximate"))) {
+            throw new GoldenFormatException(source, "config.gelu_approximate", "'tanh'");
+        }
+        config = new FqlConfig(need(c, "lr").asDouble(), need(c, "batch_size").asInt(), ints(need(c, "actor_hidden_dims")),
+                ints(need(c, "value_hidden_dims")), need(c, "layer_norm").asBoolean(), need(c, "actor_layer_norm").asBoolean(),
+                need(c, "discount").asDouble(), need(c, "tau").asDouble(), QAgg.parse(text(c, "q_agg")),
+                need(c, "alpha").asDouble(), need(c, "flow_steps").asInt(), need(c, "normalize_q_loss").asBoolean(),
+                need(c, "adam_b1").asDouble(), need(c, "adam_b2").asDouble(), need(c, "adam_eps").asDouble(),
+                need(c, "ln_eps").asDouble());
+        if (c.has("target_update_uses_pre_update_critic") && !c.get("target_update_uses_pre_update_critic").asBoolean()) {
+            throw new GoldenFormatException(source, "config.target_update_uses_pre_update_critic", "true (the official order)");
+        }
+        trainableNames = new ArrayList<>();
+        need(root, "trainable_param_names").forEach(n -> trainableNames.add(n.asText()));
+        paramsInit = tensors(need(root, "params_init"), "params_init");
+        batch = batch(need(root, "batch"), "batch");
+        noise = noise(need(root, "noise"), "noise");
+        intermediates = tensors(need(root, "intermediates"), "intermediates");
+        losses = scalars(need(root, "losses"));
+        grads = new LinkedHashMap<>();
+        JsonNode g = need(root, "grads");
+        for (Iterator<String> it = g.fieldNames(); it.hasNext(); ) {
+            String loss = it.next();
+            grads.put(loss, tensors(g.get(loss), "grads." + loss));
+        }
+        JsonNode adam = need(root, "adam_state_after_step");
+        adamStep = need(adam, "t").asLong();
+        adamM = tensors(need(adam, "m"), "adam_state_after_step.m");
+        adamV = tensors(need(adam, "v"), "adam_state_after_step.v");
+        paramsAfterStep = tensors(need(root, "params_after_step"), "params_after_step");
+        JsonNode multi = need(root, "multi_step");
+        multiBatches = new ArrayList<>();
+        multiNoises = new ArrayList<>();
+        multiLosses = new ArrayList<>();
+        for (JsonNode b : need(multi, "batches")) {
+            multiBatches.add(batch(b, "multi_step.batches"));
+        }
+        for (JsonNode n : need(multi, "noises")) {
+            multiNoises.add(noise(n, "multi_step.noises"));
+        }
+        for (JsonNode l : need(multi, "losses_per_step")) {
+            multiLosses.add(scalars(l));
+        }
+        multiParamsAfter = tensors(need(multi, "params_after"), "multi_step.params_after");
+        if (multiBatches.size() != multiNoises.size() || multiBatches.size() != multiLosses.size()) {
+            throw new GoldenFormatException(source, "multi_step", "as many batches, noises and losses_per_step entries");
+        }
+    }
+
+    /** Parses a dump; every problem is reported with the file and the key. */
+    public static GoldenDump load(Path path) {
+        if (!Files.isRegularFile(path)) {
+            throw new GoldenFormatException(path, "(file)", "an existing golden JSON file");
+        }
+        try {
+            return new GoldenDump(path, new ObjectMapper().readTree(path.toFile()));
+        } catch (IOException e) {
+            throw new GoldenFormatException(path, "(file)", "valid JSON (" + e.getMessage().split("\n")[0] + ")");
+        }
+    }
+
+    private JsonNode need(JsonNode n, String key) {
+        JsonNode v = n.get(key);
+        if (v == null || v.isNull()) {
+            throw new GoldenFormatException(source, key, "a value");
+        }
+        return v;
+    }
+
+    private String text(JsonNode n, String key) {
+        return need(n, key).asText();
+    }
+
+    private static List<Integer> ints(JsonNode array) {
+        List<Integer> out = new ArrayList<>();
+        array.forEach(x -> out.add(x.asInt()));
+        return out;
+    }
+
+    private Map<String, Double> scalars(JsonNode n) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        n.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().asDouble()));
+        return m;
+    }
+
+    private Map<String, Named> tensors(JsonNode n, String where) {
+        Map<String, Named> m = new LinkedHashMap<>();
+        n.fields().forEachRemaining(e -> {
+            if (e.getValue().isObject() && e.getValue().has("data")) {
+                m.put(e.getKey(), tensor(e.getValue(), where + "." + e.getKey()));
+            }
+        });
+        return m;
+    }
+
+    private Named tensor(JsonNode n, String where) {
+        JsonNode shapeNode = n.get("shape");
+        JsonNode dataNode = n.get("data");
+        if (shapeNode == null || dataNode == null || !dataNode.isArray()) {
+            throw new GoldenFormatException(source, where, "{\"shape\": [...], \"data\": [...]}");
+        }
+        long[] shape = new long[shapeNode.size()];
+        long count = 1;
+        for (int i = 0; i < shape.length; i++) {
+            shape[i] = shapeNode.get(i).asLong();
+            count *= shape[i];
+        }
+        if (count != dataNode.size()) {
+            throw new GoldenFormatException(source, where, count + " values for shape " + java.util.Arrays.toString(shape) + ", found " + dataNode.size());
+        }
+        double[] data = new double[dataNode.size()];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = dataNode.get(i).asDouble();
+        }
+        return new Named(shape, data);
+    }
+
+    private Batch batch(JsonNode n, String where) {
+        Map<String, Named> t = tensors(n, where);
+        for (String key : List.of("observations", "actions", "rewards", "masks", "next_observations")) {
+            if (!t.containsKey(key)) {
+                throw new GoldenFormatException(source, where + "." + key, "a tensor");
+            }
+        }
+        int b = t.get("rewards").data().length;
+        return new Batch(b, t.get("observations").toFloats(), t.get("actions").toFloats(), t.get("rewards").toFloats(),
+                t.get("masks").toFloats(), t.get("next_observations").toFloats());
+    }
+
+    private StepNoise noise(JsonNode n, String where) {
+        Map<String, Named> t = tensors(n, where);
+        for (String key : List.of("next_noise", "x0", "t", "z")) {
+            if (!t.containsKey(key)) {
+                throw new GoldenFormatException(source, where + "." + key, "a tensor");
+            }
+        }
+        return new StepNoise(t.get("next_noise").toFloats(), t.get("x0").toFloats(), t.get("t").toFloats(), t.get("z").toFloats());
+    }
+
+    /** A dump that does not have the expected structure. */
+    public static final class GoldenFormatException extends RuntimeException {
+        public GoldenFormatException(Path file, String key, String expected) {
+            super(file + ": key '" + key + "': expected " + expected);
+        }
+    }
+}

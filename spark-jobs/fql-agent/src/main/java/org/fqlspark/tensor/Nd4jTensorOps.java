@@ -1,0 +1,209 @@
+package org.fqlspark.tensor;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * {@link TensorOps} on ND4J: GEMM through {@code Nd4j.gemm} (OpenBLAS on the CPU backend, cuBLAS on the CUDA
+ * backend) and the element-wise work composed from ND4J's own ops, so the same code runs on either backend.
+ *
+ * <p>Not thread-safe: it keeps scratch matrices per shape to avoid allocating in the hot loop (JavaCPP's
+ * deallocator stalls allocation-heavy loops, see stack-notes.md). Use one instance per training thread.
+ */
+public class Nd4jTensorOps implements TensorOps {
+
+    static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+    static final double GELU_CUBIC = 0.044715;
+
+    /** A tensor backed by a c-ordered 2-D ND4J array (possibly a view into a flat parameter vector). */
+    public record Nd4jTensor(INDArray array) implements Tensor {
+        public Nd4jTensor {
+            if (array.rank() != 2 || array.ordering() != 'c') {
+                throw new IllegalArgumentException("expected a c-ordered rank-2 array, got " + array.shapeInfoToString());
+            }
+        }
+
+        @Override
+        public int rows() {
+            return (int) array.size(0);
+        }
+
+        @Override
+        public int cols() {
+            return (int) array.size(1);
+        }
+    }
+
+    private final Map<Long, INDArray[]> scratch = new HashMap<>();
+
+    public Nd4jTensorOps() {
+        BackendGuard.checkSupported();
+        Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
+    }
+
+    @Override
+    public String describe() {
+        return "ND4J " + Nd4j.getBackend().getClass().getSimpleName() + " (" + Nd4j.getBackend().buildInfo().split("\n")[0] + ")";
+    }
+
+    protected static INDArray arr(Tensor t) {
+        return ((Nd4jTensor) t).array();
+    }
+
+    /** Scratch arrays of one shape, reused across calls; index chooses among several live at once. */
+    protected INDArray scratch(long rows, long cols, int index) {
+        INDArray[] slots = scratch.computeIfAbsent(rows * 1_000_003L + cols, k -> new INDArray[6]);
+        if (slots[index] == null) {
+            slots[index] = Nd4j.create(DataType.FLOAT, rows, cols);
+        }
+        return slots[index];
+    }
+
+    @Override
+    public Tensor zeros(int rows, int cols) {
+        return new Nd4jTensor(Nd4j.create(DataType.FLOAT, new long[] {rows, cols}, 'c'));
+    }
+
+    @Override
+    public Tensor view(Tensor flat, long offset, int rows, int cols) {
+        INDArray base = arr(flat);
+        long n = (long) rows * cols;
+        if (offset < 0 || offset + n > base.length()) {
+            throw new IndexOutOfBoundsException("view [" + offset + ", " + (offset + n) + ") outside a flat tensor of " + base.length());
+        }
+        INDArray v = Nd4j.create(base.data(), new long[] {rows, cols}, new long[] {cols, 1}, base.offset() + offset, 'c');
+        return new Nd4jTensor(v);
+    }
+
+    @Override
+    public void upload(float[] src, Tensor dst) {
+        INDArray d = arr(dst);
+        if (src.length != d.length()) {
+            throw new IllegalArgumentException("upload of " + src.length + " values into a tensor of " + d.length());
+        }
+        d.assign(Nd4j.createFromArray(src).reshape('c', d.size(0), d.size(1)));
+    }
+
+    @Override
+    public void download(Tensor src, float[] dst) {
+        INDArray s = arr(src);
+        float[] values = s.dup('c').data().asFloat();
+        System.arraycopy(values, 0, dst, 0, (int) s.length());
+    }
+
+    @Override
+    public void fill(Tensor dst, float value) {
+        arr(dst).assign(value);
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        arr(dst).assign(arr(src));
+    }
+
+    @Override
+    public void gemm(Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c, float beta) {
+        Nd4j.gemm(arr(a), arr(b), arr(c), transposeA, transposeB, 1.0, beta);
+    }
+
+    @Override
+    public void biasGelu(Tensor z, Tensor bias, Tensor out) {
+        INDArray x = arr(z);
+        x.addiRowVector(arr(bias));
+        INDArray u = scratch(x.size(0), x.size(1), 0);
+        // u = tanh(sqrt(2/pi) * (x + 0.044715 x^3)); out = 0.5 x (1 + u)
+        u.assign(x).muli(x).muli(x).muli(GELU_CUBIC).addi(x).muli(SQRT_2_OVER_PI);
+        Transforms.tanh(u, false);
+        arr(out).assign(u.addi(1.0).muli(x).muli(0.5));
+    }
+
+    @Override
+    public void addBias(Tensor z, Tensor bias) {
+        arr(z).addiRowVector(arr(bias));
+    }
+
+    @Override
+    public void geluBackward(Tensor grad, Tensor z) {
+        INDArray x = arr(z);
+        INDArray x2 = scratch(x.size(0), x.size(1), 0).assign(x).muli(x);
+        INDArray t = scratch(x.size(0), x.size(1), 1).assign(x2).muli(GELU_CUBIC).addi(1.0).muli(x).muli(SQRT_2_OVER_PI);
+        Transforms.tanh(t, false);
+        // d/dx [0.5 x (1 + t)] = 0.5 (1 + t) + 0.5 x (1 − t²) · sqrt(2/pi) (1 + 3·0.044715 x²)
+        INDArray inner = x2.muli(3 * GELU_CUBIC).addi(1.0).muli(SQRT_2_OVER_PI * 0.5).muli(x);
+        INDArray sech2 = scratch(x.size(0), x.size(1), 2).assign(t).muli(t).rsubi(1.0);
+        INDArray derivative = sech2.muli(inner).addi(t.addi(1.0).muli(0.5));
+        arr(grad).muli(derivative);
+    }
+
+    @Override
+    public void layerNorm(Tensor x, Tensor scale, Tensor bias, float eps, Tensor xhat, Tensor invStd, Tensor out) {
+        INDArray in = arr(x);
+        INDArray mean = in.mean(true, 1);
+        INDArray centered = arr(xhat).assign(in).subiColumnVector(mean);
+        INDArray variance = scratch(in.size(0), in.size(1), 0).assign(centered).muli(centered).mean(true, 1);
+        INDArray inv = arr(invStd).assign(Transforms.pow(variance.addi(eps), -0.5, false));
+        centered.muliColumnVector(inv);
+        arr(out).assign(centered).muliRowVector(arr(scale)).addiRowVector(arr(bias));
+    }
+
+    @Override
+    public void layerNormBackward(Tensor gradOut, Tensor xhat, Tensor invStd, Tensor scale,
+                                  Tensor gradIn, Tensor gradScale, Tensor gradBias) {
+        INDArray dOut = arr(gradOut);
+        INDArray xh = arr(xhat);
+        if (gradScale != null) {
+            INDArray prod = scratch(dOut.size(0), dOut.size(1), 0).assign(dOut).muli(xh);
+            arr(gradScale).addi(prod.sum(true, 0));
+        }
+        if (gradBias != null) {
+            arr(gradBias).addi(dOut.sum(true, 0));
+        }
+        // dx = invStd · (dxhat − mean(dxhat) − xhat · mean(dxhat ⊙ xhat)), dxhat = dOut ⊙ scale
+        INDArray dXhat = scratch(dOut.size(0), dOut.size(1), 1).assign(dOut).muliRowVector(arr(scale));
+        INDArray meanD = dXhat.mean(true, 1);
+        INDArray meanDX = scratch(dOut.size(0), dOut.size(1), 2).assign(dXhat).muli(xh).mean(true, 1);
+        INDArray result = arr(gradIn);
+        result.assign(xh).muliColumnVector(meanDX).rsubi(dXhat).subiColumnVector(meanD).muliColumnVector(arr(invStd));
+    }
+
+    @Override
+    public void columnSums(Tensor x, Tensor out, boolean accumulate) {
+        INDArray s = arr(x).sum(true, 0);
+        if (accumulate) {
+            arr(out).addi(s);
+        } else {
+            arr(out).assign(s);
+        }
+    }
+
+    @Override
+    public void adam(Tensor params, Tensor grads, Tensor m, Tensor v,
+                     double lr, double beta1, double beta2, double eps, long step) {
+        INDArray g = arr(grads);
+        INDArray mm = arr(m).muli(beta1).addi(g.mul(1.0 - beta1));
+        INDArray g2 = g.mul(g).muli(1.0 - beta2);
+        INDArray vv = arr(v).muli(beta2).addi(g2);
+        double bc1 = 1.0 - Math.pow(beta1, step);
+        double bc2 = 1.0 - Math.pow(beta2, step);
+        INDArray denominator = Transforms.sqrt(g2.assign(vv).divi(bc2), false).addi(eps);
+        INDArray update = mm.div(bc1).divi(denominator).muli(lr);
+        arr(params).subi(update);
+    }
+
+    @Override
+    public void polyak(Tensor target, Tensor source, double tau) {
+        arr(target).muli(1.0 - tau).addi(arr(source).mul(tau));
+    }
+
+    @Override
+    public double sumOfSquares(Tensor x) {
+        INDArray a = arr(x);
+        double norm = a.norm2Number().doubleValue();
+        return norm * norm;
+    }
+}

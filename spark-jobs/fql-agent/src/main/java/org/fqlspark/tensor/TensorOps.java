@@ -1,0 +1,78 @@
+package org.fqlspark.tensor;
+
+/**
+ * The narrow set of tensor operations the hand-written FQL forward and backward passes need: GEMM, bias + GELU
+ * (tanh form), LayerNorm, their backward passes, column sums, Adam and the Polyak blend.
+ *
+ * <p>Everything else the agent computes (losses, TD targets, the Euler update of a {@code [B, d]} action
+ * matrix, concatenation of inputs) works on small host arrays, so a second implementation (cuBLAS plus fused
+ * kernels, say) only has to provide this interface and the FQL math does not change.
+ *
+ * <p>All matrices are row-major {@code [rows, cols]}; a bias, LayerNorm scale or column sum is a
+ * {@code [1, cols]} tensor. Methods that accumulate say so; all others overwrite their output.
+ */
+public interface TensorOps {
+
+    /** Human-readable backend description (library, device), used in logs and benchmark tables. */
+    String describe();
+
+    /** A new zero-filled tensor. */
+    Tensor zeros(int rows, int cols);
+
+    /**
+     * A view of {@code rows * cols} consecutive elements of {@code flat} starting at {@code offset}, laid out
+     * row-major. Writes through the view change {@code flat} and vice versa.
+     */
+    Tensor view(Tensor flat, long offset, int rows, int cols);
+
+    /** Copies {@code src} (row-major, exactly {@code dst.size()} values) into {@code dst}. */
+    void upload(float[] src, Tensor dst);
+
+    /** Copies {@code src} into {@code dst} (row-major, at least {@code src.size()} values). */
+    void download(Tensor src, float[] dst);
+
+    void fill(Tensor dst, float value);
+
+    void copy(Tensor src, Tensor dst);
+
+    /** {@code c = op(a) · op(b) + beta · c}, where {@code op} transposes when asked. */
+    void gemm(Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c, float beta);
+
+    /** {@code z += bias} (broadcast over rows), then {@code out = gelu_tanh(z)}. */
+    void biasGelu(Tensor z, Tensor bias, Tensor out);
+
+    /** {@code z += bias} (broadcast over rows). */
+    void addBias(Tensor z, Tensor bias);
+
+    /** {@code grad *= gelu_tanh'(z)}, in place. */
+    void geluBackward(Tensor grad, Tensor z);
+
+    /**
+     * Row-wise LayerNorm: {@code xhat = (x − mean) / sqrt(var + eps)} with the biased variance, and
+     * {@code out = xhat · scale + bias}. Keeps {@code xhat} and {@code invStd [rows, 1]} for the backward pass.
+     */
+    void layerNorm(Tensor x, Tensor scale, Tensor bias, float eps, Tensor xhat, Tensor invStd, Tensor out);
+
+    /**
+     * Backward of {@link #layerNorm}: writes {@code gradIn}; when {@code gradScale}/{@code gradBias} are non-null,
+     * accumulates the parameter gradients into them.
+     */
+    void layerNormBackward(Tensor gradOut, Tensor xhat, Tensor invStd, Tensor scale,
+                           Tensor gradIn, Tensor gradScale, Tensor gradBias);
+
+    /** {@code out = Σ_rows x} ({@code out} is {@code [1, cols]}); adds to {@code out} when {@code accumulate}. */
+    void columnSums(Tensor x, Tensor out, boolean accumulate);
+
+    /**
+     * One Adam step over flat tensors (optax semantics, ε outside the square root):
+     * {@code m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g²; p −= lr · (m / (1−b1^t)) / (sqrt(v / (1−b2^t)) + ε)}.
+     */
+    void adam(Tensor params, Tensor grads, Tensor m, Tensor v,
+              double lr, double beta1, double beta2, double eps, long step);
+
+    /** {@code target = tau · source + (1 − tau) · target} (the Polyak update). */
+    void polyak(Tensor target, Tensor source, double tau);
+
+    /** {@code Σ x²} in double precision (gradient norms, finiteness checks: NaN/Inf propagate). */
+    double sumOfSquares(Tensor x);
+}
