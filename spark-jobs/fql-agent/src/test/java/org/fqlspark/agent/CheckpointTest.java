@@ -1,0 +1,76 @@
+package org.fqlspark.agent;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CheckpointTest {
+
+    static FqlAgent trained() {
+        FqlAgent agent = new FqlAgent(FqlAgentTest.tiny().withQAgg(QAgg.MIN), FqlAgentTest.OBS, FqlAgentTest.ACT, 5);
+        for (int s = 0; s < 3; s++) {
+            agent.update(FqlAgentTest.batch(s));
+        }
+        return agent;
+    }
+
+    @Test
+    void loadSaveRoundTripsExactly(@TempDir Path dir) throws Exception {
+        FqlAgent agent = trained();
+        Path file = dir.resolve("ckpt.fql");
+        Checkpoint.of(agent, Map.of("dataset", "unit-test")).save(file);
+        Checkpoint loaded = Checkpoint.load(file);
+        assertArrayEquals(Files.readAllBytes(file), loaded.toBytes());
+        FqlAgent restored = loaded.restore();
+        assertArrayEquals(agent.parameters(), restored.parameters());
+        assertArrayEquals(agent.targetParameters(), restored.targetParameters());
+        assertArrayEquals(agent.adamFirstMoment(), restored.adamFirstMoment());
+        assertArrayEquals(agent.adamSecondMoment(), restored.adamSecondMoment());
+        assertEquals(3, restored.step());
+        assertEquals(agent.config(), restored.config());
+        assertEquals("unit-test", loaded.provenance().get("dataset"));
+        // continuing from the checkpoint equals continuing in memory
+        agent.update(FqlAgentTest.batch(9));
+        restored.update(FqlAgentTest.batch(9));
+        assertArrayEquals(agent.parameters(), restored.parameters());
+    }
+
+    @Test
+    void truncatedCheckpointIsDetected(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("ckpt.fql");
+        Checkpoint.of(trained(), Map.of()).save(file);
+        byte[] b = Files.readAllBytes(file);
+        Files.write(file, Arrays.copyOf(b, b.length - 100));
+        Checkpoint.CheckpointException e = assertThrows(Checkpoint.CheckpointException.class, () -> Checkpoint.load(file));
+        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("truncated"), e.getMessage());
+    }
+
+    @Test
+    void corruptCheckpointFailsTheChecksum(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("ckpt.fql");
+        Checkpoint.of(trained(), Map.of()).save(file);
+        byte[] b = Files.readAllBytes(file);
+        b[b.length - 200] ^= 0x10;
+        Files.write(file, b);
+        Checkpoint.CheckpointException e = assertThrows(Checkpoint.CheckpointException.class, () -> Checkpoint.load(file));
+        assertTrue(e.getMessage().contains("checksum"), e.getMessage());
+    }
+
+    @Test
+    void notACheckpointIsNamed(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("notes.txt");
+        Files.writeString(file, "hello, this is not a checkpoint at all, but it is long enough to be read");
+        Checkpoint.CheckpointException e = assertThrows(Checkpoint.CheckpointException.class, () -> Checkpoint.load(file));
+        assertTrue(e.getMessage().contains("notes.txt"), e.getMessage());
+        assertThrows(Checkpoint.CheckpointException.class, () -> Checkpoint.load(dir.resolve("missing.fql")));
+    }
+}
