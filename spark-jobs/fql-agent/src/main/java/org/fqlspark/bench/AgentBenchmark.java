@@ -1,0 +1,186 @@
+package org.fqlspark.bench;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.IntSupplier;
+
+import org.fqlspark.agent.Batch;
+import org.fqlspark.agent.FqlAgent;
+import org.fqlspark.agent.FqlConfig;
+import org.fqlspark.agent.StepNoise;
+
+/**
+ * Times the agent on this machine: the training step at the paper's size (obs 29, act 8, batch 256, 4×512) and at
+ * a small size, the one-step action at batch 1 and 1000, and the 10-step flow policy. Each case runs warm-up
+ * iterations, then timed repetitions until a time budget is spent; medians are reported. Not a unit test:
+ * numbers go to BENCHMARKS.md with the machine and the reference measured in the same sitting.
+ */
+public final class AgentBenchmark {
+
+    /** One measured case: median and spread in milliseconds, and a rate when meaningful. */
+    public record Result(String name, int repetitions, double medianMs, double p10Ms, double p90Ms, String note) {
+    }
+
+    public record Options(int warmup, double secondsPerCase, boolean includePaperSize) {
+        public Options {
+            if (warmup < 0) throw new IllegalArgumentException("--warmup must be >= 0, was " + warmup);
+            if (!(secondsPerCase > 0)) throw new IllegalArgumentException("--seconds must be > 0, was " + secondsPerCase);
+        }
+    }
+
+    private AgentBenchmark() {
+    }
+
+    public static List<Result> run(Options o, PrintStream progress) {
+        List<Result> results = new ArrayList<>();
+        if (o.includePaperSize()) {
+            results.addAll(agentCases("paper", FqlConfig.defaults(), 29, 8, o, progress));
+        }
+        results.addAll(agentCases("small", FqlConfig.defaults().withHiddenDims(64, 64).withBatchSize(64), 4, 2, o, progress));
+        return results;
+    }
+
+    private static List<Result> agentCases(String label, FqlConfig config, int obsDim, int actionDim, Options o, PrintStream progress) {
+        List<Result> results = new ArrayList<>();
+        FqlAgent agent = new FqlAgent(config, obsDim, actionDim, 0);
+        int b = config.batchSize();
+        SplittableRandom rng = new SplittableRandom(1);
+        Batch batch = randomBatch(b, obsDim, actionDim, rng);
+        StepNoise noise = StepNoise.sample(b, actionDim, rng);
+        String dims = String.format(Locale.ROOT, "obs %d, act %d, batch %d, %s", obsDim, actionDim, b, config.actorHiddenDims());
+        double gflop = trainStepFlops(obsDim, actionDim, config) / 1e9;
+        Result step = time("train step (" + label + ": " + dims + ")", o, progress, () -> {
+            agent.update(batch, noise);
+            return 0;
+        });
+        results.add(new Result(step.name(), step.repetitions(), step.medianMs(), step.p10Ms(), step.p90Ms(),
+                String.format(Locale.ROOT, "%.2f GFLOP/step, %.1f GFLOP/s, %.0f samples/s", gflop, gflop / (step.medianMs() / 1e3),
+                        b / (step.medianMs() / 1e3))));
+        for (int n : new int[] {1, 1000}) {
+            float[] obs = randomArray(n * obsDim, rng);
+            float[] z = randomArray(n * actionDim, rng);
+            results.add(time("one-step action (" + label + ", batch " + n + ")", o, progress, () -> agent.sampleActions(obs, z, n).length));
+            results.add(time(config.flowSteps() + "-step flow policy (" + label + ", batch " + n + ")", o, progress,
+                    () -> agent.computeFlowActions(obs, z, n).length));
+        }
+        return results;
+    }
+
+    /** Matrix-product FLOPs of one training step (2·m·n·k per product), as the reference's bench counts them. */
+    public static double trainStepFlops(int obsDim, int actionDim, FqlConfig c) {
+        int b = c.batchSize();
+        int k = FqlConfig.CRITIC_ENSEMBLE;
+        int[] critic = dims(obsDim + actionDim, c.valueHiddenDims(), 1);
+        int[] flow = dims(obsDim + actionDim + 1, c.actorHiddenDims(), actionDim);
+        int[] one = dims(obsDim + actionDim, c.actorHiddenDims(), actionDim);
+        double total = mm(b, one, 0)                                     // next actions
+                + k * mm(b, critic, 0)                                   // target critic
+                + k * (mm(b, critic, 0) * 2 + mm(b, critic, 1))          // critic fwd + weight grad + input grad (not layer 0)
+                + mm(b, flow, 0) * 2 + mm(b, flow, 1)                    // flow fwd + bwd
+                + c.flowSteps() * mm(b, flow, 0)                         // Euler teacher
+                + mm(b, one, 0) * 2 + mm(b, one, 1)                      // one-step fwd + bwd
+                + k * (mm(b, critic, 0) + mm(b, critic, 0));             // Q term: critic fwd + input grad
+        return total;
+    }
+
+    private static double mm(int b, int[] d, int skipFirst) {
+        double s = 0;
+        for (int i = skipFirst; i < d.length - 1; i++) {
+            s += 2.0 * b * d[i] * d[i + 1];
+        }
+        return s;
+    }
+
+    private static int[] dims(int in, List<Integer> hidden, int out) {
+        int[] d = new int[hidden.size() + 2];
+        d[0] = in;
+        for (int i = 0; i < hidden.size(); i++) d[i + 1] = hidden.get(i);
+        d[d.length - 1] = out;
+        return d;
+    }
+
+    static Result time(String name, Options o, PrintStream progress, IntSupplier body) {
+        for (int i = 0; i < o.warmup(); i++) {
+            body.getAsInt();
+        }
+        List<Double> ms = new ArrayList<>();
+        long budget = (long) (o.secondsPerCase() * 1e9);
+        long start = System.nanoTime();
+        while (ms.size() < 3 || (System.nanoTime() - start < budget && ms.size() < 100_000)) {
+            long t0 = System.nanoTime();
+            body.getAsInt();
+            ms.add((System.nanoTime() - t0) / 1e6);
+        }
+        double[] sorted = ms.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        Result r = new Result(name, sorted.length, pct(sorted, 0.5), pct(sorted, 0.1), pct(sorted, 0.9), "");
+        if (progress != null) {
+            progress.printf(Locale.ROOT, "  measured %-60s median %10.3f ms (%d runs)%n", name, r.medianMs(), r.repetitions());
+        }
+        return r;
+    }
+
+    private static double pct(double[] sorted, double q) {
+        return sorted[Math.min(sorted.length - 1, (int) Math.floor(q * (sorted.length - 1) + 0.5))];
+    }
+
+    static Batch randomBatch(int b, int obsDim, int actionDim, SplittableRandom rng) {
+        Batch batch = new Batch(b, randomArray(b * obsDim, rng), randomArray(b * actionDim, rng), new float[b], new float[b],
+                randomArray(b * obsDim, rng));
+        for (int i = 0; i < b; i++) {
+            batch.rewards()[i] = -rng.nextInt(2);
+            batch.masks()[i] = 1f - (batch.rewards()[i] + 1f);
+        }
+        for (int i = 0; i < batch.actions().length; i++) {
+            batch.actions()[i] = Math.max(-0.99999f, Math.min(0.99999f, batch.actions()[i] * 0.5f));
+        }
+        return batch;
+    }
+
+    static float[] randomArray(int n, SplittableRandom rng) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) rng.nextGaussian();
+        return a;
+    }
+
+    public static void printTable(List<Result> results, PrintStream out) {
+        out.printf(Locale.ROOT, "%-64s %8s %12s %12s %12s  %s%n", "case", "runs", "median ms", "p10 ms", "p90 ms", "");
+        for (Result r : results) {
+            out.printf(Locale.ROOT, "%-64s %8d %12.3f %12.3f %12.3f  %s%n", r.name(), r.repetitions(), r.medianMs(), r.p10Ms(), r.p90Ms(), r.note());
+        }
+    }
+
+    public static Map<String, Object> toJson(List<Result> results, String backend) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("backend", backend);
+        m.put("java", System.getProperty("java.version"));
+        m.put("cores", Runtime.getRuntime().availableProcessors());
+        m.put("omp_num_threads", System.getenv().getOrDefault("OMP_NUM_THREADS", ""));
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Result r : results) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("case", r.name());
+            row.put("runs", r.repetitions());
+            row.put("median_ms", r.medianMs());
+            row.put("p10_ms", r.p10Ms());
+            row.put("p90_ms", r.p90Ms());
+            if (!r.note().isEmpty()) row.put("note", r.note());
+            rows.add(row);
+        }
+        m.put("results", rows);
+        return m;
+    }
+
+    /** For running without the CLI: {@code java -cp ... org.fqlspark.bench.AgentBenchmark [seconds]}. */
+    public static void main(String[] args) {
+        double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
+        List<Result> r = run(new Options(3, seconds, true), System.out);
+        printTable(r, System.out);
+        System.out.println(Arrays.toString(args));
+    }
+}

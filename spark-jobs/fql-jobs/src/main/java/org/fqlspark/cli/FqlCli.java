@@ -1,0 +1,56 @@
+package org.fqlspark.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code fql} command line: every project command, run locally through {@code ./fql} or on a cluster through
+ * {@code spark-submit --class org.fqlspark.cli.FqlCli fql-spark.jar <command> ...}.
+ */
+@Command(name = "fql", mixinStandardHelpOptions = true, version = "fql 0.1.0",
+        description = "Flow Q-Learning on Apache Spark and ND4J.",
+        subcommands = {
+                ConformanceCommand.class,
+                BenchCommand.class,
+                CommandLine.HelpCommand.class})
+public final class FqlCli implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /**
+     * Exit codes: 0 success; 1 a run or check that failed; 2 bad input (a flag, a path, a file's content), with one
+     * line naming what was wrong rather than a stack trace.
+     */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new FqlCli());
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            if (isBadInput(ex)) {
+                commandLine.getErr().println("error: " + ex.getMessage());
+                return 2;
+            }
+            commandLine.getErr().println("error: " + ex);
+            ex.printStackTrace(commandLine.getErr());
+            return 1;
+        });
+        return cl;
+    }
+
+    static boolean isBadInput(Throwable ex) {
+        return ex instanceof IllegalArgumentException
+                || ex instanceof java.io.FileNotFoundException
+                || ex instanceof java.nio.file.NoSuchFileException
+                || ex instanceof java.nio.file.FileAlreadyExistsException
+                || ex.getClass().getName().startsWith("org.fqlspark") && ex.getClass().getSimpleName().matches(".*(Format|Dataset|Checkpoint|Config|Input)Exception");
+    }
+
+    public static void main(String[] args) {
+        int code = commandLine().execute(args);
+        System.exit(code);
+    }
+}
