@@ -63,8 +63,12 @@ public final class MazeRenderer {
 
     /** Writes the PNG with the success of each trajectory given by the caller (e.g. the evaluator's flags). */
     public static void render(PointMaze maze, List<float[][]> trajectories, boolean[] successes, Path png) {
+        writePng(renderImage(maze, trajectories, successes), png);
+    }
+
+    /** Writes an image as PNG to a local path, creating parent directories; readers never see a partial file. */
+    public static void writePng(BufferedImage image, Path png) {
         Objects.requireNonNull(png, "png");
-        BufferedImage image = renderImage(maze, trajectories, successes);
         try {
             Path parent = png.toAbsolutePath().getParent();
             Files.createDirectories(parent);
