@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
-import org.fqlspark.tensor.Nd4jTensorOps;
+import org.fqlspark.tensor.Backends;
 import org.fqlspark.tensor.Tensor;
 import org.fqlspark.tensor.TensorOps;
 
@@ -59,7 +59,7 @@ public final class FqlAgent {
 
     /** A freshly initialised agent (Glorot-uniform kernels, zero biases, LN scale 1; target = critic) on ND4J. */
     public FqlAgent(FqlConfig config, int obsDim, int actionDim, long seed) {
-        this(config, obsDim, actionDim, seed, new Nd4jTensorOps());
+        this(config, obsDim, actionDim, seed, Backends.defaultOps());
     }
 
     public FqlAgent(FqlConfig config, int obsDim, int actionDim, long seed, TensorOps ops) {

@@ -2,7 +2,6 @@ package org.fqlspark.bench;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -176,11 +175,35 @@ public final class AgentBenchmark {
         return m;
     }
 
-    /** For running without the CLI: {@code java -cp ... org.fqlspark.bench.AgentBenchmark [seconds]}. */
+    /**
+     * Where a training step's time goes: runs {@code steps} steps on a profiled backend and prints per-op totals.
+     */
+    public static void profile(FqlConfig config, int obsDim, int actionDim, int steps, PrintStream out) {
+        ProfilingTensorOps ops = new ProfilingTensorOps(org.fqlspark.tensor.Backends.defaultOps());
+        FqlAgent agent = new FqlAgent(config, obsDim, actionDim, 0, ops);
+        SplittableRandom rng = new SplittableRandom(1);
+        Batch batch = randomBatch(config.batchSize(), obsDim, actionDim, rng);
+        StepNoise noise = StepNoise.sample(config.batchSize(), actionDim, rng);
+        for (int i = 0; i < 3; i++) {
+            agent.update(batch, noise);
+        }
+        ops.reset();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < steps; i++) {
+            agent.update(batch, noise);
+        }
+        ops.print(out, steps, System.nanoTime() - t0);
+    }
+
+    /** For running without the CLI: {@code java -cp ... org.fqlspark.bench.AgentBenchmark [seconds | profile]}. */
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("profile")) {
+            profile(FqlConfig.defaults(), 29, 8, 5, System.out);
+            profile(FqlConfig.defaults().withHiddenDims(64, 64).withBatchSize(64), 4, 2, 50, System.out);
+            return;
+        }
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
         List<Result> r = run(new Options(3, seconds, true), System.out);
         printTable(r, System.out);
-        System.out.println(Arrays.toString(args));
     }
 }

@@ -10,7 +10,7 @@ import org.fqlspark.agent.FqlAgent;
 import org.fqlspark.agent.FqlAgent.GradientTerms;
 import org.fqlspark.agent.LossReport;
 import org.fqlspark.agent.ParameterLayout;
-import org.fqlspark.tensor.Nd4jTensorOps;
+import org.fqlspark.tensor.Backends;
 import org.fqlspark.tensor.TensorOps;
 
 /**
@@ -66,7 +66,7 @@ public final class Conformance {
     }
 
     public static Report run(GoldenDump dump, double tolerance) {
-        return run(dump, tolerance, new Nd4jTensorOps());
+        return run(dump, tolerance, Backends.defaultOps());
     }
 
     public static Report run(GoldenDump dump, double tolerance, TensorOps ops) {

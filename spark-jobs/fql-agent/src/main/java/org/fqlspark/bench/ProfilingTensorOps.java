@@ -1,0 +1,99 @@
+package org.fqlspark.bench;
+
+import java.io.PrintStream;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+import org.fqlspark.tensor.Tensor;
+import org.fqlspark.tensor.TensorOps;
+
+/**
+ * A {@link TensorOps} decorator that adds up the wall time and call count of each operation, to see where a training
+ * step's time goes (GEMM, element-wise work, per-op overhead, host-side work in between). Synchronous backends only
+ * (the CPU backend): on an asynchronous GPU backend the times would land on whichever op synchronises.
+ */
+public final class ProfilingTensorOps implements TensorOps {
+
+    private final TensorOps delegate;
+    private final Map<String, long[]> totals = new TreeMap<>();   // name -> {nanos, calls}
+
+    public ProfilingTensorOps(TensorOps delegate) {
+        this.delegate = delegate;
+    }
+
+    private void time(String name, Runnable r) {
+        long t0 = System.nanoTime();
+        r.run();
+        long[] t = totals.computeIfAbsent(name, k -> new long[2]);
+        t[0] += System.nanoTime() - t0;
+        t[1]++;
+    }
+
+    private <T> T timed(String name, Supplier<T> s) {
+        long t0 = System.nanoTime();
+        T v = s.get();
+        long[] t = totals.computeIfAbsent(name, k -> new long[2]);
+        t[0] += System.nanoTime() - t0;
+        t[1]++;
+        return v;
+    }
+
+    public void reset() {
+        totals.clear();
+    }
+
+    public long totalNanos() {
+        return totals.values().stream().mapToLong(t -> t[0]).sum();
+    }
+
+    /** Prints per-op totals divided by {@code steps}, and the share of {@code wallNanos} spent outside the ops. */
+    public void print(PrintStream out, int steps, long wallNanos) {
+        out.printf(Locale.ROOT, "%-20s %10s %12s %10s%n", "op", "calls/step", "ms/step", "share");
+        for (Map.Entry<String, long[]> e : totals.entrySet()) {
+            out.printf(Locale.ROOT, "%-20s %10d %12.3f %9.1f%%%n", e.getKey(), e.getValue()[1] / steps,
+                    e.getValue()[0] / 1e6 / steps, 100.0 * e.getValue()[0] / wallNanos);
+        }
+        long host = wallNanos - totalNanos();
+        out.printf(Locale.ROOT, "%-20s %10s %12.3f %9.1f%%%n", "(host, between ops)", "", host / 1e6 / steps, 100.0 * host / wallNanos);
+        out.printf(Locale.ROOT, "%-20s %10s %12.3f%n", "step total", "", wallNanos / 1e6 / steps);
+    }
+
+    @Override public String describe() { return "profiled " + delegate.describe(); }
+    @Override public Tensor zeros(int rows, int cols) { return timed("zeros", () -> delegate.zeros(rows, cols)); }
+    @Override public Tensor view(Tensor flat, long offset, int rows, int cols) { return delegate.view(flat, offset, rows, cols); }
+    @Override public void upload(float[] src, Tensor dst) { time("upload", () -> delegate.upload(src, dst)); }
+    @Override public void download(Tensor src, float[] dst) { time("download", () -> delegate.download(src, dst)); }
+    @Override public void fill(Tensor dst, float value) { time("fill", () -> delegate.fill(dst, value)); }
+    @Override public void copy(Tensor src, Tensor dst) { time("copy", () -> delegate.copy(src, dst)); }
+
+    @Override
+    public void gemm(Tensor a, boolean ta, Tensor b, boolean tb, Tensor c, float beta) {
+        time("gemm", () -> delegate.gemm(a, ta, b, tb, c, beta));
+    }
+
+    @Override public void biasGelu(Tensor z, Tensor bias, Tensor out) { time("biasGelu", () -> delegate.biasGelu(z, bias, out)); }
+    @Override public void addBias(Tensor z, Tensor bias) { time("addBias", () -> delegate.addBias(z, bias)); }
+    @Override public void geluBackward(Tensor grad, Tensor z) { time("geluBackward", () -> delegate.geluBackward(grad, z)); }
+
+    @Override
+    public void layerNorm(Tensor x, Tensor scale, Tensor bias, float eps, Tensor xhat, Tensor invStd, Tensor out) {
+        time("layerNorm", () -> delegate.layerNorm(x, scale, bias, eps, xhat, invStd, out));
+    }
+
+    @Override
+    public void layerNormBackward(Tensor gradOut, Tensor xhat, Tensor invStd, Tensor scale, Tensor gradIn, Tensor gradScale, Tensor gradBias) {
+        time("layerNormBackward", () -> delegate.layerNormBackward(gradOut, xhat, invStd, scale, gradIn, gradScale, gradBias));
+    }
+
+    @Override public void columnSums(Tensor x, Tensor out, boolean acc) { time("columnSums", () -> delegate.columnSums(x, out, acc)); }
+
+    @Override
+    public void adam(Tensor p, Tensor g, Tensor m, Tensor v, double lr, double b1, double b2, double eps, long step) {
+        time("adam", () -> delegate.adam(p, g, m, v, lr, b1, b2, eps, step));
+    }
+
+    @Override public void polyak(Tensor target, Tensor source, double tau) { time("polyak", () -> delegate.polyak(target, source, tau)); }
+    @Override public double sumOfSquares(Tensor x) { return timed("sumOfSquares", () -> delegate.sumOfSquares(x)); }
+}
