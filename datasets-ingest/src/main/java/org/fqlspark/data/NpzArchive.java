@@ -32,6 +32,7 @@ final class NpzArchive implements Closeable {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
     private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
+    private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
     /** Dtypes the library decodes into a primitive array (u1 arrives as signed bytes; fine for flags). */
     private static final Map<String, String> SUPPORTED = Map.of(
             "f4", "float32", "f8", "float64", "b1", "bool", "i1", "int8", "u1", "uint8",
@@ -107,6 +108,7 @@ final class NpzArchive implements Closeable {
 
     private Header header(String key, ZipEntry entry) {
         String text;
+        long headerBytes;
         try (InputStream in = zip.getInputStream(entry)) {
             byte[] start = in.readNBytes(12);
             if (start.length < 10 || !startsWithMagic(start)) {
@@ -131,6 +133,7 @@ final class NpzArchive implements Closeable {
             System.arraycopy(rest, 0, all, start.length - 10, rest.length);
             text = new String(all, major >= 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
             if (all.length < length) throw new DatasetException(file, key, "has a truncated npy header");
+            headerBytes = preambleBytes(major) + length;
         } catch (IOException e) {
             throw new DatasetException(file, key, "could not be read; the archive is truncated or corrupt ("
                     + e.getMessage() + ")", e);
@@ -144,7 +147,7 @@ final class NpzArchive implements Closeable {
         String kind = descr.replaceFirst("^[<>|=]", "");
         if (kind.startsWith("O")) {
             throw new DatasetException(file, key, "is an object array (dtype " + descr + "), which only pickle "
-                    + "can decode; refused, never unpickled. Expected a numeric array (re-save it with a numeric "
+                    + "can decode; refused, never unpickled; expected a numeric array (re-save it with a numeric "
                     + "dtype, e.g. np.asarray(x, dtype=np.float32))");
         }
         String dtype = SUPPORTED.get(kind);
@@ -157,7 +160,40 @@ final class NpzArchive implements Closeable {
             throw new DatasetException(file, key, "is stored in Fortran order; expected C order (re-save it "
                     + "with np.ascontiguousarray)");
         }
+        checkPayloadSize(key, entry, text, kind, headerBytes);
         return new Header(descr, dtype);
+    }
+
+    private static int preambleBytes(int major) {
+        return major == 1 ? 10 : 12;
+    }
+
+    /**
+     * The library fills a short payload up without complaint, so a truncated array is caught here: the
+     * entry's size (from the zip directory) must cover what the header's shape needs.
+     */
+    private void checkPayloadSize(String key, ZipEntry entry, String header, String kind, long headerBytes) {
+        Matcher m = SHAPE.matcher(header);
+        if (!m.find()) {
+            throw new DatasetException(file, key, "has no readable shape in its npy header (" + header.trim() + ")");
+        }
+        long count = 1;
+        for (String part : m.group(1).split(",")) {
+            String t = part.trim();
+            if (t.isEmpty()) continue;
+            try {
+                count = Math.multiplyExact(count, Long.parseLong(t));
+            } catch (NumberFormatException | ArithmeticException e) {
+                throw new DatasetException(file, key, "has an unreadable shape (" + m.group(1) + ") in its npy header");
+            }
+        }
+        long itemSize = Long.parseLong(kind.substring(1));
+        long needed = headerBytes + count * itemSize;
+        long size = entry.getSize();
+        if (size >= 0 && size < needed) {
+            throw new DatasetException(file, key, "holds " + (size - headerBytes) + " data bytes but its shape ("
+                    + m.group(1).trim() + ") needs " + count * itemSize + "; the array is truncated or corrupt");
+        }
     }
 
     private static boolean startsWithMagic(byte[] b) {
