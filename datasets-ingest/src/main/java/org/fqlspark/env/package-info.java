@@ -50,6 +50,14 @@
  * before it (as its relabelling): the spec's §5 caveat, kept on purpose.</li>
  * </ul>
  *
+ * <h2>Generating a dataset</h2>
+ * {@code fql generate --env pointmaze-medium --kind stitch --output PATH [--episodes N] [--episode-length STEPS]
+ * [--noise SIGMA] [--seed S] [--shards N] [--overwrite] [--png [PATH]] [--png-episodes N] [--master URL]}
+ * ({@link org.fqlspark.env.GenerateCommand}) runs {@link org.fqlspark.env.MazeDatasetGenerator} (OGBench's sizes by
+ * default: 1M transitions) and writes the result through {@link org.fqlspark.ingest.IngestJob#write}, so generated
+ * and ingested datasets share one Parquet contract, one manifest and one atomic commit. The manifest's source
+ * details record everything needed to regenerate the data (env, kind, episodes, length, noise, seed, goal).
+ *
  * <h2>Rendering</h2>
  * {@link org.fqlspark.env.MazeRenderer} draws maze row 0 at the top (the map as printed in OGBench's source), 48 pixels
  * per cell, the start region as a blue square, the goal as a gold disc of the success radius, successful paths in
