@@ -57,9 +57,19 @@ public record Checkpoint(
         return new Checkpoint(agent.config(), agent.obsDim(), agent.actionDim(), agent.seed(), agent.state(), provenance);
     }
 
-    /** A new agent in exactly the saved state. */
+    /** A new agent in exactly the saved state, on the default backend. */
     public FqlAgent restore() {
         FqlAgent agent = new FqlAgent(config, obsDim, actionDim, seed);
+        agent.setState(state);
+        return agent;
+    }
+
+    /**
+     * A new agent in exactly the saved state on the given ops: {@code new JavaTensorOps()} for acting one observation
+     * at a time (evaluation), where it avoids ND4J's per-call overhead.
+     */
+    public FqlAgent restore(org.fqlspark.tensor.TensorOps ops) {
+        FqlAgent agent = new FqlAgent(config, obsDim, actionDim, seed, ops);
         agent.setState(state);
         return agent;
     }

@@ -8,7 +8,7 @@ public final class Backends {
 
     /**
      * The CUDA backend gets the portable all-ND4J ops (element-wise work stays on the device); the CPU backend gets
-     * the fused Java element-wise kernels. {@code -Dfql.ops=nd4j|fused} overrides (for comparisons).
+     * the fused Java element-wise kernels. {@code -Dfql.ops=nd4j|fused|java} overrides (for comparisons).
      */
     public static TensorOps defaultOps() {
         String choice = System.getProperty("fql.ops", "");
@@ -17,10 +17,12 @@ public final class Backends {
                 return new Nd4jTensorOps();
             case "fused":
                 return new FusedCpuTensorOps();
+            case "java":
+                return new JavaTensorOps();
             case "":
                 return BackendGuard.cudaBackendPresent() ? new Nd4jTensorOps() : new FusedCpuTensorOps();
             default:
-                throw new IllegalArgumentException("-Dfql.ops must be 'nd4j' or 'fused', was '" + choice + "'");
+                throw new IllegalArgumentException("-Dfql.ops must be 'nd4j', 'fused' or 'java', was '" + choice + "'");
         }
     }
 }

@@ -17,18 +17,18 @@ class TensorOpsTest {
     void rationalTanhIsFloat32Accurate() {
         double worst = 0;
         for (double x = -12; x <= 12; x += 1e-3) {
-            worst = Math.max(worst, Math.abs(FusedCpuTensorOps.tanh((float) x) - Math.tanh((float) x)));
+            worst = Math.max(worst, Math.abs(Kernels.tanh((float) x) - Math.tanh((float) x)));
         }
         assertTrue(worst < 2e-6, "max |error| " + worst);
-        assertEquals(0f, FusedCpuTensorOps.tanh(0f));
-        assertEquals(1f, FusedCpuTensorOps.tanh(30f), 1e-6f);
+        assertEquals(0f, Kernels.tanh(0f));
+        assertEquals(1f, Kernels.tanh(30f), 1e-6f);
     }
 
     @Test
     void fusedAndPortableOpsAgreeOnEveryOperation() {
-        TensorOps[] impls = {new Nd4jTensorOps(), new FusedCpuTensorOps()};
-        float[][] results = new float[2][];
-        for (int k = 0; k < 2; k++) {
+        TensorOps[] impls = {new Nd4jTensorOps(), new FusedCpuTensorOps(), new JavaTensorOps()};
+        float[][] results = new float[impls.length][];
+        for (int k = 0; k < impls.length; k++) {
             TensorOps ops = impls[k];
             SplittableRandom r = new SplittableRandom(3);
             int rows = 7;
@@ -88,14 +88,16 @@ class TensorOpsTest {
             results[k] = combined;
             assertTrue(ops.sumOfSquares(flat) > 0);
         }
-        for (int i = 0; i < results[0].length; i++) {
-            assertEquals(results[0][i], results[1][i], 2e-5f * Math.max(1f, Math.abs(results[0][i])), "element " + i);
+        for (int k = 1; k < impls.length; k++) {
+            for (int i = 0; i < results[0].length; i++) {
+                assertEquals(results[0][i], results[k][i], 2e-5f * Math.max(1f, Math.abs(results[0][i])), impls[k].describe() + " element " + i);
+            }
         }
     }
 
     @Test
     void gemmHandValues() {
-        for (TensorOps ops : new TensorOps[] {new Nd4jTensorOps(), new FusedCpuTensorOps()}) {
+        for (TensorOps ops : new TensorOps[] {new Nd4jTensorOps(), new FusedCpuTensorOps(), new JavaTensorOps()}) {
             Tensor a = ops.zeros(2, 3);
             Tensor b = ops.zeros(3, 2);
             Tensor c = ops.zeros(2, 2);
@@ -110,6 +112,12 @@ class TensorOpsTest {
             float[] t = new float[9];
             ops.download(ct, t);
             assertArrayEquals(new float[] {17, 22, 27, 22, 29, 36, 27, 36, 45}, t);
+            Tensor aat = ops.zeros(2, 2);
+            ops.upload(new float[] {1, 1, 1, 1}, aat);
+            ops.gemm(a, false, a, true, aat, 2f);     // a aᵀ + 2·ones
+            float[] u = new float[4];
+            ops.download(aat, u);
+            assertArrayEquals(new float[] {16, 34, 34, 79}, u);
         }
     }
 
@@ -118,6 +126,7 @@ class TensorOpsTest {
         GoldenDump dump = GoldenDump.load(java.nio.file.Path.of(getClass().getResource("/golden/fql_tiny_default.json").toURI()));
         assertTrue(Conformance.run(dump, Conformance.DEFAULT_TOLERANCE, new Nd4jTensorOps()).passed());
         assertTrue(Conformance.run(dump, Conformance.DEFAULT_TOLERANCE, new FusedCpuTensorOps()).passed());
+        assertTrue(Conformance.run(dump, Conformance.DEFAULT_TOLERANCE, new JavaTensorOps()).passed());
     }
 
     @Test

@@ -1,0 +1,207 @@
+package org.fqlspark.tensor;
+
+/**
+ * Element-wise kernels over float arrays, shared by the CPU implementations of {@link TensorOps}. Each array
+ * argument comes with its offset, so the same code serves heap tensors and copies of ND4J memory.
+ *
+ * <p>Loops are written for C2's auto-vectoriser: int bounds, one store per loop, no float reductions in hot loops
+ * (row sums use four independent partial sums). tanh is a float32 rational approximation, because
+ * {@code Math.tanh} is not an intrinsic and would cost more than the GEMMs.
+ */
+final class Kernels {
+
+    static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);
+    static final float GELU_CUBIC = 0.044715f;
+
+    private Kernels() {
+    }
+
+    /** tanh by the odd/even [13/6] minimax rational form used by Eigen and XLA for float32 (|error| < 2e-6). */
+    static float tanh(float x) {
+        float y = Math.max(-7.90531110763549805f, Math.min(7.90531110763549805f, x));
+        float y2 = y * y;
+        float p = y2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
+        p = y2 * p + -8.60467152213735e-11f;
+        p = y2 * p + 5.12229709037114e-08f;
+        p = y2 * p + 1.48572235717979e-05f;
+        p = y2 * p + 6.37261928875436e-04f;
+        p = y2 * p + 4.89352455891786e-03f;
+        p = y * p;
+        float q = y2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
+        q = y2 * q + 2.26843463243900e-03f;
+        q = y2 * q + 4.89352518554385e-03f;
+        return p / q;
+    }
+
+    /** {@code x[r, :] += row} for every row. */
+    static void addRowVector(float[] x, int xo, float[] row, int ro, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            int base = xo + r * cols;
+            for (int j = 0; j < cols; j++) {
+                x[base + j] += row[ro + j];
+            }
+        }
+    }
+
+    /** {@code y = gelu_tanh(x)} over n elements. */
+    static void gelu(float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            y[yo + i] = 0.5f * v * (1f + tanh(SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v)));
+        }
+    }
+
+    /** {@code g *= gelu_tanh'(x)} over n elements; {@code tmp} holds n scratch values. */
+    static void geluBackward(float[] g, int go, float[] x, int xo, float[] tmp, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            float v2 = v * v;
+            float t = tanh(SQRT_2_OVER_PI * v * (1f + GELU_CUBIC * v2));
+            tmp[i] = 0.5f * (1f + t) + 0.5f * v * (1f - t * t) * SQRT_2_OVER_PI * (1f + 3f * GELU_CUBIC * v2);
+        }
+        for (int i = 0; i < n; i++) {
+            g[go + i] *= tmp[i];
+        }
+    }
+
+    /** Sum of {@code x[from, from + len)} with four partial sums (C2 does not vectorise a float reduction). */
+    static float sum(float[] x, int from, int len) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = from;
+        int end = from + len;
+        for (; i + 3 < end; i += 4) {
+            s0 += x[i];
+            s1 += x[i + 1];
+            s2 += x[i + 2];
+            s3 += x[i + 3];
+        }
+        for (; i < end; i++) {
+            s0 += x[i];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /**
+     * Row-wise LayerNorm of {@code in} (overwritten with xhat), {@code out = xhat · scale + bias}, {@code inv} = 1/std
+     * per row. {@code tmp} holds {@code cols} scratch values.
+     */
+    static void layerNorm(float[] in, int io, float[] scale, int so, float[] bias, int bo, float eps,
+                          float[] out, int oo, float[] inv, int vo, float[] tmp, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            int base = io + r * cols;
+            float mean = sum(in, base, cols) / cols;
+            for (int j = 0; j < cols; j++) {
+                float centred = in[base + j] - mean;
+                in[base + j] = centred;
+                tmp[j] = centred * centred;
+            }
+            float is = (float) (1.0 / Math.sqrt(sum(tmp, 0, cols) / cols + eps));
+            inv[vo + r] = is;
+            for (int j = 0; j < cols; j++) {
+                in[base + j] *= is;
+            }
+            int ob = oo + r * cols;
+            for (int j = 0; j < cols; j++) {
+                out[ob + j] = in[base + j] * scale[so + j] + bias[bo + j];
+            }
+        }
+    }
+
+    /**
+     * LayerNorm backward: {@code dOut} is overwritten with the input gradient; {@code dScale}/{@code dBias} (nullable)
+     * accumulate. {@code tmp} holds {@code 2 · cols} scratch values.
+     */
+    static void layerNormBackward(float[] dOut, int doo, float[] xh, int xo, float[] inv, int vo, float[] scale, int so,
+                                  float[] dScale, int dso, float[] dBias, int dbo, float[] tmp, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            int base = doo + r * cols;
+            int xb = xo + r * cols;
+            for (int j = 0; j < cols; j++) {
+                tmp[j] = dOut[base + j] * scale[so + j];
+            }
+            for (int j = 0; j < cols; j++) {
+                tmp[cols + j] = tmp[j] * xh[xb + j];
+            }
+            float meanD = sum(tmp, 0, cols) / cols;
+            float meanDX = sum(tmp, cols, cols) / cols;
+            if (dScale != null) {
+                for (int j = 0; j < cols; j++) {
+                    dScale[dso + j] += dOut[base + j] * xh[xb + j];
+                }
+            }
+            if (dBias != null) {
+                for (int j = 0; j < cols; j++) {
+                    dBias[dbo + j] += dOut[base + j];
+                }
+            }
+            float is = inv[vo + r];
+            // dx = invStd · (dxhat − mean(dxhat) − xhat · mean(dxhat ⊙ xhat))
+            for (int j = 0; j < cols; j++) {
+                dOut[base + j] = is * (tmp[j] - meanD - xh[xb + j] * meanDX);
+            }
+        }
+    }
+
+    /** {@code sums (+)= Σ_rows x}. */
+    static void columnSums(float[] x, int xo, float[] sums, int so, int rows, int cols, boolean accumulate) {
+        if (!accumulate) {
+            java.util.Arrays.fill(sums, so, so + cols, 0f);
+        }
+        for (int r = 0; r < rows; r++) {
+            int base = xo + r * cols;
+            for (int j = 0; j < cols; j++) {
+                sums[so + j] += x[base + j];
+            }
+        }
+    }
+
+    /** Adam over n elements (optax semantics, ε outside the square root). */
+    static void adam(float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int n,
+                     double lr, double beta1, double beta2, double eps, long step) {
+        float b1 = (float) beta1;
+        float b2 = (float) beta2;
+        float oneMinusB1 = (float) (1.0 - beta1);
+        float oneMinusB2 = (float) (1.0 - beta2);
+        float bc1 = (float) (1.0 - Math.pow(beta1, step));
+        float bc2 = (float) (1.0 - Math.pow(beta2, step));
+        float e = (float) eps;
+        float rate = (float) lr;
+        for (int i = 0; i < n; i++) {
+            float gi = g[go + i];
+            float mi = b1 * m[mo + i] + oneMinusB1 * gi;
+            float vi = b2 * v[vo + i] + oneMinusB2 * (gi * gi);
+            m[mo + i] = mi;
+            v[vo + i] = vi;
+            p[po + i] -= rate * (mi / bc1) / ((float) Math.sqrt(vi / bc2) + e);
+        }
+    }
+
+    /** {@code target = (1 − tau) · target + tau · source} over n elements. */
+    static void polyak(float[] target, int to, float[] source, int so, int n, double tau) {
+        float t = (float) tau;
+        float keep = (float) (1.0 - tau);
+        for (int i = 0; i < n; i++) {
+            target[to + i] = keep * target[to + i] + t * source[so + i];
+        }
+    }
+
+    /** Σ x² over n elements, in double across blocks (NaN and Inf propagate). */
+    static double sumOfSquares(float[] x, int xo, int n) {
+        double total = 0;
+        for (int start = 0; start < n; start += 4096) {
+            int len = Math.min(4096, n - start);
+            float s0 = 0, s1 = 0;
+            int i = xo + start;
+            int end = i + len;
+            for (; i + 1 < end; i += 2) {
+                s0 += x[i] * x[i];
+                s1 += x[i + 1] * x[i + 1];
+            }
+            for (; i < end; i++) {
+                s0 += x[i] * x[i];
+            }
+            total += (double) s0 + s1;
+        }
+        return total;
+    }
+}
