@@ -12,6 +12,9 @@ import picocli.CommandLine.Command;
         subcommands = {
                 ConformanceCommand.class,
                 BenchCommand.class,
+                org.fqlspark.env.GenerateCommand.class,
+                org.fqlspark.ingest.IngestCommand.class,
+                org.fqlspark.eval.EvaluateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class FqlCli implements Runnable {
 
