@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 ConformanceCommand.class,
                 BenchCommand.class,
+                org.fqlspark.train.TrainCommand.class,
                 org.fqlspark.env.GenerateCommand.class,
                 org.fqlspark.ingest.IngestCommand.class,
                 org.fqlspark.eval.EvaluateCommand.class,

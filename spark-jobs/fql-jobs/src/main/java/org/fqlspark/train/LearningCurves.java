@@ -1,0 +1,57 @@
+package org.fqlspark.train;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.CombinedDomainXYPlot;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/** learning_curves.png: the main metrics against the step, one panel each, rendered headless with JFreeChart. */
+final class LearningCurves {
+
+    static final List<String> PANELS = List.of("critic/critic_loss", "critic/q_mean", "actor/actor_loss", "actor/bc_flow_loss",
+            "actor/distill_loss", "actor/q_loss", "grad_norm", "samples_per_second");
+
+    private LearningCurves() {
+    }
+
+    static byte[] render(List<Map<String, Double>> rows, String title) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        CombinedDomainXYPlot plot = new CombinedDomainXYPlot(new NumberAxis("step"));
+        plot.setGap(8);
+        for (String metric : PANELS) {
+            XYSeries series = new XYSeries(metric);
+            for (Map<String, Double> r : rows) {
+                Double v = r.get(metric);
+                if (v != null && Double.isFinite(v)) {
+                    series.add(r.get("step"), v);
+                }
+            }
+            NumberAxis axis = new NumberAxis(metric);
+            axis.setAutoRangeIncludesZero(false);
+            XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, rows.size() < 40);
+            renderer.setSeriesPaint(0, new Color(31, 119, 180));
+            renderer.setSeriesStroke(0, new BasicStroke(1.5f));
+            XYPlot sub = new XYPlot(new XYSeriesCollection(series), null, axis, renderer);
+            sub.setBackgroundPaint(Color.WHITE);
+            sub.setRangeGridlinePaint(Color.LIGHT_GRAY);
+            sub.setDomainGridlinePaint(Color.LIGHT_GRAY);
+            plot.add(sub, 1);
+        }
+        JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, false);
+        chart.setBackgroundPaint(Color.WHITE);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ChartUtils.writeChartAsPNG(out, chart, 900, 180 * PANELS.size());
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,166 @@
+package org.fqlspark.train;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.fqlspark.agent.FqlConfig;
+import org.fqlspark.agent.LossReport;
+
+/**
+ * The per-round metrics of a run: {@code metrics.csv} gets one line per round as soon as the round ends (appended;
+ * on file systems without append the file is rewritten atomically), {@code metrics.parquet} is rewritten with all
+ * rows at every checkpoint and at the end, so it always agrees with the newest checkpoint. On resume, rows past the
+ * resumed checkpoint's step (written by the interrupted run after its last checkpoint) are dropped.
+ *
+ * <p>Columns: {@code step} (global steps done), {@code round}, {@code workers}, the official code's metric names
+ * ({@link LossReport#metrics}: critic/critic_loss, critic/q_mean, critic/q_max, critic/q_min, actor/actor_loss,
+ * actor/bc_flow_loss, actor/distill_loss, actor/q_loss, actor/q, grad_norm), each the mean over the round's steps and
+ * workers; {@code steps_per_second} (global steps), {@code samples_per_second} (W · steps · batch), {@code round_seconds},
+ * {@code compute_seconds} (slowest worker's gradient steps), {@code averaging_seconds} (the rest of the round) and
+ * {@code elapsed_seconds} since this process started training.
+ */
+final class MetricsLog {
+
+    static final List<String> TIMING = List.of("steps_per_second", "samples_per_second", "round_seconds", "compute_seconds",
+            "averaging_seconds", "elapsed_seconds");
+
+    private final RunDirectory dir;
+    private final List<String> columns;
+    private final List<Map<String, Double>> rows = new ArrayList<>();
+    private boolean appendSupported = true;
+
+    private MetricsLog(RunDirectory dir, List<String> columns) {
+        this.dir = dir;
+        this.columns = columns;
+    }
+
+    static List<String> columns(FqlConfig config) {
+        List<String> c = new ArrayList<>(List.of("step", "round", "workers"));
+        c.addAll(new LossReport(0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of()).metrics(config.alpha()).keySet());
+        c.addAll(TIMING);
+        return Collections.unmodifiableList(c);
+    }
+
+    /** Opens the log, keeping the rows of an earlier run up to {@code keepUpToStep}. */
+    static MetricsLog open(RunDirectory dir, FqlConfig config, long keepUpToStep) throws IOException {
+        MetricsLog log = new MetricsLog(dir, columns(config));
+        Path csv = dir.file(RunDirectory.METRICS_CSV);
+        if (dir.fs().exists(csv)) {
+            String[] lines = RunDirectory.utf8(dir.readBytes(csv)).split("\n");
+            if (lines.length > 0 && lines[0].equals(String.join(",", log.columns))) {
+                for (int i = 1; i < lines.length; i++) {
+                    String[] f = lines[i].split(",", -1);
+                    if (f.length != log.columns.size()) {
+                        continue;   // a line cut short by a crash
+                    }
+                    Map<String, Double> row = new LinkedHashMap<>();
+                    for (int c = 0; c < f.length; c++) {
+                        row.put(log.columns.get(c), Double.parseDouble(f[c]));
+                    }
+                    if (row.get("step") <= keepUpToStep) {
+                        log.rows.add(row);
+                    }
+                }
+            }
+        }
+        log.rewriteCsv();
+        return log;
+    }
+
+    List<String> columns() {
+        return columns;
+    }
+
+    List<Map<String, Double>> rows() {
+        return Collections.unmodifiableList(rows);
+    }
+
+    void append(Map<String, Double> row) throws IOException {
+        if (!row.keySet().equals(new java.util.LinkedHashSet<>(columns))) {
+            throw new IllegalArgumentException("metrics row has columns " + row.keySet() + ", expected " + columns);
+        }
+        rows.add(row);
+        if (appendSupported) {
+            try (OutputStream out = dir.fs().append(dir.file(RunDirectory.METRICS_CSV))) {
+                out.write(line(row).getBytes(StandardCharsets.UTF_8));
+                return;
+            } catch (UnsupportedOperationException | IOException e) {
+                appendSupported = false;   // e.g. object stores: fall back to whole-file rewrites
+            }
+        }
+        rewriteCsv();
+    }
+
+    private void rewriteCsv() throws IOException {
+        StringBuilder b = new StringBuilder(String.join(",", columns)).append('\n');
+        for (Map<String, Double> r : rows) {
+            b.append(line(r));
+        }
+        dir.writeAtomically(dir.file(RunDirectory.METRICS_CSV), b.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private String line(Map<String, Double> row) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < columns.size(); i++) {
+            if (i > 0) {
+                b.append(',');
+            }
+            double v = row.get(columns.get(i));
+            b.append(i < 3 ? Long.toString((long) v) : format(v));
+        }
+        return b.append('\n').toString();
+    }
+
+    private static String format(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.9g", v) : Double.toString(v);
+    }
+
+    /** Rewrites metrics.parquet with every row so far (one file), via a temporary directory and a rename. */
+    void writeParquet(SparkSession spark) throws IOException {
+        List<StructField> fields = new ArrayList<>();
+        for (int i = 0; i < columns.size(); i++) {
+            fields.add(DataTypes.createStructField(columns.get(i), i < 3 ? DataTypes.LongType : DataTypes.DoubleType, false));
+        }
+        List<Row> data = new ArrayList<>();
+        for (Map<String, Double> r : rows) {
+            Object[] v = new Object[columns.size()];
+            for (int i = 0; i < v.length; i++) {
+                double x = r.get(columns.get(i));
+                v[i] = i < 3 ? (Object) (long) x : (Object) x;
+            }
+            data.add(RowFactory.create(v));
+        }
+        Path target = dir.file(RunDirectory.METRICS_PARQUET);
+        Path tmp = dir.file("." + RunDirectory.METRICS_PARQUET + ".tmp-" + UUID.randomUUID());
+        try {
+            spark.createDataFrame(data, new StructType(fields.toArray(StructField[]::new))).coalesce(1)
+                    .write().mode(SaveMode.ErrorIfExists).parquet(tmp.toString());
+            if (dir.fs().exists(target)) {
+                dir.fs().delete(target, true);
+            }
+            if (!dir.fs().rename(tmp, target)) {
+                throw new IOException("could not rename " + tmp + " to " + target);
+            }
+        } finally {
+            if (dir.fs().exists(tmp)) {
+                dir.fs().delete(tmp, true);
+            }
+        }
+    }
+}

@@ -1,0 +1,235 @@
+package org.fqlspark.train;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.Path;
+import org.fqlspark.agent.Checkpoint;
+
+/**
+ * A run directory on any Hadoop file system, and the only code that writes into it. Layout:
+ * <pre>
+ *   config.json                     resolved FQL config and the run's options (written once, checked on resume)
+ *   provenance.json                 git commit, dataset, versions, seed (one per start: provenance-resume-&lt;step&gt;.json)
+ *   checkpoints/step-&lt;12 digits&gt;.fqlckpt   the agent's Checkpoint format; the last few kept
+ *   metrics.csv                     one row per round, appended as the run goes
+ *   metrics.parquet/                the same rows, rewritten at every checkpoint and at the end
+ *   learning_curves.png             at the end
+ *   result.json                     summary at the end
+ * </pre>
+ * Every file is written to a hidden temporary sibling and renamed into place, so a reader never sees half a file
+ * and a crash never replaces a complete checkpoint with a partial one.
+ */
+final class RunDirectory {
+
+    static final String CONFIG = "config.json";
+    static final String PROVENANCE = "provenance.json";
+    static final String CHECKPOINTS = "checkpoints";
+    static final String METRICS_CSV = "metrics.csv";
+    static final String METRICS_PARQUET = "metrics.parquet";
+    static final String CURVES = "learning_curves.png";
+    static final String RESULT = "result.json";
+    static final String CHECKPOINT_SUFFIX = ".fqlckpt";
+    private static final Pattern CHECKPOINT_NAME = Pattern.compile("step-(\\d{12})\\.fqlckpt");
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** A checkpoint file and its step. */
+    record CheckpointFile(Path path, long step) {
+    }
+
+    /** A run directory that is not there to resume, or is there and must not be overwritten. */
+    static final class RunDirectoryException extends IllegalArgumentException {
+        RunDirectoryException(String message) {
+            super(message);
+        }
+    }
+
+    private final FileSystem fs;
+    private final Path root;
+
+    private RunDirectory(FileSystem fs, Path root) {
+        this.fs = fs;
+        this.root = root;
+    }
+
+    static RunDirectory at(String runDir, Configuration conf) {
+        try {
+            Path p = new Path(runDir);
+            FileSystem fs = p.getFileSystem(conf);
+            if (fs instanceof LocalFileSystem local) {
+                fs = local.getRawFileSystem();   // no .crc side files; supports append
+            }
+            return new RunDirectory(fs, fs.makeQualified(p));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open run directory " + runDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    Path root() {
+        return root;
+    }
+
+    FileSystem fs() {
+        return fs;
+    }
+
+    Path file(String name) {
+        return new Path(root, name);
+    }
+
+    URI uri() {
+        return root.toUri();
+    }
+
+    boolean existsNonEmpty() throws IOException {
+        return fs.exists(root) && (!fs.getFileStatus(root).isDirectory() || fs.listStatus(root).length > 0);
+    }
+
+    void create() throws IOException {
+        fs.mkdirs(new Path(root, CHECKPOINTS));
+    }
+
+    boolean exists(String name) throws IOException {
+        return fs.exists(file(name));
+    }
+
+    // ------------------------------------------------------------------ atomic files
+
+    void writeAtomically(Path target, byte[] bytes) throws IOException {
+        Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
+        try {
+            try (FSDataOutputStream out = fs.create(tmp, false)) {
+                out.write(bytes);
+                out.hsync();
+            }
+            if (fs.exists(target) && !fs.delete(target, false)) {
+                throw new IOException("could not replace " + target);
+            }
+            if (!fs.rename(tmp, target)) {
+                throw new IOException("could not rename " + tmp + " to " + target);
+            }
+        } finally {
+            if (fs.exists(tmp)) {
+                fs.delete(tmp, false);
+            }
+        }
+    }
+
+    void writeJson(String name, Object value) throws IOException {
+        writeAtomically(file(name), JSON.writeValueAsBytes(value));
+    }
+
+    @SuppressWarnings("unchecked")
+    Map<String, Object> readJson(String name) throws IOException {
+        try (InputStream in = fs.open(file(name))) {
+            return JSON.readValue(in, Map.class);
+        }
+    }
+
+    byte[] readBytes(Path p) throws IOException {
+        return readBytes(fs, p);
+    }
+
+    static byte[] readBytes(FileSystem fs, Path p) throws IOException {
+        try (InputStream in = fs.open(p)) {
+            return in.readAllBytes();
+        }
+    }
+
+    OutputStream createTemporary(Path target) throws IOException {
+        return fs.create(target, true);
+    }
+
+    // ------------------------------------------------------------------ checkpoints
+
+    static String checkpointName(long step) {
+        return String.format("step-%012d%s", step, CHECKPOINT_SUFFIX);
+    }
+
+    /** Writes the checkpoint atomically, then deletes all but the newest {@code keep} (0 = keep all). */
+    Path saveCheckpoint(Checkpoint checkpoint, int keep) throws IOException {
+        Path target = new Path(new Path(root, CHECKPOINTS), checkpointName(checkpoint.state().step()));
+        writeAtomically(target, checkpoint.toBytes());
+        if (keep > 0) {
+            List<CheckpointFile> all = listCheckpoints();
+            for (int i = keep; i < all.size(); i++) {
+                fs.delete(all.get(i).path(), false);
+            }
+        }
+        return target;
+    }
+
+    /** Complete checkpoints, newest first (temporary files of an interrupted write are not listed). */
+    List<CheckpointFile> listCheckpoints() throws IOException {
+        Path dir = new Path(root, CHECKPOINTS);
+        List<CheckpointFile> out = new ArrayList<>();
+        if (!fs.exists(dir)) {
+            return out;
+        }
+        for (FileStatus s : fs.listStatus(dir)) {
+            Matcher m = CHECKPOINT_NAME.matcher(s.getPath().getName());
+            if (s.isFile() && m.matches()) {
+                out.add(new CheckpointFile(s.getPath(), Long.parseLong(m.group(1))));
+            }
+        }
+        out.sort(Comparator.comparingLong(CheckpointFile::step).reversed());
+        return out;
+    }
+
+    /** A loaded checkpoint and where it came from. */
+    record Loaded(Checkpoint checkpoint, Path path) {
+    }
+
+    /**
+     * The newest checkpoint that reads back intact (SHA-256 verified); a corrupt newer one is reported and skipped.
+     */
+    Optional<Loaded> latestCheckpoint(java.io.PrintStream log) throws IOException {
+        for (CheckpointFile f : listCheckpoints()) {
+            try {
+                return Optional.of(new Loaded(Checkpoint.fromBytes(readBytes(f.path()), f.path().toString()), f.path()));
+            } catch (Checkpoint.CheckpointException e) {
+                log.println("fql train: skipping unreadable checkpoint: " + e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Leftover temporary files of writes a crash interrupted. */
+    void deleteStaleTemporaries() throws IOException {
+        for (Path dir : new Path[] {root, new Path(root, CHECKPOINTS)}) {
+            if (!fs.exists(dir)) {
+                continue;
+            }
+            for (FileStatus s : fs.listStatus(dir)) {
+                String n = s.getPath().getName();
+                if (n.startsWith(".") && n.contains(".tmp-")) {
+                    fs.delete(s.getPath(), true);
+                }
+            }
+        }
+    }
+
+    static String utf8(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,217 @@
+package org.fqlspark.train;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import org.fqlspark.agent.QAgg;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code fql train}: picocli options → {@link TrainOptions} → {@link TrainJob#run}. Locally through {@code ./fql train},
+ * on a cluster through {@code spark-submit --class org.fqlspark.cli.FqlCli fql-spark.jar train ...}.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train FQL on a dataset with W data-parallel Spark workers and parameter averaging every K steps.",
+                "Writes config.json, provenance.json, checkpoints/, metrics.csv, metrics.parquet/ and learning_curves.png "
+                        + "into the run directory. Exit codes: 0 done, 1 training failed or diverged, 2 bad input."},
+        footer = {"",
+                "GPUs (CUDA backend builds, -Pcuda): let Spark schedule one GPU per worker task, e.g.",
+                "  --conf spark.executor.resource.gpu.amount=1 --conf spark.task.resource.gpu.amount=1",
+                "  --conf spark.executor.resource.gpu.discoveryScript=$SPARK_HOME/examples/src/main/scripts/getGpusResources.sh",
+                "each task binds ND4J to the GPU in its TaskContext; without GPUs it runs on the CPU.",
+                "Cluster: spark-submit --class org.fqlspark.cli.FqlCli fql-spark.jar train --data hdfs:///d --run-dir hdfs:///r --workers 8"})
+public final class TrainCommand implements Callable<Integer> {
+
+    @Option(names = "--data", paramLabel = "PATH", description = "dataset directory (Parquet shards + manifest.json); "
+            + "with --resume, defaults to the run's own")
+    String data;
+
+    @Option(names = "--run-dir", required = true, paramLabel = "PATH", description = "run directory (any Hadoop file system URI); "
+            + "must not exist unless --resume")
+    String runDir;
+
+    @Option(names = "--workers", paramLabel = "W", description = "data-parallel workers, one Spark task each (default 1)")
+    Integer workers;
+
+    @Option(names = "--averaging-frequency", paramLabel = "K", description = "local steps between parameter averages (default "
+            + TrainOptions.DEFAULT_AVERAGING_FREQUENCY + ")")
+    Integer averagingFrequency;
+
+    @Option(names = "--steps", paramLabel = "N", description = "total gradient steps (default: the preset's, e.g. 1000000)")
+    Long steps;
+
+    @Option(names = "--preset", paramLabel = "NAME", description = "task preset with the paper's settings (default: default)")
+    String preset;
+
+    @Option(names = "--alpha", description = "distillation (BC) coefficient")
+    Double alpha;
+
+    @Option(names = "--discount", description = "discount factor")
+    Double discount;
+
+    @Option(names = "--q-agg", paramLabel = "mean|min", description = "aggregation of the two critics in the TD target")
+    String qAgg;
+
+    @Option(names = "--normalize-q-loss", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            description = "divide the actor's Q loss by mean |Q|")
+    Boolean normalizeQLoss;
+
+    @Option(names = "--hidden-dims", split = ",", paramLabel = "H,H,...", description = "hidden widths of every network (e.g. 512,512,512,512)")
+    List<Integer> hiddenDims;
+
+    @Option(names = "--batch-size", description = "batch size per worker")
+    Integer batchSize;
+
+    @Option(names = "--flow-steps", description = "Euler steps of the BC flow")
+    Integer flowSteps;
+
+    @Option(names = "--lr", description = "Adam learning rate")
+    Double learningRate;
+
+    @Option(names = "--tau", description = "target critic Polyak rate")
+    Double tau;
+
+    @Option(names = "--seed", description = "run seed (default 0)")
+    Long seed;
+
+    @Option(names = "--checkpoint-every", paramLabel = "R", description = "rounds between checkpoints (default "
+            + TrainOptions.DEFAULT_CHECKPOINT_EVERY + "; one is always written at the end)")
+    Integer checkpointEvery;
+
+    @Option(names = "--keep-checkpoints", paramLabel = "N", description = "newest checkpoints to keep, 0 = all (default "
+            + TrainOptions.DEFAULT_KEEP_CHECKPOINTS + ")")
+    Integer keepCheckpoints;
+
+    @Option(names = "--resume", description = "continue the run in --run-dir from its latest checkpoint; unset flags keep the run's values")
+    boolean resume;
+
+    @Option(names = "--threads-per-worker", paramLabel = "T", description = "CPU threads per worker (spark.task.cpus; default 1)")
+    Integer threadsPerWorker;
+
+    @Option(names = "--aggregation-depth", paramLabel = "D", description = "treeAggregate depth of the averaging (default 2)")
+    Integer aggregationDepth;
+
+    @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else local[W*T])")
+    String master;
+
+    @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "extra Spark setting (repeatable), as spark-submit's --conf")
+    List<String> conf = new ArrayList<>();
+
+    @Option(names = "--no-progress", description = "no progress bar; print a line every 10 s instead")
+    boolean noProgress;
+
+    @Override
+    public Integer call() throws IOException {
+        TrainOptions options = options(new Configuration());
+        SparkSession spark = session(options);
+        try {
+            TrainJob.run(spark, options);
+            return 0;
+        } catch (TrainingDivergedException e) {
+            System.err.println("error: " + e.getMessage());
+            return 1;
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /** The flags over the defaults, or over the saved run's options with --resume. */
+    @SuppressWarnings("unchecked")
+    TrainOptions options(Configuration hadoop) throws IOException {
+        TrainOptions.Builder b = TrainOptions.builder(data, runDir);
+        ConfigOverrides savedOverrides = ConfigOverrides.none();
+        boolean stepsKnown = false;
+        if (resume) {
+            RunDirectory dir = RunDirectory.at(runDir, hadoop);
+            if (dir.exists(RunDirectory.CONFIG)) {
+                Map<String, Object> train = (Map<String, Object>) dir.readJson(RunDirectory.CONFIG).get("train");
+                b.dataPath((String) train.get("data"))
+                        .workers(((Number) train.get("workers")).intValue())
+                        .averagingFrequency(((Number) train.get("averaging_frequency")).intValue())
+                        .steps(((Number) train.get("steps")).longValue())
+                        .preset((String) train.get("preset"))
+                        .seed(((Number) train.get("seed")).longValue())
+                        .checkpointEvery(((Number) train.get("checkpoint_every")).intValue())
+                        .threadsPerWorker(((Number) train.get("threads_per_worker")).intValue())
+                        .aggregationDepth(((Number) train.get("aggregation_depth")).intValue())
+                        .keepCheckpoints(((Number) train.get("keep_checkpoints")).intValue());
+                savedOverrides = RunDirectory.JSON.convertValue(train.get("overrides"), ConfigOverrides.class);
+                stepsKnown = true;
+            }
+            else if (data == null) {
+                throw new RunDirectory.RunDirectoryException("nothing to resume in " + dir.root() + ": it has no "
+                        + RunDirectory.CONFIG + " (start without --resume, with --data)");
+            }
+            if (data != null) b.dataPath(data);
+        } else if (data == null) {
+            throw new IllegalArgumentException("--data is required (except with --resume)");
+        }
+        if (workers != null) b.workers(workers);
+        if (averagingFrequency != null) b.averagingFrequency(averagingFrequency);
+        if (steps != null) b.steps(steps);
+        if (preset != null) b.preset(preset);
+        if (seed != null) b.seed(seed);
+        if (checkpointEvery != null) b.checkpointEvery(checkpointEvery);
+        if (keepCheckpoints != null) b.keepCheckpoints(keepCheckpoints);
+        if (threadsPerWorker != null) b.threadsPerWorker(threadsPerWorker);
+        if (aggregationDepth != null) b.aggregationDepth(aggregationDepth);
+        ConfigOverrides given = new ConfigOverrides(alpha, discount, parseQAgg(qAgg), normalizeQLoss, hiddenDims, batchSize,
+                flowSteps, learningRate, tau);
+        b.overrides(savedOverrides.overriddenBy(given));
+        b.resume(resume).progressBar(!noProgress && System.console() != null);
+        if (!stepsKnown && steps == null && preset == null) {
+            System.err.println("fql train: no --steps and no --preset: training the default preset's step count");
+        }
+        return b.build();
+    }
+
+    private static QAgg parseQAgg(String s) {
+        if (s == null) {
+            return null;
+        }
+        return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "mean" -> QAgg.MEAN;
+            case "min" -> QAgg.MIN;
+            default -> throw new IllegalArgumentException("--q-agg must be 'mean' or 'min', was '" + s + "'");
+        };
+    }
+
+    /** A session for the run: spark-submit's settings win, then --master/--conf, then the defaults here. */
+    SparkSession session(TrainOptions options) {
+        SparkConf submitted = new SparkConf();   // spark.* system properties set by spark-submit
+        SparkSession.Builder b = SparkSession.builder().appName("fql train " + options.runDir());
+        List<String[]> extra = new ArrayList<>();
+        for (String kv : conf) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("--conf expects KEY=VALUE, was '" + kv + "'");
+            }
+            extra.add(new String[] {kv.substring(0, eq), kv.substring(eq + 1)});
+        }
+        java.util.function.Predicate<String> given = k -> submitted.contains(k) || extra.stream().anyMatch(e -> e[0].equals(k));
+        int threads = options.threadsPerWorker();
+        if (master != null) {
+            b.master(master);
+        } else if (!given.test("spark.master")) {
+            b.master("local[" + options.workers() * threads + "]");
+        }
+        if (!given.test("spark.task.cpus")) b.config("spark.task.cpus", Integer.toString(threads));
+        if (!given.test("spark.executorEnv.OMP_NUM_THREADS")) b.config("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(threads));
+        if (!given.test("spark.executorEnv.OMP_WAIT_POLICY")) b.config("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
+        if (!given.test("spark.ui.showConsoleProgress")) b.config("spark.ui.showConsoleProgress", "false");
+        for (String[] e : extra) {
+            b.config(e[0], e[1]);
+        }
+        SparkSession spark = b.getOrCreate();
+        spark.sparkContext().setLogLevel("WARN");
+        return spark;
+    }
+}

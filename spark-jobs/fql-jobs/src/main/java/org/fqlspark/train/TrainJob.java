@@ -1,0 +1,406 @@
+package org.fqlspark.train;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+import org.fqlspark.agent.Checkpoint;
+import org.fqlspark.agent.FqlAgent;
+import org.fqlspark.agent.FqlConfig;
+import org.fqlspark.data.DatasetManifest;
+import org.fqlspark.data.DatasetSchema;
+
+/**
+ * Data-parallel FQL training with parameter averaging (the algorithm of DL4J's {@code ParameterAveragingTrainingMaster},
+ * written for FQL's state on Spark directly):
+ * <ol>
+ *   <li>the dataset is split once into W worker shards, cached in the executors as contiguous float buffers
+ *       ({@link ShardLoader});</li>
+ *   <li>each round the driver broadcasts the current state (parameters, target critic, Adam moments, step); every
+ *       worker (one task per cached shard) loads it into its live agent ({@link WorkerRegistry}) and takes K steps on
+ *       batches it samples from its shard;</li>
+ *   <li>a {@code treeAggregate} of depth {@code aggregationDepth} sums the W resulting states
+ *       ({@link ParameterAverager}); their mean is the next round's state (updater-state averaging included);</li>
+ *   <li>every R rounds the average is checkpointed atomically to the run directory; each round's metrics go to
+ *       metrics.csv.</li>
+ * </ol>
+ * With W = 1 this is exactly {@link LocalTrainer} (the average of one state is that state), and a resumed run equals
+ * an uninterrupted one: all randomness is a function of (seed, worker, step) and rounds start at multiples of K.
+ *
+ * <p>On a cluster: {@code spark-submit --class org.fqlspark.cli.FqlCli fql-spark.jar train --data DATA --run-dir RUN
+ * --workers W} (see {@link TrainCommand} for GPU settings).
+ */
+public final class TrainJob {
+
+    private TrainJob() {
+    }
+
+    /** {@link #run(SparkSession, TrainOptions, PrintStream)} logging to standard output. */
+    public static TrainResult run(SparkSession spark, TrainOptions options) {
+        return run(spark, options, System.out);
+    }
+
+    /**
+     * Trains as {@code options} says and returns what happened.
+     *
+     * @throws IllegalArgumentException for bad input: an existing run directory without {@code resume}, nothing to
+     *     resume, a resume with different settings, a dataset that is missing or does not match its manifest
+     * @throws TrainingDivergedException when a loss or an averaged parameter becomes NaN or infinite
+     */
+    public static TrainResult run(SparkSession spark, TrainOptions options, PrintStream log) {
+        try {
+            return new Run(spark, options, log).execute();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
+    /** One invocation: the state that lives on the driver. */
+    private static final class Run {
+        private final SparkSession spark;
+        private final TrainOptions options;
+        private final PrintStream log;
+        private final Configuration hadoop;
+        private final RunDirectory dir;
+        private final FqlConfig config;
+        private final String runId = UUID.randomUUID().toString();
+
+        Run(SparkSession spark, TrainOptions options, PrintStream log) {
+            this.spark = spark;
+            this.options = options;
+            this.log = log;
+            this.hadoop = spark.sparkContext().hadoopConfiguration();
+            this.dir = RunDirectory.at(options.runDir(), hadoop);
+            this.config = options.resolvedConfig();
+        }
+
+        TrainResult execute() throws IOException {
+            if (!options.resume() && dir.existsNonEmpty()) {
+                throw new RunDirectory.RunDirectoryException("run directory " + dir.root() + " already exists and is not empty; "
+                        + "pass --resume to continue that run, or choose a new --run-dir");
+            }
+            if (options.resume() && !dir.exists(RunDirectory.CONFIG)) {
+                throw new RunDirectory.RunDirectoryException("nothing to resume in " + dir.root() + ": it has no "
+                        + RunDirectory.CONFIG + " (start without --resume)");
+            }
+
+            Path dataDir = qualify(options.dataPath());
+            FileSystem dataFs = dataDir.getFileSystem(hadoop);
+            DatasetManifest manifest = DatasetManifest.read(dataFs, dataDir);
+            String manifestSha = Provenance.sha256(RunDirectory.readBytes(dataFs, new Path(dataDir, DatasetSchema.MANIFEST_FILE)));
+            if (options.workers() > manifest.counts().transitions()) {
+                throw new IllegalArgumentException("--workers " + options.workers() + " is more than the dataset's "
+                        + manifest.counts().transitions() + " transitions");
+            }
+            int obsDim = manifest.obsDim();
+            int actionDim = manifest.actionDim();
+            Map<String, String> provenance = Provenance.collect(spark, options, dataDir.toString(), manifest, manifestSha);
+
+            TrainingState state;
+            long startStep;
+            String lastCheckpoint = null;
+            if (options.resume()) {
+                checkResumable(manifestSha, obsDim, actionDim);
+                dir.deleteStaleTemporaries();
+                Optional<RunDirectory.Loaded> latest = dir.latestCheckpoint(log);
+                if (latest.isPresent()) {
+                    Checkpoint cp = latest.get().checkpoint();
+                    checkCheckpoint(cp, obsDim, actionDim, latest.get().path());
+                    state = TrainingState.of(cp.state());
+                    lastCheckpoint = latest.get().path().toString();
+                    log.printf("fql train: resuming %s from %s (step %d)%n", dir.root(), lastCheckpoint, state.step());
+                } else {
+                    state = initialState(obsDim, actionDim);
+                    log.printf("fql train: %s has no complete checkpoint; starting it again from step 0%n", dir.root());
+                }
+                startStep = state.step();
+                Map<String, String> p = new LinkedHashMap<>(provenance);
+                p.put("resumed_from_step", Long.toString(startStep));
+                dir.writeJson("provenance-resume-step-" + startStep + ".json", p);
+            } else {
+                dir.create();
+                dir.writeJson(RunDirectory.CONFIG, configJson(dataDir, manifest, manifestSha));
+                dir.writeJson(RunDirectory.PROVENANCE, provenance);
+                state = initialState(obsDim, actionDim);
+                startStep = 0;
+            }
+            MetricsLog metrics = MetricsLog.open(dir, config, startStep);
+            if (startStep >= options.steps()) {
+                log.printf("fql train: already at step %d (--steps %d); nothing to do%n", startStep, options.steps());
+                return new TrainResult(dir.root().toString(), startStep, startStep, 0, state, Map.of(), lastCheckpoint,
+                        0, 0, 0, 0, List.of(), 0, 0);
+            }
+
+            log.printf("fql train: %s -> %s: W=%d, K=%d, steps %d..%d, batch %d, hidden %s, seed %d%n", dataDir, dir.root(),
+                    options.workers(), options.averagingFrequency(), startStep, options.steps(), config.batchSize(),
+                    config.actorHiddenDims(), options.seed());
+            long t0 = System.nanoTime();
+            JavaRDD<WorkerShard> shards = ShardLoader.load(spark, dataDir, manifest, options.workers());
+            RunListener listener = new RunListener();
+            spark.sparkContext().addSparkListener(listener);
+            boolean loaded = false;
+            try {
+                spark.sparkContext().setJobDescription("fql train: load " + options.workers() + " worker shards");
+                List<Integer> rows;
+                try {
+                    rows = shards.map(WorkerShard::size).collect();
+                } catch (Exception e) {   // Spark rethrows task failures as the checked SparkException
+                    throw badDataOr(e);
+                }
+                long total = rows.stream().mapToLong(Integer::longValue).sum();
+                if (total != manifest.counts().transitions()) {
+                    throw new IllegalArgumentException(dataDir + ": read " + total + " transitions, the manifest says "
+                            + manifest.counts().transitions());
+                }
+                loaded = true;
+                double loadSeconds = (System.nanoTime() - t0) / 1e9;
+                log.printf(Locale.ROOT, "fql train: %d transitions in %d worker shards %s, loaded in %.1f s%n", total,
+                        rows.size(), rows, loadSeconds);
+                return train(shards, state, startStep, lastCheckpoint, metrics, provenance, obsDim, actionDim, rows, loadSeconds,
+                        listener);
+            } finally {
+                spark.sparkContext().setJobDescription(null);
+                if (loaded) {
+                    releaseWorkers(shards);
+                }
+                shards.unpersist(false);
+                spark.sparkContext().removeSparkListener(listener);
+            }
+        }
+
+        private TrainResult train(JavaRDD<WorkerShard> shards, TrainingState start, long startStep, String lastCheckpoint,
+                MetricsLog metrics, Map<String, String> provenance, int obsDim, int actionDim, List<Integer> rows,
+                double loadSeconds, RunListener listener) throws IOException {
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            String configJson = RoundSpec.toJson(config);
+            int k = options.averagingFrequency();
+            int workers = options.workers();
+            TrainingState state = start;
+            long step = startStep;
+            int round = (int) (startStep / k);
+            int rounds = 0;
+            double trainSeconds = 0;
+            double averagingSeconds = 0;
+            Map<String, Double> last = Map.of();
+            long lastLine = 0;
+            long begin = System.nanoTime();
+            try (Progress progress = new Progress(options.progressBar(), startStep, options.steps())) {
+                while (step < options.steps()) {
+                    // Rounds end at multiples of K, so a resumed run averages at the same steps as an uninterrupted one.
+                    int steps = (int) Math.min(k - step % k, options.steps() - step);
+                    RoundSpec spec = new RoundSpec(runId, configJson, obsDim, actionDim, options.seed(), step, steps,
+                            options.threadsPerWorker());
+                    spark.sparkContext().setJobDescription("fql train: round " + (round + 1) + ", steps " + step + ".." + (step + steps));
+                    long r0 = System.nanoTime();
+                    Broadcast<TrainingState> broadcast = jsc.broadcast(state);
+                    ParameterAverager sum;
+                    try {
+                        sum = shards.mapPartitions(it -> WorkerRound.run(it, spec, broadcast))
+                                .treeAggregate(new ParameterAverager(), ParameterAverager::merge, ParameterAverager::merge,
+                                        options.aggregationDepth());
+                    } finally {
+                        broadcast.destroy();
+                    }
+                    if (sum.count() != workers) {
+                        throw new IllegalStateException("round " + (round + 1) + ": " + sum.count() + " of " + workers
+                                + " workers reported (" + sum.workers() + ")");
+                    }
+                    if (sum.divergence() != null) {
+                        WorkerOutcome.Divergence d = sum.divergence();
+                        throw diverged(String.format(Locale.ROOT, "training diverged: non-finite loss at step %d on worker %d (%s)",
+                                d.step(), d.worker(), d.losses()), d.step(), lastCheckpoint, metrics);
+                    }
+                    TrainingState next = sum.average();
+                    String bad = next.firstNonFinite();
+                    if (bad != null) {
+                        throw diverged("training diverged: non-finite state after averaging at step " + next.step() + " (" + bad + ")",
+                                next.step(), lastCheckpoint, metrics);
+                    }
+                    double roundSeconds = (System.nanoTime() - r0) / 1e9;
+                    state = next;
+                    step += steps;
+                    round++;
+                    rounds++;
+                    trainSeconds += roundSeconds;
+                    double averaging = Math.max(0, roundSeconds - sum.maxComputeSeconds());
+                    averagingSeconds += averaging;
+
+                    Map<String, Double> row = new LinkedHashMap<>();
+                    row.put("step", (double) step);
+                    row.put("round", (double) round);
+                    row.put("workers", (double) workers);
+                    row.putAll(sum.metrics().mean().metrics(config.alpha()));
+                    row.put("steps_per_second", steps / roundSeconds);
+                    row.put("samples_per_second", (double) workers * steps * config.batchSize() / roundSeconds);
+                    row.put("round_seconds", roundSeconds);
+                    row.put("compute_seconds", sum.maxComputeSeconds());
+                    row.put("averaging_seconds", averaging);
+                    row.put("elapsed_seconds", (System.nanoTime() - begin) / 1e9);
+                    metrics.append(row);
+                    last = row;
+
+                    if (round % options.checkpointEvery() == 0 || step == options.steps()) {
+                        Map<String, String> p = new LinkedHashMap<>(provenance);
+                        p.put("round", Integer.toString(round));
+                        Checkpoint cp = new Checkpoint(config, obsDim, actionDim, options.seed(), state.toAgentState(), p);
+                        lastCheckpoint = dir.saveCheckpoint(cp, options.keepCheckpoints()).toString();
+                        metrics.writeParquet(spark);
+                    }
+                    progress.update(step, String.format(Locale.ROOT, "critic %.4g  actor %.4g  q %.4g",
+                            row.get("critic/critic_loss"), row.get("actor/actor_loss"), row.get("critic/q_mean")));
+                    if (!progress.enabled() && (System.nanoTime() - lastLine > 10e9 || step == options.steps())) {
+                        lastLine = System.nanoTime();
+                        log.printf(Locale.ROOT, "fql train: step %d/%d  critic_loss %.4g  actor_loss %.4g  q_mean %.4g  "
+                                        + "%.0f samples/s  averaging %.0f%%%n", step, options.steps(), row.get("critic/critic_loss"),
+                                row.get("actor/actor_loss"), row.get("critic/q_mean"), row.get("samples_per_second"),
+                                100 * averaging / roundSeconds);
+                    }
+                }
+            }
+            if (options.learningCurves() && !metrics.rows().isEmpty()) {
+                dir.writeAtomically(dir.file(RunDirectory.CURVES), LearningCurves.render(metrics.rows(),
+                        "FQL " + options.preset() + ", W=" + workers + ", K=" + k + ", seed " + options.seed()));
+            }
+            double samplesPerSecond = trainSeconds > 0 ? (double) workers * (step - startStep) * config.batchSize() / trainSeconds : 0;
+            TrainResult result = new TrainResult(dir.root().toString(), startStep, step, rounds, state, last, lastCheckpoint,
+                    trainSeconds, loadSeconds, averagingSeconds, samplesPerSecond, List.copyOf(rows),
+                    listener.executorsLost.get(), listener.failedTasks.get());
+            dir.writeJson(RunDirectory.RESULT, resultJson(result));
+            log.printf(Locale.ROOT, "fql train: done: step %d, %d rounds in %.1f s (%.0f samples/s, averaging %.1f%% of the time); "
+                    + "checkpoint %s%n", step, rounds, trainSeconds, samplesPerSecond, 100 * result.averagingShare(), lastCheckpoint);
+            return result;
+        }
+
+        private TrainingDivergedException diverged(String what, long step, String lastCheckpoint, MetricsLog metrics) {
+            try {
+                metrics.writeParquet(spark);
+            } catch (IOException | RuntimeException e) {
+                log.println("fql train: could not write metrics.parquet: " + e.getMessage());
+            }
+            String message = what + ". Training stopped; " + (lastCheckpoint != null
+                    ? "the last good checkpoint is " + lastCheckpoint + " (nothing was written after it)"
+                    : "no checkpoint had been written yet") + ". Lower the learning rate or check the dataset's rewards.";
+            return new TrainingDivergedException(message, step, lastCheckpoint);
+        }
+
+        /** A data error raised inside a load task, unwrapped so it reads as bad input (exit code 2). */
+        private static RuntimeException badDataOr(Exception e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof IllegalArgumentException bad) {
+                    return new IllegalArgumentException(bad.getMessage(), e);
+                }
+            }
+            return e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
+        }
+
+        private TrainingState initialState(int obsDim, int actionDim) {
+            return TrainingState.of(new FqlAgent(config, obsDim, actionDim, Seeds.workerNoiseSeed(options.seed(), 0)).state());
+        }
+
+        private Path qualify(String path) throws IOException {
+            Path p = new Path(path);
+            return p.getFileSystem(hadoop).makeQualified(p);
+        }
+
+        private Map<String, Object> configJson(Path dataDir, DatasetManifest manifest, String manifestSha) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("format", "fql-train-config");
+            m.put("format_version", 1);
+            m.put("fql_config", config);
+            m.put("train", options.asMap());
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("path", dataDir.toString());
+            data.put("manifest_sha256", manifestSha);
+            data.put("transitions", manifest.counts().transitions());
+            data.put("obs_dim", manifest.obsDim());
+            data.put("action_dim", manifest.actionDim());
+            m.put("dataset", data);
+            return m;
+        }
+
+        /** A resume must train the same model on the same data with the same split: anything else is refused. */
+        @SuppressWarnings("unchecked")
+        private void checkResumable(String manifestSha, int obsDim, int actionDim) throws IOException {
+            Map<String, Object> saved = dir.readJson(RunDirectory.CONFIG);
+            JsonNode savedConfig = RunDirectory.JSON.valueToTree(saved.get("fql_config"));
+            JsonNode ourConfig = RunDirectory.JSON.valueToTree(config);
+            if (!ourConfig.equals(savedConfig)) {
+                throw new RunDirectory.RunDirectoryException("cannot resume " + dir.root() + " with a different FQL config: it was "
+                        + savedConfig + ", this command resolves to " + ourConfig);
+            }
+            Map<String, Object> train = (Map<String, Object>) saved.get("train");
+            mustMatch(train, "workers", options.workers());
+            mustMatch(train, "averaging_frequency", options.averagingFrequency());
+            mustMatch(train, "seed", options.seed());
+            Map<String, Object> data = (Map<String, Object>) saved.get("dataset");
+            if (!manifestSha.equals(data.get("manifest_sha256"))) {
+                throw new RunDirectory.RunDirectoryException("cannot resume " + dir.root() + " on a different dataset: its manifest "
+                        + "SHA-256 was " + data.get("manifest_sha256") + ", " + options.dataPath() + " has " + manifestSha);
+            }
+            if (((Number) data.get("obs_dim")).intValue() != obsDim || ((Number) data.get("action_dim")).intValue() != actionDim) {
+                throw new RunDirectory.RunDirectoryException("cannot resume " + dir.root() + ": dataset dimensions changed");
+            }
+        }
+
+        private void mustMatch(Map<String, Object> saved, String key, long ours) {
+            long theirs = ((Number) saved.get(key)).longValue();
+            if (theirs != ours) {
+                throw new RunDirectory.RunDirectoryException("cannot resume " + dir.root() + " with " + key.replace('_', '-') + " "
+                        + ours + ": the run was started with " + theirs + " (pass the same value, or start a new --run-dir)");
+            }
+        }
+
+        private void checkCheckpoint(Checkpoint cp, int obsDim, int actionDim, Path path) {
+            if (cp.obsDim() != obsDim || cp.actionDim() != actionDim || cp.seed() != options.seed()
+                    || !RunDirectory.JSON.valueToTree(cp.config()).equals(RunDirectory.JSON.valueToTree(config))) {
+                throw new RunDirectory.RunDirectoryException(path + " does not belong to this run (config, seed or dimensions differ)");
+            }
+        }
+
+        private Map<String, Object> resultJson(TrainResult r) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("start_step", r.startStep());
+            m.put("final_step", r.finalStep());
+            m.put("rounds", r.rounds());
+            m.put("last_checkpoint", r.lastCheckpoint());
+            m.put("train_seconds", r.trainSeconds());
+            m.put("load_seconds", r.loadSeconds());
+            m.put("averaging_seconds", r.averagingSeconds());
+            m.put("averaging_share", r.averagingShare());
+            m.put("samples_per_second", r.samplesPerSecond());
+            m.put("worker_rows", r.workerRows());
+            m.put("executors_lost", r.executorsLost());
+            m.put("failed_tasks", r.failedTasks());
+            m.put("last_metrics", r.lastMetrics());
+            return m;
+        }
+
+        /** Drops the live agents of this run in every executor that holds a shard (best effort), and here. */
+        private void releaseWorkers(JavaRDD<WorkerShard> shards) {
+            String id = runId;
+            try {
+                spark.sparkContext().setJobDescription("fql train: release worker agents");
+                shards.foreachPartition(it -> WorkerRegistry.release(id));
+            } catch (RuntimeException e) {
+                log.println("fql train: could not release worker agents on every executor: " + e.getMessage());
+            }
+            WorkerRegistry.release(id);
+        }
+    }
+
+}

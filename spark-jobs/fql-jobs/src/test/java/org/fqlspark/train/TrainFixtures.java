@@ -1,0 +1,88 @@
+package org.fqlspark.train;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.fqlspark.agent.FqlAgent;
+import org.fqlspark.data.SourceInfo;
+import org.fqlspark.data.TransitionData;
+import org.fqlspark.env.DatasetKind;
+import org.fqlspark.env.MazeDatasetGenerator;
+import org.fqlspark.ingest.IngestJob;
+import org.fqlspark.ingest.IngestOptions;
+
+/**
+ * The tiny point-maze dataset every training test uses (12 episodes × 50 steps, written as 3 Parquet shards), made
+ * once per JVM, and small-network options (16×16, batch 32, 3 flow steps) so a step takes milliseconds.
+ */
+final class TrainFixtures {
+
+    static final long DATA_SEED = 7;
+    private static TransitionData data;
+    private static Path dataset;
+
+    private TrainFixtures() {
+    }
+
+    static synchronized TransitionData data() {
+        if (data == null) {
+            data = MazeDatasetGenerator.generate(
+                    new MazeDatasetGenerator.Config("pointmaze-medium", DatasetKind.NAVIGATE, 12, 50, 0.5, DATA_SEED));
+        }
+        return data;
+    }
+
+    /** The dataset directory (Parquet + manifest.json) holding {@link #data()}. */
+    static synchronized Path dataset() {
+        if (dataset == null) {
+            dataset = write(data(), "maze");
+        }
+        return dataset;
+    }
+
+    static Path write(TransitionData d, String name) {
+        Path dir = tempDir("fql-train-data").resolve(name);
+        IngestJob.write(TrainTestSpark.session(), d, SourceInfo.generated("test " + name, Map.of()),
+                IngestOptions.forOutput(dir.toString()).withShards(3), new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+        return dir;
+    }
+
+    static ConfigOverrides tiny() {
+        return new ConfigOverrides(null, null, null, null, java.util.List.of(16, 16), 32, 3, null, null);
+    }
+
+    static TrainOptions.Builder options(Path runDir) {
+        return TrainOptions.builder(dataset().toString(), runDir.toString()).overrides(tiny()).seed(3).learningCurves(false);
+    }
+
+    static Path tempDir(String prefix) {
+        try {
+            Path p = Files.createTempDirectory(prefix);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(p)));
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void deleteQuietly(Path p) {
+        try (Stream<Path> s = Files.walk(p)) {
+            s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            // best effort
+        }
+    }
+
+    static void assertSameState(FqlAgent.AgentState expected, TrainingState actual) {
+        org.junit.jupiter.api.Assertions.assertEquals(expected.step(), actual.step(), "step");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.parameters(), actual.parameters(), "parameters");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.targetParameters(), actual.targetParameters(), "target");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.adamM(), actual.adamM(), "adam_m");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.adamV(), actual.adamV(), "adam_v");
+    }
+}
