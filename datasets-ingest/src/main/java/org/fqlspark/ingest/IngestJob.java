@@ -138,7 +138,10 @@ public final class IngestJob {
             log.printf("ingest: writing %d transitions (%d episodes) as %d Parquet shard(s) to %s%n", n, episodes,
                     shards, out.path);
             int[] bounds = shardBounds(n, shards);
+            long tw = System.nanoTime();
             writeParquet(spark, data, bounds, tmp);
+            log.printf(Locale.ROOT, "ingest: Parquet written in %.1f s (statistics took %.1f s)%n",
+                    (System.nanoTime() - tw) / 1e9, (tw - t0) / 1e9);
             List<DatasetManifest.Shard> shardList = tidyShards(out.fs, tmp, bounds);
             DatasetManifest manifest = new DatasetManifest(
                     DatasetSchema.SCHEMA_VERSION,
@@ -185,10 +188,15 @@ public final class IngestJob {
             for (int s = 0; s < shards; s++) ids.add(s);
             // One element per slice, so partition s is shard s and writes one file, part-<s>-....
             JavaRDD<Row> rows = jsc.parallelize(ids, shards).flatMap(new ShardRows(columns, bounds));
-            spark.createDataFrame(rows, DatasetSchema.SCHEMA)
+            var writer = spark.createDataFrame(rows, DatasetSchema.SCHEMA)
                     .write()
-                    .mode(SaveMode.ErrorIfExists) // compression: spark.sql.parquet.compression.codec (snappy)
-                    .parquet(dir.toString());
+                    .mode(SaveMode.ErrorIfExists); // compression: spark.sql.parquet.compression.codec (snappy)
+            // Continuous features almost never fit a dictionary; trying one first only costs time.
+            for (String column : List.of(DatasetSchema.OBSERVATIONS, DatasetSchema.ACTIONS,
+                    DatasetSchema.NEXT_OBSERVATIONS)) {
+                writer = writer.option("parquet.enable.dictionary#" + column + ".list.element", "false");
+            }
+            writer.parquet(dir.toString());
         } finally {
             columns.destroy();
         }
