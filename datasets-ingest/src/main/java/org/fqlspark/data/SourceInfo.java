@@ -28,7 +28,8 @@ public record SourceInfo(
             throw new IllegalArgumentException("sha256 must be 64 lower-case hex digits, was " + sha256);
         }
         if (sizeBytes < 0) throw new IllegalArgumentException("sizeBytes must be >= 0, was " + sizeBytes);
-        details = details == null ? Map.of() : Map.copyOf(new TreeMap<>(details));
+        // sorted, so the manifest's JSON is stable
+        details = java.util.Collections.unmodifiableMap(new TreeMap<>(details == null ? Map.of() : details));
     }
 
     /** Source info for data made in memory (the generator), which has no file to checksum. */

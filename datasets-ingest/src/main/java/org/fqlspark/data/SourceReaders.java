@@ -26,7 +26,8 @@ public final class SourceReaders {
     public static SourceData read(Path path, DatasetFormat format, ReadOptions options) {
         Path file = resolveFile(path, format);
         DatasetFormat resolved = format != null ? format : detect(file);
-        SourceInfo source = new SourceInfo(file.toString(), resolved.cliName(), sha256(file), size(file), Map.of());
+        SourceInfo source = new SourceInfo(file.toAbsolutePath().normalize().toString(), resolved.cliName(), sha256(file),
+                size(file), Map.of());
         return switch (resolved) {
             case NPZ -> NpzDatasetReader.read(file, options, source);
             case D4RL -> D4rlDatasetReader.read(file, options, source);

@@ -68,10 +68,10 @@ public final class IngestCommand implements Callable<Integer> {
             description = "D4RL post-processing family (default: from the file name).")
     D4rlFamily d4rlFamily;
 
-    @Option(names = "--goal-xy", paramLabel = "X,Y", split = ",",
+    @Option(names = "--goal-xy", paramLabel = "X,Y",
             description = "Raw OGBench form only: label reward = success - 1, mask = 1 - success with success = "
                     + "agent xy within --goal-radius of (X, Y). Default: rewards 0, masks 1.")
-    double[] goalXy;
+    String goalXy;
 
     @Option(names = "--goal-radius", paramLabel = "R", defaultValue = "0.5",
             description = "Success radius for --goal-xy (default: OGBench's 0.5).")
@@ -117,10 +117,16 @@ public final class IngestCommand implements Callable<Integer> {
     IngestOptions options() {
         GoalLabel goal = null;
         if (goalXy != null) {
-            if (goalXy.length != 2) {
-                throw new IllegalArgumentException("--goal-xy needs two numbers X,Y, got " + goalXy.length);
+            String[] parts = goalXy.split(",");
+            if (parts.length != 2) {
+                throw new IllegalArgumentException("--goal-xy needs two numbers X,Y, got '" + goalXy + "'");
             }
-            goal = new GoalLabel(goalXy[0], goalXy[1], goalRadius);
+            try {
+                goal = new GoalLabel(Double.parseDouble(parts[0].trim()), Double.parseDouble(parts[1].trim()),
+                        goalRadius);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--goal-xy needs two numbers X,Y, got '" + goalXy + "'");
+            }
         }
         return new IngestOptions(input, output, format, shards, overwrite, dropInvalid,
                 new ReadOptions(rewardShift, d4rlFamily, goal));

@@ -224,6 +224,22 @@ class IngestJobTest {
     }
 
     @Test
+    void inputAndOutputOnAnotherHadoopFileSystem() throws IOException {
+        spark.sparkContext().hadoopConfiguration().set("fs.other.impl", OtherSchemeFileSystem.class.getName());
+        spark.sparkContext().hadoopConfiguration().setBoolean("fs.other.impl.disable.cache", true);
+        Path src = Files.copy(Fixtures.committed("minari-h5py-tiny.hdf5"), dir.resolve("main_data.hdf5"));
+        String input = OtherSchemeFileSystem.SCHEME + "://" + src.toAbsolutePath();
+        String output = OtherSchemeFileSystem.SCHEME + "://" + dir.resolve("remote-out").toAbsolutePath();
+        IngestResult r = IngestJob.run(spark, IngestOptions.of(input, output).withShards(2), QUIET);
+        assertTrue(r.output().startsWith("other:"), r.output());
+        assertEquals(input, r.manifest().source().path(), "the manifest names the URI given, not the staged copy");
+        assertEquals(SourceReaders.sha256(src), r.manifest().source().sha256());
+        assertTrue(Files.exists(dir.resolve("remote-out").resolve("manifest.json")));
+        Fixtures.assertSameData(SourceReaders.readClean(src, null, ReadOptions.DEFAULTS, false).data(),
+                DatasetReader.read(spark, output).data());
+    }
+
+    @Test
     void aDirectoryWithoutManifestIsNotADataset() throws IOException {
         Path empty = Files.createDirectories(dir.resolve("half-written"));
         DatasetException e = assertThrows(DatasetException.class, () -> DatasetReader.read(spark, empty.toString()));
