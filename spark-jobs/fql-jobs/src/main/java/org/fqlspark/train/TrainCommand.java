@@ -111,6 +111,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         TrainOptions options = options(new Configuration());
+        boolean ownSession = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
         SparkSession spark = session(options);
         try {
             TrainJob.run(spark, options);
@@ -119,7 +120,9 @@ public final class TrainCommand implements Callable<Integer> {
             System.err.println("error: " + e.getMessage());
             return 1;
         } finally {
-            spark.stop();
+            if (ownSession) {
+                spark.stop();   // a session that was already running (embedding, tests) is left to its owner
+            }
         }
     }
 

@@ -1,16 +1,29 @@
 package org.fqlspark.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.fqlspark.agent.Checkpoint;
+import org.fqlspark.agent.FqlAgent;
+import org.fqlspark.agent.FqlConfig;
+import org.fqlspark.data.TransitionData;
 import org.junit.jupiter.api.Test;
 
 class TrainJobTest {
 
     @Test
-    void oneWorkerEqualsTheSingleProcessTrainerBitForBit() {
+    void oneWorkerEqualsTheSingleProcessTrainerBitForBit() throws IOException {
         Path run = TrainFixtures.tempDir("fql-train").resolve("w1");
         TrainOptions options = TrainFixtures.options(run).workers(1).averagingFrequency(7).steps(30).checkpointEvery(2).build();
         TrainResult result = TrainJob.run(TrainTestSpark.session(), options);
@@ -21,5 +34,157 @@ class TrainJobTest {
         assertEquals(5, result.rounds());   // 7+7+7+7+2
         TrainFixtures.assertSameState(local.agent().state(), result.finalState());
         assertTrue(result.lastCheckpoint().endsWith("step-000000000030.fqlckpt"), result.lastCheckpoint());
+        Checkpoint cp = Checkpoint.fromBytes(Files.readAllBytes(run.resolve("checkpoints/step-000000000030.fqlckpt")), "cp");
+        TrainFixtures.assertSameState(cp.state(), result.finalState());
+        // The restored agent continues exactly like the local one (its seed is the run seed: worker 0's noise stream).
+        FqlAgent restored = cp.restore();
+        assertEquals(options.seed(), restored.seed());
+    }
+
+    /** W = 2 by hand: two agents on their shards, K local steps each, element-wise mean of all four arrays. */
+    @Test
+    void twoWorkersAverageParametersTargetAndAdamStateEveryKSteps() {
+        Path run = TrainFixtures.tempDir("fql-train").resolve("w2");
+        int k = 4;
+        TrainOptions options = TrainFixtures.options(run).workers(2).averagingFrequency(k).steps(12).checkpointEvery(10).build();
+        TrainResult result = TrainJob.run(TrainTestSpark.session(), options);
+        assertEquals(List.of(shard(0, 2).size(), shard(1, 2).size()), result.workerRows());
+
+        FqlConfig config = options.resolvedConfig();
+        TransitionData d = TrainFixtures.data();
+        FqlAgent.AgentState avg = new FqlAgent(config, d.obsDim(), d.actionDim(), options.seed()).state();
+        for (int round = 0; round < 3; round++) {
+            FqlAgent.AgentState[] s = new FqlAgent.AgentState[2];
+            for (int w = 0; w < 2; w++) {
+                FqlAgent agent = new FqlAgent(config, d.obsDim(), d.actionDim(), Seeds.workerNoiseSeed(options.seed(), w));
+                agent.setState(avg);
+                BatchSampler sampler = new BatchSampler(shard(w, 2), config.batchSize(), options.seed());
+                for (int i = 0; i < k; i++) {
+                    agent.update(sampler.sample(agent.step()));
+                }
+                s[w] = agent.state();
+            }
+            avg = new FqlAgent.AgentState(mean(s[0].parameters(), s[1].parameters()), mean(s[0].targetParameters(), s[1].targetParameters()),
+                    mean(s[0].adamM(), s[1].adamM()), mean(s[0].adamV(), s[1].adamV()), s[0].step());
+        }
+        TrainFixtures.assertSameState(avg, result.finalState());
+
+        // Deterministic: the same run again gives the same bits; and it is not the W = 1 result.
+        TrainResult again = TrainJob.run(TrainTestSpark.session(), options.toBuilder()
+                .runDir(TrainFixtures.tempDir("fql-train").resolve("w2-again").toString()).build());
+        TrainFixtures.assertSameState(result.finalState().toAgentState(), again.finalState());
+        LocalTrainer local = new LocalTrainer(config, d, options.seed());
+        local.trainTo(12);
+        assertFalse(Arrays.equals(local.agent().parameters(), result.finalState().parameters()));
+    }
+
+    private static float[] mean(float[] a, float[] b) {
+        float[] m = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            m[i] = (float) (((double) a[i] + (double) b[i]) / 2);
+        }
+        return m;
+    }
+
+    /** Worker w's rows of the fixture in contract order, split as the loader splits them. */
+    static WorkerShard shard(int worker, int workers) {
+        TransitionData d = TrainFixtures.data();
+        List<Integer> rows = new ArrayList<>();
+        for (int i = 0; i < d.size(); i++) {
+            if (Seeds.workerOf(d.episodeIds()[i], d.stepIndices()[i], workers) == worker) {
+                rows.add(i);
+            }
+        }
+        int n = rows.size();
+        int o = d.obsDim();
+        int a = d.actionDim();
+        float[] obs = new float[n * o];
+        float[] next = new float[n * o];
+        float[] act = new float[n * a];
+        float[] r = new float[n];
+        float[] m = new float[n];
+        for (int j = 0; j < n; j++) {
+            int i = rows.get(j);
+            System.arraycopy(d.observations(), i * o, obs, j * o, o);
+            System.arraycopy(d.nextObservations(), i * o, next, j * o, o);
+            System.arraycopy(d.actions(), i * a, act, j * a, a);
+            r[j] = d.rewards()[i];
+            m[j] = d.masks()[i];
+        }
+        return new WorkerShard(worker, o, a, obs, act, r, m, next);
+    }
+
+    @Test
+    void writesConfigProvenanceMetricsAndCurves() throws IOException {
+        Path run = TrainFixtures.tempDir("fql-train").resolve("outputs");
+        TrainOptions options = TrainFixtures.options(run).workers(2).averagingFrequency(5).steps(15).checkpointEvery(2)
+                .keepCheckpoints(1).learningCurves(true).build();
+        TrainResult result = TrainJob.run(TrainTestSpark.session(), options);
+
+        for (String f : List.of("config.json", "provenance.json", "metrics.csv", "learning_curves.png", "result.json")) {
+            assertTrue(Files.isRegularFile(run.resolve(f)), f);
+        }
+        // Only the newest checkpoint is kept with --keep-checkpoints 1.
+        try (var files = Files.list(run.resolve("checkpoints"))) {
+            assertEquals(List.of("step-000000000015.fqlckpt"), files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        String provenance = Files.readString(run.resolve("provenance.json"));
+        for (String key : List.of("git_commit", "dataset_path", "dataset_rows", "dataset_manifest_sha256", "seed", "java_version",
+                "nd4j_version", "spark_version")) {
+            assertTrue(provenance.contains("\"" + key + "\""), key);
+        }
+        assertTrue(provenance.contains("\"dataset_rows\" : \"600\""), provenance);
+        assertTrue(Files.readString(run.resolve("config.json")).contains("\"averaging_frequency\" : 5"));
+
+        List<String> csv = Files.readAllLines(run.resolve("metrics.csv"));
+        List<String> header = Arrays.asList(csv.get(0).split(","));
+        assertEquals(MetricsLog.columns(options.resolvedConfig()), header);
+        for (String name : List.of("step", "critic/critic_loss", "critic/q_mean", "actor/actor_loss", "actor/bc_flow_loss",
+                "actor/distill_loss", "actor/q_loss", "grad_norm", "steps_per_second", "samples_per_second", "averaging_seconds")) {
+            assertTrue(header.contains(name), name);
+        }
+        assertEquals(4, csv.size());   // header + 3 rounds
+        assertTrue(csv.get(3).startsWith("15,3,2,"), csv.get(3));
+
+        Dataset<Row> parquet = TrainTestSpark.session().read().parquet(run.resolve("metrics.parquet").toString());
+        assertEquals(3, parquet.count());
+        assertEquals(15L, parquet.agg(org.apache.spark.sql.functions.max("step")).first().getLong(0));
+        assertEquals(result.lastMetrics().get("critic/critic_loss"),
+                parquet.where("step = 15").select("`critic/critic_loss`").first().getDouble(0));
+        byte[] png = Files.readAllBytes(run.resolve("learning_curves.png"));
+        assertEquals((byte) 0x89, png[0]);
+        assertEquals('P', png[1]);
+        assertTrue(result.samplesPerSecond() > 0);
+    }
+
+    @Test
+    void refusesAnExistingRunDirectoryWithoutResume() throws IOException {
+        Path run = TrainFixtures.tempDir("fql-train").resolve("exists");
+        Files.createDirectories(run);
+        Files.writeString(run.resolve("something"), "x");
+        TrainOptions options = TrainFixtures.options(run).steps(5).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainJob.run(TrainTestSpark.session(), options));
+        assertTrue(e.getMessage().contains("already exists") && e.getMessage().contains("--resume"), e.getMessage());
+        assertEquals("x", Files.readString(run.resolve("something")));
+
+        Path none = TrainFixtures.tempDir("fql-train").resolve("none");
+        IllegalArgumentException n = assertThrows(IllegalArgumentException.class,
+                () -> TrainJob.run(TrainTestSpark.session(), TrainFixtures.options(none).steps(5).resume(true).build()));
+        assertTrue(n.getMessage().contains("nothing to resume"), n.getMessage());
+    }
+
+    @Test
+    void validatesOptionsNamingTheFlag() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TrainOptions.builder("d", "r").workers(0).build());
+        assertTrue(e.getMessage().contains("--workers"), e.getMessage());
+        IllegalArgumentException p = assertThrows(IllegalArgumentException.class,
+                () -> TrainOptions.builder("d", "r").preset("no-such-task").build());
+        assertTrue(p.getMessage().contains("unknown preset"), p.getMessage());
+        IllegalArgumentException b = assertThrows(IllegalArgumentException.class, () -> TrainOptions.builder("d", "r")
+                .overrides(new ConfigOverrides(null, 2.0, null, null, null, null, null, null, null)).build());
+        assertTrue(b.getMessage().contains("discount"), b.getMessage());
+        assertEquals(1_000_000, TrainOptions.builder("d", "r").preset("cube-single-play").build().steps());
+        assertEquals(300.0, TrainOptions.builder("d", "r").preset("cube-single-play").build().resolvedConfig().alpha());
     }
 }
