@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 org.fqlspark.env.GenerateCommand.class,
                 org.fqlspark.ingest.IngestCommand.class,
                 org.fqlspark.eval.EvaluateCommand.class,
+                org.fqlspark.sweep.SweepCommand.class,
                 CommandLine.HelpCommand.class})
 public final class FqlCli implements Runnable {
 

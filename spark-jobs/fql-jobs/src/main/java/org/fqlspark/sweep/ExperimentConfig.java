@@ -1,0 +1,320 @@
+package org.fqlspark.sweep;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+
+import org.fqlspark.agent.FqlConfig;
+import org.fqlspark.agent.FqlPresets;
+import org.fqlspark.agent.QAgg;
+import org.fqlspark.eval.EvalOptions;
+import org.fqlspark.train.ConfigOverrides;
+import org.fqlspark.train.TrainOptions;
+
+/**
+ * One experiment as a file ({@code deploy/configs/<dataset>.yaml}): the dataset, the preset and every FQL
+ * hyper-parameter, the training and the evaluation settings. A sweep trial is one of these, fully resolved.
+ *
+ * <pre>
+ * name: antmaze-large-navigate          # a label; not part of the trial id
+ * data: s3a://fql/data/antmaze-large-navigate-v0
+ * preset: antmaze-large-navigate        # FqlPresets name; agent keys left out take its values
+ * agent:   {lr, batch_size, actor_hidden_dims, value_hidden_dims, layer_norm, actor_layer_norm, discount, tau,
+ *           q_agg, alpha, flow_steps, normalize_q_loss, adam_b1, adam_b2, adam_eps, ln_eps}
+ * train:   {steps, workers, averaging_frequency, checkpoint_every, keep_checkpoints, threads_per_worker,
+ *           aggregation_depth, seed}
+ * evaluate: {env, episodes, seed, partitions, max_episode_steps, bridge_startup_timeout_seconds, bridge_timeout_seconds}
+ * </pre>
+ *
+ * <p>The train command changes a preset through {@link ConfigOverrides} (alpha, discount, q_agg, normalize_q_loss,
+ * one hidden-width list for every network, batch_size, flow_steps, lr, tau). The other agent keys are written out so
+ * that a config file states the whole model, but must equal the preset's values: {@link #resolve()} refuses a file
+ * that asks for something training would silently not do.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonPropertyOrder({"name", "data", "preset", "agent", "train", "evaluate"})
+public record ExperimentConfig(
+        @JsonProperty("name") String name,
+        @JsonProperty("data") String data,
+        @JsonProperty("preset") String preset,
+        @JsonProperty("agent") Agent agent,
+        @JsonProperty("train") Train train,
+        @JsonProperty("evaluate") Evaluate evaluate) {
+
+    /** FQL hyper-parameters; null = the preset's value. Key names are the official code's. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonPropertyOrder({"lr", "batch_size", "actor_hidden_dims", "value_hidden_dims", "layer_norm", "actor_layer_norm",
+            "discount", "tau", "q_agg", "alpha", "flow_steps", "normalize_q_loss", "adam_b1", "adam_b2", "adam_eps", "ln_eps"})
+    public record Agent(
+            @JsonProperty("lr") Double lr,
+            @JsonProperty("batch_size") Integer batchSize,
+            @JsonProperty("actor_hidden_dims") List<Integer> actorHiddenDims,
+            @JsonProperty("value_hidden_dims") List<Integer> valueHiddenDims,
+            @JsonProperty("layer_norm") Boolean layerNorm,
+            @JsonProperty("actor_layer_norm") Boolean actorLayerNorm,
+            @JsonProperty("discount") Double discount,
+            @JsonProperty("tau") Double tau,
+            @JsonProperty("q_agg") String qAgg,
+            @JsonProperty("alpha") Double alpha,
+            @JsonProperty("flow_steps") Integer flowSteps,
+            @JsonProperty("normalize_q_loss") Boolean normalizeQLoss,
+            @JsonProperty("adam_b1") Double adamB1,
+            @JsonProperty("adam_b2") Double adamB2,
+            @JsonProperty("adam_eps") Double adamEps,
+            @JsonProperty("ln_eps") Double lnEps) {
+
+        static Agent none() {
+            return new Agent(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        }
+
+        /** Every hyper-parameter of {@code c}, written out. */
+        static Agent of(FqlConfig c) {
+            return new Agent(c.learningRate(), c.batchSize(), c.actorHiddenDims(), c.valueHiddenDims(), c.layerNorm(),
+                    c.actorLayerNorm(), c.discount(), c.tau(), c.qAgg().name().toLowerCase(java.util.Locale.ROOT), c.alpha(),
+                    c.flowSteps(), c.normalizeQLoss(), c.adamBeta1(), c.adamBeta2(), c.adamEps(), c.layerNormEps());
+        }
+    }
+
+    /** Training settings; null = the train command's default (the preset's step count for {@code steps}). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonPropertyOrder({"steps", "workers", "averaging_frequency", "checkpoint_every", "keep_checkpoints", "threads_per_worker",
+            "aggregation_depth", "seed"})
+    public record Train(
+            @JsonProperty("steps") Long steps,
+            @JsonProperty("workers") Integer workers,
+            @JsonProperty("averaging_frequency") Integer averagingFrequency,
+            @JsonProperty("checkpoint_every") Integer checkpointEvery,
+            @JsonProperty("keep_checkpoints") Integer keepCheckpoints,
+            @JsonProperty("threads_per_worker") Integer threadsPerWorker,
+            @JsonProperty("aggregation_depth") Integer aggregationDepth,
+            @JsonProperty("seed") Long seed) {
+
+        static Train none() {
+            return new Train(null, null, null, null, null, null, null, null);
+        }
+    }
+
+    /** Evaluation settings; {@code env} is required, the rest default as in the evaluate command. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonPropertyOrder({"env", "episodes", "seed", "partitions", "max_episode_steps", "bridge_startup_timeout_seconds",
+            "bridge_timeout_seconds"})
+    public record Evaluate(
+            @JsonProperty("env") String env,
+            @JsonProperty("episodes") Integer episodes,
+            @JsonProperty("seed") Long seed,
+            @JsonProperty("partitions") Integer partitions,
+            @JsonProperty("max_episode_steps") Integer maxEpisodeSteps,
+            @JsonProperty("bridge_startup_timeout_seconds") Double bridgeStartupTimeoutSeconds,
+            @JsonProperty("bridge_timeout_seconds") Double bridgeTimeoutSeconds) {
+    }
+
+    /** Evaluation episodes when the config gives none: OGBench's and the reference code's 50. */
+    public static final int DEFAULT_EPISODES = 50;
+
+    /**
+     * The same experiment with every default written in: the preset's full FQL config, the train command's defaults,
+     * the evaluation defaults. Two configs that train and evaluate the same way resolve to equal values, whichever
+     * defaults they spelled out, so the resolved form is what a trial id hashes.
+     *
+     * @throws IllegalArgumentException naming the key, for a missing or invalid value, an unknown preset, or an agent
+     *                                  value that training cannot apply
+     */
+    public ExperimentConfig resolve() {
+        require(data != null && !data.isBlank(), "data", "a dataset directory (Parquet shards + manifest.json)");
+        require(evaluate != null && evaluate.env() != null && !evaluate.env().isBlank(), "evaluate.env",
+                "a built-in environment id (e.g. pointmaze-medium) or bridge:COMMAND");
+        String presetName = preset == null ? "default" : preset.trim();
+        FqlPresets.Preset p;
+        try {
+            p = FqlPresets.get(presetName);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("preset: " + e.getMessage(), e);
+        }
+        FqlConfig fql = fqlConfig(p);
+        Train t = train == null ? Train.none() : train;
+        TrainOptions defaults = TrainOptions.builder("unused", "unused").preset(presetName).build();
+        Train resolvedTrain = new Train(
+                t.steps() != null ? t.steps() : p.offlineSteps(),
+                or(t.workers(), defaults.workers()),
+                or(t.averagingFrequency(), defaults.averagingFrequency()),
+                or(t.checkpointEvery(), defaults.checkpointEvery()),
+                or(t.keepCheckpoints(), defaults.keepCheckpoints()),
+                or(t.threadsPerWorker(), defaults.threadsPerWorker()),
+                or(t.aggregationDepth(), defaults.aggregationDepth()),
+                t.seed() != null ? t.seed() : defaults.seed());
+        Evaluate e = evaluate;
+        Evaluate resolvedEvaluate = new Evaluate(e.env().trim(),
+                or(e.episodes(), DEFAULT_EPISODES),
+                e.seed() != null ? e.seed() : 0L,
+                or(e.partitions(), 0),
+                or(e.maxEpisodeSteps(), 0),
+                e.bridgeStartupTimeoutSeconds() != null ? e.bridgeStartupTimeoutSeconds()
+                        : (double) EvalOptions.DEFAULT_BRIDGE_STARTUP_TIMEOUT.toSeconds(),
+                e.bridgeTimeoutSeconds() != null ? e.bridgeTimeoutSeconds()
+                        : (double) EvalOptions.DEFAULT_BRIDGE_REQUEST_TIMEOUT.toSeconds());
+        ExperimentConfig resolved = new ExperimentConfig(name, data.trim(), presetName, Agent.of(fql), resolvedTrain,
+                resolvedEvaluate);
+        // Validate the rest now, with the trainer's and the evaluator's own checks, rather than when the trial starts.
+        resolved.trainOptions("unused", false);
+        resolved.evalOptions("unused", "unused");
+        return resolved;
+    }
+
+    /**
+     * The FQL config this experiment trains: the preset with the agent keys applied through the train command's
+     * overrides; keys it cannot override must equal the preset's values.
+     */
+    FqlConfig fqlConfig(FqlPresets.Preset p) {
+        FqlConfig base = p.config();
+        ConfigOverrides overrides = overrides(base);
+        FqlConfig result;
+        try {
+            result = overrides.applyTo(base);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("agent." + e.getMessage().replaceFirst("^config '([^']*)'", "$1"), e);
+        }
+        Agent a = agent == null ? Agent.none() : agent;
+        fixed("layer_norm", a.layerNorm(), base.layerNorm(), p);
+        fixed("actor_layer_norm", a.actorLayerNorm(), base.actorLayerNorm(), p);
+        fixed("adam_b1", a.adamB1(), base.adamBeta1(), p);
+        fixed("adam_b2", a.adamB2(), base.adamBeta2(), p);
+        fixed("adam_eps", a.adamEps(), base.adamEps(), p);
+        fixed("ln_eps", a.lnEps(), base.layerNormEps(), p);
+        return result;
+    }
+
+    /** The agent keys as the train command's overrides (only those that differ from the preset, so ids stay stable). */
+    ConfigOverrides overrides(FqlConfig base) {
+        Agent a = agent == null ? Agent.none() : agent;
+        List<Integer> hidden = null;
+        if (a.actorHiddenDims() != null || a.valueHiddenDims() != null) {
+            List<Integer> actor = a.actorHiddenDims() != null ? a.actorHiddenDims() : base.actorHiddenDims();
+            List<Integer> value = a.valueHiddenDims() != null ? a.valueHiddenDims() : base.valueHiddenDims();
+            if (!actor.equals(value)) {
+                throw new IllegalArgumentException("agent.actor_hidden_dims " + actor + " and agent.value_hidden_dims " + value
+                        + " differ: the train command sets one width list for every network (--hidden-dims)");
+            }
+            hidden = actor.equals(base.actorHiddenDims()) && value.equals(base.valueHiddenDims()) ? null : actor;
+        }
+        QAgg qAgg;
+        try {
+            qAgg = a.qAgg() == null ? null : QAgg.parse(a.qAgg());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("agent." + e.getMessage(), e);
+        }
+        return new ConfigOverrides(
+                differs(a.alpha(), base.alpha()),
+                differs(a.discount(), base.discount()),
+                qAgg == base.qAgg() ? null : qAgg,
+                differs(a.normalizeQLoss(), base.normalizeQLoss()),
+                hidden,
+                differs(a.batchSize(), base.batchSize()),
+                differs(a.flowSteps(), base.flowSteps()),
+                differs(a.lr(), base.learningRate()),
+                differs(a.tau(), base.tau()));
+    }
+
+    /** What {@code ./fql train} is given for this experiment (the config must be {@linkplain #resolve() resolved}). */
+    public TrainOptions trainOptions(String runDir, boolean resume) {
+        requireResolved();
+        return TrainOptions.builder(data, runDir)
+                .preset(preset)
+                .overrides(overrides(FqlPresets.get(preset).config()))
+                .steps(train.steps())
+                .workers(train.workers())
+                .averagingFrequency(train.averagingFrequency())
+                .checkpointEvery(train.checkpointEvery())
+                .keepCheckpoints(train.keepCheckpoints())
+                .threadsPerWorker(train.threadsPerWorker())
+                .aggregationDepth(train.aggregationDepth())
+                .seed(train.seed())
+                .resume(resume)
+                .progressBar(false)
+                .build();
+    }
+
+    /** What {@code ./fql evaluate} is given for this experiment (the config must be {@linkplain #resolve() resolved}). */
+    public EvalOptions evalOptions(String checkpoint, String output) {
+        requireResolved();
+        return new EvalOptions(checkpoint, evaluate.env(), evaluate.episodes(), output, evaluate.seed(), evaluate.partitions(),
+                true, evaluate.maxEpisodeSteps(), seconds(evaluate.bridgeStartupTimeoutSeconds()),
+                seconds(evaluate.bridgeTimeoutSeconds()));
+    }
+
+    /** The resolved hyper-parameters as the FqlConfig training will use. */
+    @JsonIgnore
+    public FqlConfig fqlConfig() {
+        requireResolved();
+        return overrides(FqlPresets.get(preset).config()).applyTo(FqlPresets.get(preset).config());
+    }
+
+    /** The same experiment under another name (names are labels; they do not change a trial). */
+    public ExperimentConfig withName(String newName) {
+        return new ExperimentConfig(newName, data, preset, agent, train, evaluate);
+    }
+
+    /** Flat (section_key → value) view of a resolved config: the parameter columns of the results table. */
+    Map<String, Object> flatten() {
+        requireResolved();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("data", data);
+        m.put("preset", preset);
+        Map<String, Object> agentMap = SweepFiles.JSON.convertValue(agent, SweepFiles.MAP);
+        agentMap.forEach((k, v) -> m.put("agent_" + k, v instanceof List<?> l ? joinWidths(l) : v));
+        SweepFiles.JSON.convertValue(train, SweepFiles.MAP).forEach((k, v) -> m.put("train_" + k, v));
+        SweepFiles.JSON.convertValue(evaluate, SweepFiles.MAP).forEach((k, v) -> m.put("evaluate_" + k, v));
+        return m;
+    }
+
+    private static String joinWidths(List<?> widths) {
+        StringBuilder b = new StringBuilder();
+        for (Object w : widths) {
+            if (b.length() > 0) b.append(',');
+            b.append(w);
+        }
+        return b.toString();
+    }
+
+    private void requireResolved() {
+        if (agent == null || train == null || train.steps() == null || evaluate == null || evaluate.episodes() == null) {
+            throw new IllegalStateException("resolve() the experiment config first");
+        }
+    }
+
+    private static Duration seconds(double s) {
+        return Duration.ofMillis(Math.round(s * 1000));
+    }
+
+    private static <T> T differs(T value, T presetValue) {
+        return value == null || Objects.equals(value, presetValue) ? null : value;
+    }
+
+    private static Double differs(Double value, double presetValue) {
+        return value == null || value == presetValue ? null : value;
+    }
+
+    private static void fixed(String key, Object value, Object presetValue, FqlPresets.Preset p) {
+        if (value == null) return;
+        boolean same = value instanceof Double d && presetValue instanceof Double pd ? d.doubleValue() == pd.doubleValue()
+                : value.equals(presetValue);
+        if (!same) {
+            throw new IllegalArgumentException("agent." + key + " = " + value + ": training cannot change it from preset '" + p.name()
+                    + "' (" + presetValue + "); write the preset's value or leave the key out");
+        }
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value != null ? value : fallback;
+    }
+
+    private static void require(boolean ok, String key, String expected) {
+        if (!ok) throw new IllegalArgumentException(key + " is missing: expected " + expected);
+    }
+}

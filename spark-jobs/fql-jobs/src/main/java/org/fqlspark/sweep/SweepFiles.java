@@ -1,0 +1,146 @@
+package org.fqlspark.sweep;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/** Small files of a sweep on any Hadoop file system (local, hdfs://, s3a://), and the JSON/YAML mappers. */
+final class SweepFiles {
+
+    static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
+    };
+
+    /** Pretty JSON for files people read. */
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
+    /** Keys sorted and no white space: the canonical form a trial id hashes. */
+    static final ObjectMapper CANONICAL = JsonMapper.builder()
+            .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+            .build();
+
+    static final ObjectMapper YAML = YAMLMapper.builder(YAMLFactory.builder()
+                    .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                    .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                    .build())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            // A key written twice would silently keep only the last value (a whole section, for a repeated "train:").
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    private SweepFiles() {
+    }
+
+    static Path qualify(String location, Configuration hadoop) {
+        try {
+            Path p = new Path(location);
+            return p.getFileSystem(hadoop).makeQualified(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the file system of " + location + ": " + e.getMessage(), e);
+        }
+    }
+
+    static boolean exists(Path path, Configuration hadoop) {
+        try {
+            return path.getFileSystem(hadoop).exists(path);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
+    static String readText(Path path, Configuration hadoop) {
+        try (InputStream in = path.getFileSystem(hadoop).open(path)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (FileNotFoundException e) {
+            throw new IllegalArgumentException(path + " does not exist", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes to a hidden sibling, then renames over the target: readers see the old file or the whole new one. */
+    static void writeAtomically(Path target, String text, Configuration hadoop) {
+        try {
+            FileSystem fs = target.getFileSystem(hadoop);
+            Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
+            try (OutputStream out = fs.create(tmp, false)) {
+                out.write(text.getBytes(StandardCharsets.UTF_8));
+            }
+            if (fs.exists(target)) {
+                fs.delete(target, false);
+            }
+            if (!fs.rename(tmp, target)) {
+                fs.delete(tmp, false);
+                throw new IOException("could not rename " + tmp + " to " + target);
+            }
+            deleteCrc(fs, tmp);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    static void delete(Path path, Configuration hadoop) {
+        try {
+            FileSystem fs = path.getFileSystem(hadoop);
+            if (fs.exists(path)) {
+                fs.delete(path, true);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    static void mkdirs(Path path, Configuration hadoop) {
+        try {
+            path.getFileSystem(hadoop).mkdirs(path);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The local file system leaves .crc files beside what it writes; a renamed file's old one is useless. */
+    private static void deleteCrc(FileSystem fs, Path tmp) throws IOException {
+        Path crc = new Path(tmp.getParent(), "." + tmp.getName() + ".crc");
+        if (fs.exists(crc)) {
+            fs.delete(crc, false);
+        }
+    }
+
+    static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value) + "\n";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String yaml(Object value) {
+        try {
+            return YAML.writeValueAsString(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,318 @@
+package org.fqlspark.sweep;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * A sweep: a base experiment ({@link ExperimentConfig}) and the axes to vary, read from YAML.
+ *
+ * <pre>
+ * name: pointmaze-alpha-seed              # label of the sweep
+ * base: ../configs/pointmaze-medium-stitch.yaml   # a file (relative to this one, or any Hadoop URI) or an inline map;
+ *                                         # optional: without it the spec itself is the experiment
+ * train: {steps: 200000}                  # experiment keys here are merged over the base
+ * variants:                               # named axes whose values are partial experiments, merged at the root
+ *   dataset:
+ *     medium: {data: /data/pointmaze-medium-stitch, evaluate: {env: pointmaze-medium}}
+ *     large:  {data: /data/pointmaze-large-stitch,  evaluate: {env: pointmaze-large}}
+ * grid:                                   # dotted key → list of values
+ *   agent.alpha: [3, 10, 30]
+ *   train.seed: [0, 1, 2]
+ * max_concurrent: 2                       # trials at a time, unless --max-concurrent says otherwise
+ * </pre>
+ *
+ * Trials are the Cartesian product of the variant axes, then the grid axes, in the order written (the last axis varies
+ * fastest). Each trial's id is the first 12 hex digits of the SHA-256 of its resolved config in canonical JSON (name
+ * left out), so the same point in any sweep gets the same id and its finished results are reused.
+ */
+public record SweepSpec(String name, ExperimentConfig base, JsonNode baseTree, Map<String, Map<String, JsonNode>> variants,
+                        Map<String, List<JsonNode>> grid, Integer maxConcurrent, String source) {
+
+    private static final List<String> SPEC_KEYS = List.of("name", "description", "base", "variants", "grid", "max_concurrent");
+
+    /**
+     * One point of the sweep: its position, its id, the value of every axis (variant labels and grid values, in axis
+     * order), which of those axes are variants, and the resolved experiment.
+     */
+    public record Trial(int index, String id, Map<String, Object> parameters, List<String> variantAxes, ExperimentConfig config) {
+        public Trial {
+            parameters = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
+            variantAxes = List.copyOf(variantAxes);
+        }
+    }
+
+    /** Reads a spec from a local path or any Hadoop URI. */
+    public static SweepSpec read(String location, Configuration hadoop) {
+        Path path = SweepFiles.qualify(location, hadoop);
+        return parse(SweepFiles.readText(path, hadoop), path, hadoop);
+    }
+
+    /**
+     * Parses spec text; {@code location} resolves a relative {@code base:} path (null: relative paths are refused).
+     *
+     * @throws IllegalArgumentException naming the key, for anything malformed
+     */
+    public static SweepSpec parse(String yaml, Path location, Configuration hadoop) {
+        String where = location == null ? "sweep spec" : location.toString();
+        ObjectNode root = asObject(readYaml(yaml, where), where);
+        String name = root.path("name").isTextual() ? root.get("name").asText() : null;
+
+        ObjectNode experiment = JsonNodeFactory.instance.objectNode();
+        JsonNode base = root.get("base");
+        if (base != null && !base.isNull()) {
+            if (base.isTextual()) {
+                Path basePath = resolveRelative(base.asText(), location, where);
+                experiment = asObject(readYaml(SweepFiles.readText(basePath, hadoop), basePath.toString()), basePath.toString());
+                if (experiment.has("grid") || experiment.has("variants") || experiment.has("base")) {
+                    throw new IllegalArgumentException(where + ": base " + basePath + " is itself a sweep (has grid, variants or base); "
+                            + "a base must be a single experiment config");
+                }
+            } else if (base.isObject()) {
+                experiment = ((ObjectNode) base).deepCopy();
+            } else {
+                throw new IllegalArgumentException(where + ": base must be a file path or a map, was " + base.getNodeType());
+            }
+        }
+        ObjectNode overrides = root.deepCopy();
+        overrides.remove(SPEC_KEYS);
+        deepMerge(experiment, overrides);
+        if (name == null && experiment.path("name").isTextual()) {
+            name = experiment.get("name").asText();
+        }
+
+        Map<String, Map<String, JsonNode>> variants = new LinkedHashMap<>();
+        JsonNode v = root.get("variants");
+        if (v != null && !v.isNull()) {
+            for (Iterator<Map.Entry<String, JsonNode>> axes = asObject(v, where + " variants").fields(); axes.hasNext(); ) {
+                Map.Entry<String, JsonNode> axis = axes.next();
+                ObjectNode values = asObject(axis.getValue(), where + " variants." + axis.getKey());
+                if (values.isEmpty()) {
+                    throw new IllegalArgumentException(where + ": variants." + axis.getKey() + " has no values");
+                }
+                Map<String, JsonNode> labelled = new LinkedHashMap<>();
+                values.fields().forEachRemaining(e -> labelled.put(e.getKey(),
+                        asObject(e.getValue(), where + " variants." + axis.getKey() + "." + e.getKey())));
+                variants.put(axis.getKey(), labelled);
+            }
+        }
+        Map<String, List<JsonNode>> grid = new LinkedHashMap<>();
+        JsonNode g = root.get("grid");
+        if (g != null && !g.isNull()) {
+            for (Iterator<Map.Entry<String, JsonNode>> axes = asObject(g, where + " grid").fields(); axes.hasNext(); ) {
+                Map.Entry<String, JsonNode> axis = axes.next();
+                if (!(axis.getValue() instanceof ArrayNode list) || list.isEmpty()) {
+                    throw new IllegalArgumentException(where + ": grid." + axis.getKey() + " must be a non-empty list of values");
+                }
+                if (variants.containsKey(axis.getKey())) {
+                    throw new IllegalArgumentException(where + ": '" + axis.getKey() + "' is both a variant axis and a grid key");
+                }
+                List<JsonNode> values = new ArrayList<>();
+                list.forEach(values::add);
+                grid.put(axis.getKey(), values);
+            }
+        }
+        Integer maxConcurrent = null;
+        JsonNode mc = root.get("max_concurrent");
+        if (mc != null && !mc.isNull()) {
+            if (!mc.canConvertToInt() || mc.asInt() < 1 || !mc.isIntegralNumber()) {
+                throw new IllegalArgumentException(where + ": max_concurrent must be a positive integer, was " + mc);
+            }
+            maxConcurrent = mc.asInt();
+        }
+        ExperimentConfig baseConfig = bind(experiment, where);
+        return new SweepSpec(name != null ? name : "sweep", baseConfig, experiment, variants, grid, maxConcurrent, where);
+    }
+
+    /** Every trial of the sweep, in order, each config resolved and validated; two points that resolve alike are refused. */
+    public List<Trial> trials() {
+        List<Map<String, Object>> points = new ArrayList<>();
+        List<ObjectNode> trees = new ArrayList<>();
+        points.add(new LinkedHashMap<>());
+        trees.add(((ObjectNode) baseTree).deepCopy());
+        for (Map.Entry<String, Map<String, JsonNode>> axis : variants.entrySet()) {
+            List<Map<String, Object>> nextPoints = new ArrayList<>();
+            List<ObjectNode> nextTrees = new ArrayList<>();
+            for (int i = 0; i < points.size(); i++) {
+                for (Map.Entry<String, JsonNode> value : axis.getValue().entrySet()) {
+                    Map<String, Object> p = new LinkedHashMap<>(points.get(i));
+                    p.put(axis.getKey(), value.getKey());
+                    ObjectNode t = trees.get(i).deepCopy();
+                    deepMerge(t, (ObjectNode) value.getValue());
+                    nextPoints.add(p);
+                    nextTrees.add(t);
+                }
+            }
+            points = nextPoints;
+            trees = nextTrees;
+        }
+        for (Map.Entry<String, List<JsonNode>> axis : grid.entrySet()) {
+            List<Map<String, Object>> nextPoints = new ArrayList<>();
+            List<ObjectNode> nextTrees = new ArrayList<>();
+            for (int i = 0; i < points.size(); i++) {
+                for (JsonNode value : axis.getValue()) {
+                    Map<String, Object> p = new LinkedHashMap<>(points.get(i));
+                    p.put(axis.getKey(), displayValue(value));
+                    ObjectNode t = trees.get(i).deepCopy();
+                    setPath(t, axis.getKey(), value);
+                    nextPoints.add(p);
+                    nextTrees.add(t);
+                }
+            }
+            points = nextPoints;
+            trees = nextTrees;
+        }
+        List<Trial> trials = new ArrayList<>();
+        Map<String, Map<String, Object>> seen = new HashMap<>();
+        for (int i = 0; i < points.size(); i++) {
+            Map<String, Object> p = points.get(i);
+            String label = p.isEmpty() ? "" : " " + p;
+            ExperimentConfig resolved;
+            try {
+                resolved = bind(trees.get(i), source + " trial" + label).resolve();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(source + ", trial" + label + ": " + e.getMessage(), e);
+            }
+            String trialName = p.isEmpty() ? name : name + " " + compact(p);
+            String id = trialId(resolved);
+            Map<String, Object> before = seen.putIfAbsent(id, p);
+            if (before != null) {
+                throw new IllegalArgumentException(source + ": trials " + before + " and " + p + " resolve to the same experiment (id "
+                        + id + "); remove the duplicate grid value");
+            }
+            trials.add(new Trial(i, id, p, List.copyOf(variants.keySet()), resolved.withName(trialName)));
+        }
+        return trials;
+    }
+
+    /** First 12 hex digits of SHA-256 over the canonical JSON of the resolved config without its name. */
+    static String trialId(ExperimentConfig resolved) {
+        try {
+            byte[] canonical = SweepFiles.CANONICAL.writeValueAsBytes(SweepFiles.CANONICAL.valueToTree(resolved.withName(null)));
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical);
+            return HexFormat.of().formatHex(digest).substring(0, 12);
+        } catch (JsonProcessingException | NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String compact(Map<String, Object> parameters) {
+        StringBuilder b = new StringBuilder();
+        parameters.forEach((k, v) -> {
+            if (b.length() > 0) b.append(' ');
+            b.append(k.substring(k.lastIndexOf('.') + 1)).append('=').append(v);
+        });
+        return b.toString();
+    }
+
+    private static ExperimentConfig bind(JsonNode tree, String where) {
+        try {
+            return SweepFiles.JSON.treeToValue(tree, ExperimentConfig.class);
+        } catch (JsonProcessingException e) {
+            String message = e.getOriginalMessage();
+            if (e instanceof com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException u) {
+                message = "unknown key '" + pathOf(u) + "'; known keys here: " + u.getKnownPropertyIds();
+            }
+            throw new IllegalArgumentException(where + ": " + message, e);
+        }
+    }
+
+    private static String pathOf(com.fasterxml.jackson.databind.JsonMappingException e) {
+        StringBuilder b = new StringBuilder();
+        for (com.fasterxml.jackson.databind.JsonMappingException.Reference r : e.getPath()) {
+            if (r.getFieldName() != null) {
+                if (b.length() > 0) b.append('.');
+                b.append(r.getFieldName());
+            }
+        }
+        return b.toString();
+    }
+
+    private static Object displayValue(JsonNode value) {
+        if (value.isIntegralNumber()) return value.canConvertToInt() ? (Object) value.intValue() : (Object) value.longValue();
+        if (value.isNumber()) return value.doubleValue();
+        if (value.isBoolean()) return value.booleanValue();
+        if (value.isTextual()) return value.textValue();
+        return value.toString();
+    }
+
+    private static JsonNode readYaml(String text, String where) {
+        try {
+            JsonNode node = SweepFiles.YAML.readTree(text.getBytes(StandardCharsets.UTF_8));
+            if (node == null || node.isMissingNode()) {
+                throw new IllegalArgumentException(where + " is empty");
+            }
+            return node;
+        } catch (IOException e) {
+            throw new IllegalArgumentException(where + " is not valid YAML: " + e.getMessage(), e);
+        }
+    }
+
+    private static ObjectNode asObject(JsonNode node, String where) {
+        if (!(node instanceof ObjectNode o)) {
+            throw new IllegalArgumentException(where + " must be a map of keys to values, was " + node.getNodeType());
+        }
+        return o;
+    }
+
+    private static Path resolveRelative(String ref, Path location, String where) {
+        Path p = new Path(ref);
+        if (p.isAbsolute() || p.toUri().getScheme() != null) {
+            return p;
+        }
+        if (location == null) {
+            throw new IllegalArgumentException(where + ": base '" + ref + "' is relative and the spec has no location");
+        }
+        return new Path(location.getParent(), ref);
+    }
+
+    /** Merges {@code over} into {@code into}: maps recursively, anything else replaced. */
+    static void deepMerge(ObjectNode into, ObjectNode over) {
+        over.fields().forEachRemaining(e -> {
+            JsonNode existing = into.get(e.getKey());
+            if (existing instanceof ObjectNode existingObject && e.getValue() instanceof ObjectNode overObject) {
+                deepMerge(existingObject, overObject);
+            } else {
+                into.set(e.getKey(), e.getValue().deepCopy());
+            }
+        });
+    }
+
+    /** Sets a dotted key ({@code agent.alpha}); a map value is merged into the map already there. */
+    static void setPath(ObjectNode root, String dotted, JsonNode value) {
+        String[] parts = dotted.split("\\.");
+        ObjectNode node = root;
+        for (int i = 0; i < parts.length - 1; i++) {
+            JsonNode child = node.get(parts[i]);
+            if (child == null || child.isNull()) {
+                child = node.putObject(parts[i]);
+            } else if (!(child instanceof ObjectNode)) {
+                throw new IllegalArgumentException("grid key " + dotted + ": '" + parts[i] + "' is a value, not a section");
+            }
+            node = (ObjectNode) child;
+        }
+        String last = parts[parts.length - 1];
+        if (node.get(last) instanceof ObjectNode existing && value instanceof ObjectNode over) {
+            deepMerge(existing, over);
+        } else {
+            node.set(last, value.deepCopy());
+        }
+    }
+}

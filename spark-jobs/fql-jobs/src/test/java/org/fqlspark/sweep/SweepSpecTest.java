@@ -1,0 +1,150 @@
+package org.fqlspark.sweep;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.hadoop.conf.Configuration;
+import org.fqlspark.agent.FqlConfig;
+import org.fqlspark.agent.FqlPresets;
+import org.fqlspark.agent.QAgg;
+import org.fqlspark.train.TrainOptions;
+import org.junit.jupiter.api.Test;
+
+/** Spec parsing, grid expansion, trial ids and config resolution; no Spark. */
+class SweepSpecTest {
+
+    private static final Configuration HADOOP = new Configuration();
+
+    private static final String BASE = """
+            name: base
+            data: /data/maze
+            preset: antmaze-large-navigate
+            train: {steps: 1000, workers: 2}
+            evaluate: {env: pointmaze-medium}
+            """;
+
+    private static SweepSpec parse(String yaml) {
+        return SweepSpec.parse(yaml, null, HADOOP);
+    }
+
+    @Test
+    void expandsVariantsThenGridAxesInOrderLastFastest() {
+        SweepSpec spec = parse(BASE + """
+                variants:
+                  dataset:
+                    medium: {data: /data/medium}
+                    large: {data: /data/large, evaluate: {env: pointmaze-large}}
+                grid:
+                  agent.alpha: [3, 10]
+                  train.seed: [0, 1]
+                """);
+        List<SweepSpec.Trial> trials = spec.trials();
+        assertEquals(8, trials.size());
+        assertEquals(Map.of("dataset", "medium", "agent.alpha", 3, "train.seed", 0), trials.get(0).parameters());
+        assertEquals(List.of("dataset", "agent.alpha", "train.seed"), List.copyOf(trials.get(0).parameters().keySet()));
+        assertEquals(Map.of("dataset", "medium", "agent.alpha", 3, "train.seed", 1), trials.get(1).parameters());
+        assertEquals(Map.of("dataset", "large", "agent.alpha", 10, "train.seed", 1), trials.get(7).parameters());
+        ExperimentConfig last = trials.get(7).config();
+        assertEquals("/data/large", last.data());
+        assertEquals("pointmaze-large", last.evaluate().env());
+        assertEquals(10.0, last.agent().alpha());
+        assertEquals(1L, last.train().seed());
+        assertEquals(2, last.train().workers());
+        assertEquals("base dataset=large alpha=10 seed=1", last.name());
+        assertEquals(List.of("dataset"), trials.get(0).variantAxes());
+        assertEquals(8, trials.stream().map(SweepSpec.Trial::id).distinct().count());
+    }
+
+    @Test
+    void trialIdsHashTheResolvedConfigNotHowItWasWritten() {
+        String a = parse(BASE + "grid: {agent.alpha: [10]}\n").trials().get(0).id();
+        // The preset's own α and its default values spelled out, another name, a grid over one value: the same trial.
+        String b = parse("""
+                name: other
+                data: /data/maze
+                preset: antmaze-large-navigate
+                agent: {alpha: 10.0, q_agg: MIN, discount: 0.99, layer_norm: true}
+                train: {steps: 1000, workers: 2, averaging_frequency: 100, seed: 0}
+                evaluate: {env: pointmaze-medium, episodes: 50}
+                """).trials().get(0).id();
+        assertEquals(a, b);
+        assertTrue(a.matches("[0-9a-f]{12}"), a);
+        String c = parse(BASE + "agent: {alpha: 11}\n").trials().get(0).id();
+        assertNotEquals(a, c);
+        String d = parse(BASE.replace("pointmaze-medium", "pointmaze-large")).trials().get(0).id();
+        assertNotEquals(a, d);
+    }
+
+    @Test
+    void resolvesToThePresetWithOverridesAndTheTrainersDefaults() {
+        ExperimentConfig c = parse(BASE + "agent: {alpha: 30, actor_hidden_dims: [64, 64], value_hidden_dims: [64, 64]}\n")
+                .trials().get(0).config();
+        FqlConfig expected = FqlPresets.get("antmaze-large-navigate").config().withAlpha(30).withHiddenDims(64, 64);
+        assertEquals(expected, c.fqlConfig());
+        assertEquals(QAgg.MIN, c.fqlConfig().qAgg());
+        assertEquals("min", c.agent().qAgg());
+        TrainOptions t = c.trainOptions("/runs/x", true);
+        assertEquals(expected, t.resolvedConfig());
+        assertEquals(1000, t.steps());
+        assertEquals(2, t.workers());
+        assertEquals(TrainOptions.DEFAULT_AVERAGING_FREQUENCY, t.averagingFrequency());
+        assertTrue(t.resume());
+        assertEquals(ExperimentConfig.DEFAULT_EPISODES, c.evalOptions("/runs/x", "/eval/x").episodes());
+        assertTrue(c.evalOptions("/runs/x", "/eval/x").overwrite());
+        // Without steps: the preset's step count.
+        assertEquals(FqlPresets.get("antmaze-large-navigate").offlineSteps(),
+                parse(BASE.replace("steps: 1000, ", "")).trials().get(0).config().train().steps());
+    }
+
+    @Test
+    void refusesWhatTrainingWouldNotDoAndNamesTheKey() {
+        assertMessage("agent.layer_norm", parse(BASE + "agent: {layer_norm: false}\n"));
+        assertMessage("differ", parse(BASE + "agent: {actor_hidden_dims: [8], value_hidden_dims: [16]}\n"));
+        assertMessage("agent.q_agg", parse(BASE + "agent: {q_agg: max}\n"));
+        assertMessage("discount", parse(BASE + "agent: {discount: 2}\n"));
+        assertMessage("--workers", parse(BASE.replace("workers: 2", "workers: 0")));
+        assertMessage("evaluate.env", parse(BASE.replace("evaluate: {env: pointmaze-medium}", "")));
+        assertMessage("preset", parse(BASE.replace("antmaze-large-navigate", "no-such-task")));
+        assertMessage("same experiment", parse(BASE + "grid: {agent.alpha: [10, 10.0]}\n"));
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> parse(BASE + "agent: {alfa: 3}\n"));
+        assertTrue(unknown.getMessage().contains("unknown key 'agent.alfa'"), unknown.getMessage());
+        IllegalArgumentException emptyAxis = assertThrows(IllegalArgumentException.class, () -> parse(BASE + "grid: {agent.alpha: []}\n"));
+        assertTrue(emptyAxis.getMessage().contains("grid.agent.alpha"), emptyAxis.getMessage());
+        IllegalArgumentException twice = assertThrows(IllegalArgumentException.class, () -> parse(BASE + "train: {seed: 1}\n"));
+        assertTrue(twice.getMessage().contains("Duplicate field 'train'"), twice.getMessage());
+        IllegalArgumentException notYaml = assertThrows(IllegalArgumentException.class, () -> parse("grid: [unclosed"));
+        assertTrue(notYaml.getMessage().contains("not valid YAML"), notYaml.getMessage());
+    }
+
+    @Test
+    void readsTheBaseFromAFileRelativeToTheSpec(@org.junit.jupiter.api.io.TempDir Path dir) {
+        TinyRun.write(dir.resolve("configs/base.yaml"), BASE);
+        TinyRun.write(dir.resolve("sweeps/s.yaml"), """
+                name: relative
+                base: ../configs/base.yaml
+                train: {steps: 500}
+                grid: {train.seed: [0, 1, 2]}
+                max_concurrent: 3
+                """);
+        SweepSpec spec = SweepSpec.read(dir.resolve("sweeps/s.yaml").toString(), HADOOP);
+        assertEquals("relative", spec.name());
+        assertEquals(3, spec.maxConcurrent());
+        List<SweepSpec.Trial> trials = spec.trials();
+        assertEquals(3, trials.size());
+        assertEquals(500L, trials.get(2).config().train().steps());
+        assertEquals(2, trials.get(2).config().train().workers(), "keys of the base the spec does not change are kept");
+        // An experiment config is a spec of one trial.
+        assertEquals(1, SweepSpec.read(dir.resolve("configs/base.yaml").toString(), HADOOP).trials().size());
+    }
+
+    private static void assertMessage(String expected, SweepSpec spec) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, spec::trials);
+        assertTrue(e.getMessage().contains(expected), "expected '" + expected + "' in: " + e.getMessage());
+    }
+}
