@@ -252,6 +252,7 @@ public final class SweepJob {
         m.put("name", spec.name());
         m.put("base", spec.baseTree());
         if (!spec.variants().isEmpty()) m.put("variants", spec.variants());
+        spec.overridesTree().fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue()));
         if (!spec.grid().isEmpty()) m.put("grid", spec.grid());
         if (spec.maxConcurrent() != null) m.put("max_concurrent", spec.maxConcurrent());
         return m;

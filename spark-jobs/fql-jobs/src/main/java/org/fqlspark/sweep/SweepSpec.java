@@ -28,22 +28,24 @@ import org.apache.hadoop.fs.Path;
  * name: pointmaze-alpha-seed              # label of the sweep
  * base: ../configs/pointmaze-medium-stitch.yaml   # a file (relative to this one, or any Hadoop URI) or an inline map;
  *                                         # optional: without it the spec itself is the experiment
- * train: {steps: 200000}                  # experiment keys here are merged over the base
- * variants:                               # named axes whose values are partial experiments, merged at the root
+ * train: {steps: 200000}                  # experiment keys written here apply over the base
+ * variants:                               # named axes; each value is a partial experiment (a map, or a file like base)
  *   dataset:
  *     medium: {data: /data/pointmaze-medium-stitch, evaluate: {env: pointmaze-medium}}
- *     large:  {data: /data/pointmaze-large-stitch,  evaluate: {env: pointmaze-large}}
- * grid:                                   # dotted key → list of values
+ *     large:  ../configs/pointmaze-large-stitch.yaml
+ * grid:                                   # dotted key → list of values, applied last
  *   agent.alpha: [3, 10, 30]
  *   train.seed: [0, 1, 2]
  * max_concurrent: 2                       # trials at a time, unless --max-concurrent says otherwise
  * </pre>
  *
- * Trials are the Cartesian product of the variant axes, then the grid axes, in the order written (the last axis varies
- * fastest). Each trial's id is the first 12 hex digits of the SHA-256 of its resolved config in canonical JSON (name
- * left out), so the same point in any sweep gets the same id and its finished results are reused.
+ * A trial's experiment is the base, then the spec's own experiment keys, then its variant values, then its grid values
+ * (later wins; maps merge key by key). A grid axis of one value ({@code train.steps: [77]}) overrides everything. Trials are the Cartesian product of the variant axes, then the grid axes, in the order
+ * written (the last axis varies fastest). Each trial's id is the first 12 hex digits of the SHA-256 of its resolved
+ * config in canonical JSON (name left out), so the same point in any sweep gets the same id and its finished results
+ * are reused.
  */
-public record SweepSpec(String name, ExperimentConfig base, JsonNode baseTree, Map<String, Map<String, JsonNode>> variants,
+public record SweepSpec(String name, ObjectNode baseTree, ObjectNode overridesTree, Map<String, Map<String, JsonNode>> variants,
                         Map<String, List<JsonNode>> grid, Integer maxConcurrent, String source) {
 
     private static final List<String> SPEC_KEYS = List.of("name", "description", "base", "variants", "grid", "max_concurrent");
@@ -78,24 +80,13 @@ public record SweepSpec(String name, ExperimentConfig base, JsonNode baseTree, M
         ObjectNode experiment = JsonNodeFactory.instance.objectNode();
         JsonNode base = root.get("base");
         if (base != null && !base.isNull()) {
-            if (base.isTextual()) {
-                Path basePath = resolveRelative(base.asText(), location, where);
-                experiment = asObject(readYaml(SweepFiles.readText(basePath, hadoop), basePath.toString()), basePath.toString());
-                if (experiment.has("grid") || experiment.has("variants") || experiment.has("base")) {
-                    throw new IllegalArgumentException(where + ": base " + basePath + " is itself a sweep (has grid, variants or base); "
-                            + "a base must be a single experiment config");
-                }
-            } else if (base.isObject()) {
-                experiment = ((ObjectNode) base).deepCopy();
-            } else {
-                throw new IllegalArgumentException(where + ": base must be a file path or a map, was " + base.getNodeType());
-            }
+            experiment = partialExperiment(base, "base", location, where, hadoop);
         }
         ObjectNode overrides = root.deepCopy();
         overrides.remove(SPEC_KEYS);
-        deepMerge(experiment, overrides);
-        if (name == null && experiment.path("name").isTextual()) {
-            name = experiment.get("name").asText();
+        if (name == null) {
+            JsonNode named = overrides.path("name").isTextual() ? overrides.get("name") : experiment.get("name");
+            name = named != null && named.isTextual() ? named.asText() : null;
         }
 
         Map<String, Map<String, JsonNode>> variants = new LinkedHashMap<>();
@@ -108,8 +99,11 @@ public record SweepSpec(String name, ExperimentConfig base, JsonNode baseTree, M
                     throw new IllegalArgumentException(where + ": variants." + axis.getKey() + " has no values");
                 }
                 Map<String, JsonNode> labelled = new LinkedHashMap<>();
-                values.fields().forEachRemaining(e -> labelled.put(e.getKey(),
-                        asObject(e.getValue(), where + " variants." + axis.getKey() + "." + e.getKey())));
+                for (Iterator<Map.Entry<String, JsonNode>> it = values.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> e = it.next();
+                    labelled.put(e.getKey(), partialExperiment(e.getValue(), "variants." + axis.getKey() + "." + e.getKey(), location,
+                            where, hadoop));
+                }
                 variants.put(axis.getKey(), labelled);
             }
         }
@@ -137,8 +131,27 @@ public record SweepSpec(String name, ExperimentConfig base, JsonNode baseTree, M
             }
             maxConcurrent = mc.asInt();
         }
-        ExperimentConfig baseConfig = bind(experiment, where);
-        return new SweepSpec(name != null ? name : "sweep", baseConfig, experiment, variants, grid, maxConcurrent, where);
+        ObjectNode start = experiment.deepCopy();
+        deepMerge(start, overrides);
+        bind(start, where);   // unknown keys and wrong types are reported now, before any trial is expanded
+        return new SweepSpec(name != null ? name : "sweep", experiment, overrides, variants, grid, maxConcurrent, where);
+    }
+
+    /** A map, or the path of an experiment file (relative to the spec); a sweep spec is refused there. */
+    private static ObjectNode partialExperiment(JsonNode value, String key, Path location, String where, Configuration hadoop) {
+        if (value.isTextual()) {
+            Path path = resolveRelative(value.asText(), location, where);
+            ObjectNode tree = asObject(readYaml(SweepFiles.readText(path, hadoop), path.toString()), path.toString());
+            if (tree.has("grid") || tree.has("variants") || tree.has("base")) {
+                throw new IllegalArgumentException(where + ": " + key + " " + path + " is itself a sweep (has grid, variants or base); "
+                        + "it must be a single experiment config");
+            }
+            return tree;
+        }
+        if (value.isObject()) {
+            return ((ObjectNode) value).deepCopy();
+        }
+        throw new IllegalArgumentException(where + ": " + key + " must be a file path or a map, was " + value.getNodeType());
     }
 
     /** Every trial of the sweep, in order, each config resolved and validated; two points that resolve alike are refused. */
@@ -146,7 +159,9 @@ public record SweepSpec(String name, ExperimentConfig base, JsonNode baseTree, M
         List<Map<String, Object>> points = new ArrayList<>();
         List<ObjectNode> trees = new ArrayList<>();
         points.add(new LinkedHashMap<>());
-        trees.add(((ObjectNode) baseTree).deepCopy());
+        ObjectNode start = baseTree.deepCopy();
+        deepMerge(start, overridesTree);
+        trees.add(start);
         for (Map.Entry<String, Map<String, JsonNode>> axis : variants.entrySet()) {
             List<Map<String, Object>> nextPoints = new ArrayList<>();
             List<ObjectNode> nextTrees = new ArrayList<>();
@@ -278,7 +293,7 @@ public record SweepSpec(String name, ExperimentConfig base, JsonNode baseTree, M
             return p;
         }
         if (location == null) {
-            throw new IllegalArgumentException(where + ": base '" + ref + "' is relative and the spec has no location");
+            throw new IllegalArgumentException(where + ": '" + ref + "' is a relative path and the spec has no location");
         }
         return new Path(location.getParent(), ref);
     }

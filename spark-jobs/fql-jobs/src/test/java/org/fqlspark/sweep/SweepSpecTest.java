@@ -143,6 +143,28 @@ class SweepSpecTest {
         assertEquals(1, SweepSpec.read(dir.resolve("configs/base.yaml").toString(), HADOOP).trials().size());
     }
 
+    @Test
+    void variantsMayBeExperimentFilesAndGridValuesApplyLast(@org.junit.jupiter.api.io.TempDir Path dir) {
+        TinyRun.write(dir.resolve("configs/a.yaml"), BASE);
+        TinyRun.write(dir.resolve("configs/b.yaml"), BASE.replace("antmaze-large-navigate", "cube-double-play")
+                .replace("/data/maze", "/data/cube"));
+        TinyRun.write(dir.resolve("sweeps/s.yaml"), """
+                name: datasets
+                variants:
+                  dataset: {antmaze: ../configs/a.yaml, cube: ../configs/b.yaml}
+                train: {steps: 77}
+                grid: {agent.alpha: [1, 2], train.workers: [3]}
+                """);
+        List<SweepSpec.Trial> trials = SweepSpec.read(dir.resolve("sweeps/s.yaml").toString(), HADOOP).trials();
+        assertEquals(4, trials.size());
+        ExperimentConfig cube = trials.get(3).config();
+        assertEquals("/data/cube", cube.data());
+        assertEquals(FqlPresets.get("cube-double-play").config().withAlpha(2), cube.fqlConfig());
+        assertEquals(1000L, cube.train().steps(), "the variant file's train.steps applies over the spec's own keys");
+        assertEquals(3, cube.train().workers(), "grid values apply last");
+        assertEquals("datasets dataset=cube alpha=2 workers=3", cube.name());
+    }
+
     private static void assertMessage(String expected, SweepSpec spec) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, spec::trials);
         assertTrue(e.getMessage().contains(expected), "expected '" + expected + "' in: " + e.getMessage());
