@@ -1,0 +1,159 @@
+package org.fqlspark.train;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.apache.spark.sql.SparkSession;
+import org.fqlspark.agent.FqlConfig;
+import org.fqlspark.agent.FqlPresets;
+import org.fqlspark.data.SourceInfo;
+import org.fqlspark.data.TransitionData;
+import org.fqlspark.env.DatasetKind;
+import org.fqlspark.env.MazeDatasetGenerator;
+import org.fqlspark.ingest.IngestJob;
+import org.fqlspark.ingest.IngestOptions;
+
+/**
+ * Throughput of distributed training on a loopback standalone cluster ({@link LocalStandaloneCluster}: two workers,
+ * executors in their own JVMs): samples/s for W = 1 and W = 2 at one thread per worker (scaling), W = 1 with two
+ * threads against W = 2 with one each (the same core budget), and the share of wall time spent averaging at the
+ * given K; plus the single-process {@link LocalTrainer} as a no-Spark baseline. Not a test: numbers go to
+ * BENCHMARKS.md.
+ *
+ * <p>Each case trains 1 + R rounds of K steps; the first round (executor start, JIT, agent construction) is not
+ * timed. Usage: {@code java -cp fql-spark.jar:$(cat spark-classpath.txt) org.fqlspark.train.TrainBenchmark
+ * [--size paper|small] [--k 100] [--rounds 2] [--transitions 20000]}.
+ */
+public final class TrainBenchmark {
+
+    /** One measured case. */
+    public record Case(String name, int workers, int threads, double samplesPerSecond, double stepsPerSecond,
+            double averagingShare, double meanRoundSeconds, double meanAveragingSeconds, int timedRounds) {
+    }
+
+    private TrainBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String size = "paper";
+        int k = 100;
+        int rounds = 2;
+        int transitions = 20_000;
+        for (int i = 0; i < args.length; i += 2) {
+            switch (args[i]) {
+                case "--size" -> size = args[i + 1];
+                case "--k" -> k = Integer.parseInt(args[i + 1]);
+                case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+                case "--transitions" -> transitions = Integer.parseInt(args[i + 1]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + " (options: --size paper|small, --k K, --rounds R, --transitions N)");
+            }
+        }
+        ConfigOverrides overrides = switch (size) {
+            case "paper" -> ConfigOverrides.none();   // 4×512, batch 256, 10 flow steps
+            case "small" -> new ConfigOverrides(null, null, null, null, List.of(64, 64), 256, null, null, null);
+            default -> throw new IllegalArgumentException("--size must be paper or small");
+        };
+        PrintStream out = System.out;
+        Path root = Files.createTempDirectory("fql-train-bench");
+        Path data = root.resolve("pointmaze");
+        TransitionData dataset = MazeDatasetGenerator.generate(new MazeDatasetGenerator.Config("pointmaze-medium",
+                DatasetKind.NAVIGATE, Math.max(1, transitions / 1000), 1000, 0.5, 1));
+        SparkSession local = SparkSession.builder().master("local[2]").appName("fql train bench: data")
+                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.ui.enabled", "false").getOrCreate();
+        IngestJob.write(local, dataset, SourceInfo.generated("bench", Map.of()), IngestOptions.forOutput(data.toString()).withShards(2),
+                new PrintStream(OutputStream.nullOutputStream()));
+        local.stop();
+
+        FqlConfig config = overrides.applyTo(FqlPresets.get("default").config());
+        out.printf(Locale.ROOT, "fql train bench: %s size (hidden %s, batch %d, flow steps %d), K=%d, %d timed rounds, %d transitions, "
+                        + "OMP_NUM_THREADS=%s, %d cores%n", size, config.actorHiddenDims(), config.batchSize(), config.flowSteps(), k, rounds,
+                dataset.size(), System.getenv().getOrDefault("OMP_NUM_THREADS", "(unset)"), Runtime.getRuntime().availableProcessors());
+
+        List<Case> cases = new ArrayList<>();
+        cases.add(localBaseline(config, dataset, k, rounds, out));
+        try (LocalStandaloneCluster cluster = LocalStandaloneCluster.start(2, 2, "4g", Duration.ofSeconds(120))) {
+            for (int[] wt : new int[][] {{1, 1}, {2, 1}, {1, 2}}) {
+                cases.add(clusterCase(cluster, data, root, overrides, wt[0], wt[1], k, rounds, out));
+            }
+        }
+        out.println();
+        out.println("| case | W | threads/worker | samples/s | global steps/s | averaging share of wall time | mean round s | mean averaging s |");
+        out.println("|---|---|---|---|---|---|---|---|");
+        for (Case c : cases) {
+            out.printf(Locale.ROOT, "| %s | %d | %d | %.0f | %.2f | %s | %.2f | %s |%n", c.name(), c.workers(), c.threads(),
+                    c.samplesPerSecond(), c.stepsPerSecond(), Double.isNaN(c.averagingShare()) ? "-" : String.format(Locale.ROOT, "%.1f%%",
+                            100 * c.averagingShare()), c.meanRoundSeconds(),
+                    Double.isNaN(c.meanAveragingSeconds()) ? "-" : String.format(Locale.ROOT, "%.3f", c.meanAveragingSeconds()));
+        }
+        Case w1 = cases.get(1);
+        Case w2 = cases.get(2);
+        Case w1t2 = cases.get(3);
+        out.printf(Locale.ROOT, "%nscaling W=2 / W=1 (1 thread each): %.2fx; W=2x1 thread / W=1x2 threads: %.2fx%n",
+                w2.samplesPerSecond() / w1.samplesPerSecond(), w2.samplesPerSecond() / w1t2.samplesPerSecond());
+    }
+
+    private static Case localBaseline(FqlConfig config, TransitionData data, int k, int rounds, PrintStream out) {
+        LocalTrainer trainer = new LocalTrainer(config, data, 0);
+        trainer.trainTo(Math.min(k, 20));   // warm-up
+        long steps = (long) k * rounds;
+        long t0 = System.nanoTime();
+        trainer.trainTo(trainer.agent().step() + steps);
+        double s = (System.nanoTime() - t0) / 1e9;
+        out.printf(Locale.ROOT, "  LocalTrainer (no Spark): %d steps in %.1f s%n", steps, s);
+        return new Case("LocalTrainer, no Spark", 1, 1, steps * config.batchSize() / s, steps / s, Double.NaN, s / rounds, Double.NaN, rounds);
+    }
+
+    private static Case clusterCase(LocalStandaloneCluster cluster, Path data, Path root, ConfigOverrides overrides, int workers,
+            int threads, int k, int rounds, PrintStream out) throws IOException {
+        SparkSession.Builder b = SparkSession.builder().master(cluster.masterUrl()).appName("fql train bench W=" + workers + " T=" + threads);
+        cluster.executorConf().forEach(b::config);
+        b.config("spark.executor.cores", Integer.toString(threads))
+                .config("spark.cores.max", Integer.toString(workers * threads))
+                .config("spark.task.cpus", Integer.toString(threads))
+                .config("spark.executor.memory", "3g")
+                .config("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(threads))
+                .config("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE")
+                .config("spark.ui.showConsoleProgress", "false");
+        SparkSession spark = b.getOrCreate();
+        spark.sparkContext().setLogLevel("WARN");
+        try {
+            Path run = root.resolve("run-w" + workers + "-t" + threads);
+            TrainOptions options = TrainOptions.builder(data.toString(), run.toString()).overrides(overrides).workers(workers)
+                    .threadsPerWorker(threads).averagingFrequency(k).steps((long) k * (rounds + 1)).checkpointEvery(1000)
+                    .learningCurves(false).build();
+            TrainJob.run(spark, options, new PrintStream(OutputStream.nullOutputStream()));
+            List<String> lines = Files.readAllLines(run.resolve(RunDirectory.METRICS_CSV));
+            List<String> header = Arrays.asList(lines.get(0).split(","));
+            int roundCol = header.indexOf("round_seconds");
+            int avgCol = header.indexOf("averaging_seconds");
+            double roundSeconds = 0;
+            double averagingSeconds = 0;
+            for (String line : lines.subList(2, lines.size())) {   // skip the header and the untimed first round
+                String[] f = line.split(",");
+                roundSeconds += Double.parseDouble(f[roundCol]);
+                averagingSeconds += Double.parseDouble(f[avgCol]);
+            }
+            int timed = lines.size() - 2;
+            long steps = (long) k * timed;
+            int batch = options.resolvedConfig().batchSize();
+            Case c = new Case("standalone cluster", workers, threads, (double) workers * steps * batch / roundSeconds, steps / roundSeconds,
+                    averagingSeconds / roundSeconds, roundSeconds / timed, averagingSeconds / timed, timed);
+            out.printf(Locale.ROOT, "  W=%d, %d thread(s)/worker: %.0f samples/s, averaging %.1f%% (%.2f s per round of %.2f s)%n", workers,
+                    threads, c.samplesPerSecond(), 100 * c.averagingShare(), c.meanAveragingSeconds(), c.meanRoundSeconds());
+            return c;
+        } finally {
+            spark.stop();
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package org.fqlspark.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.fqlspark.agent.Checkpoint;
+import org.fqlspark.cli.FqlCli;
+import org.junit.jupiter.api.Test;
+
+import picocli.CommandLine;
+
+/** The train command end to end through the CLI on the shared session (the command leaves a running session alone). */
+class TrainCommandTest {
+
+    private record Outcome(int code, String err) {
+    }
+
+    private static Outcome fql(String... args) {
+        TrainTestSpark.session();
+        CommandLine cl = FqlCli.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args);
+        return new Outcome(code, err.toString());
+    }
+
+    private static String[] train(Path run, String... more) {
+        List<String> a = new ArrayList<>(List.of("train", "--data", TrainFixtures.dataset().toString(), "--run-dir", run.toString(),
+                "--hidden-dims", "16,16", "--batch-size", "32", "--flow-steps", "3", "--seed", "3", "--no-progress"));
+        a.addAll(List.of(more));
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void trainsRefusesToOverwriteAndResumesWithTheRunsOwnSettings() throws Exception {
+        Path run = TrainFixtures.tempDir("fql-cli").resolve("run");
+        assertEquals(0, fql(train(run, "--steps", "6", "--averaging-frequency", "3")).code());
+        assertTrue(Files.exists(run.resolve("checkpoints/step-000000000006.fqlckpt")));
+
+        Outcome again = fql(train(run, "--steps", "6"));
+        assertEquals(2, again.code());
+        assertTrue(again.err().contains("already exists") && again.err().contains("--resume"), again.err());
+
+        // --resume needs neither --data nor the hyper-parameters: they come from the run's config.json.
+        assertEquals(0, fql("train", "--run-dir", run.toString(), "--resume", "--steps", "9", "--no-progress").code());
+        Checkpoint cp = Checkpoint.fromBytes(Files.readAllBytes(run.resolve("checkpoints/step-000000000009.fqlckpt")), "cp");
+        LocalTrainer local = new LocalTrainer(cp.config(), TrainFixtures.data(), 3);
+        local.trainTo(9);
+        TrainFixtures.assertSameState(local.agent().state(), TrainingState.of(cp.state()));
+        assertTrue(Files.readString(run.resolve("result.json")).contains("\"final_step\" : 9"));
+    }
+
+    @Test
+    void badInputExitsWithTwoAndOneLine() {
+        Path run = TrainFixtures.tempDir("fql-cli").resolve("bad");
+        Outcome workers = fql(train(run, "--workers", "0"));
+        assertEquals(2, workers.code());
+        assertTrue(workers.err().contains("--workers must be at least 1"), workers.err());
+        Outcome agg = fql(train(run, "--q-agg", "max"));
+        assertEquals(2, agg.code());
+        assertTrue(agg.err().contains("--q-agg"), agg.err());
+        Outcome nothing = fql("train", "--run-dir", run.toString(), "--resume");
+        assertEquals(2, nothing.code());
+        assertTrue(nothing.err().contains("nothing to resume"), nothing.err());
+        Outcome noData = fql("train", "--run-dir", run.toString());
+        assertEquals(2, noData.code());
+        Outcome missing = fql("train", "--data", run.resolve("no-such-dataset").toString(), "--run-dir", run.toString());
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("manifest.json"), missing.err());
+    }
+}
