@@ -69,6 +69,16 @@ public record Checkpoint(
      * at a time (evaluation), where it avoids ND4J's per-call overhead.
      */
     public FqlAgent restore(org.fqlspark.tensor.TensorOps ops) {
+        return restoreOn(ops);
+    }
+
+    /** A new agent in the saved state on the ops that act fastest one observation at a time (evaluation). */
+    public FqlAgent restoreForActing() {
+        long oneStep = ParameterLayout.trainable(obsDim, actionDim, config).moduleSize(ParameterLayout.ONE_STEP);
+        return restoreOn(org.fqlspark.tensor.Backends.forActing(oneStep));
+    }
+
+    private FqlAgent restoreOn(org.fqlspark.tensor.TensorOps ops) {
         FqlAgent agent = new FqlAgent(config, obsDim, actionDim, seed, ops);
         agent.setState(state);
         return agent;

@@ -25,4 +25,17 @@ public final class Backends {
                 throw new IllegalArgumentException("-Dfql.ops must be 'nd4j', 'fused' or 'java', was '" + choice + "'");
         }
     }
+
+    /** One-step networks up to this many parameters act faster on {@link JavaTensorOps} at batch 1 (see BENCHMARKS.md). */
+    static final long JAVA_ACTING_MAX_PARAMETERS = 200_000;
+
+    /**
+     * Ops for acting one observation at a time (evaluation rollouts) with a policy network of {@code parameters}
+     * weights: plain Java for small networks, where ND4J's per-call set-up dominates (a 64×64 policy acts in ~4 µs
+     * against ~30 µs); the default ops otherwise, where the weights no longer fit in cache and OpenBLAS's
+     * matrix-vector product is the faster one. {@code -Dfql.ops} still overrides.
+     */
+    public static TensorOps forActing(long parameters) {
+        return parameters <= JAVA_ACTING_MAX_PARAMETERS && System.getProperty("fql.ops") == null ? new JavaTensorOps() : defaultOps();
+    }
 }

@@ -39,10 +39,12 @@ final class EpisodeRollouts implements FlatMapFunction<Iterator<Integer>, Episod
     private final Duration bridgeRequestTimeout;
     private final LongAccumulator episodesDone;
     private final LongAccumulator episodesFailed;
+    private final Policy policy;
 
     EpisodeRollouts(Broadcast<byte[]> checkpoint, String checkpointName, EnvSpec env, long runSeed, int stepLimit,
                     int recordPathsBelow, Duration bridgeStartupTimeout, Duration bridgeRequestTimeout,
-                    LongAccumulator episodesDone, LongAccumulator episodesFailed) {
+                    LongAccumulator episodesDone, LongAccumulator episodesFailed, Policy policy) {
+        this.policy = policy;
         this.checkpoint = checkpoint;
         this.checkpointName = checkpointName;
         this.env = env;
@@ -59,7 +61,9 @@ final class EpisodeRollouts implements FlatMapFunction<Iterator<Integer>, Episod
     public Iterator<Rollout> call(Iterator<Integer> episodes) {
         List<Rollout> out = new ArrayList<>();
         if (!episodes.hasNext()) return out.iterator();
-        FqlAgent agent = Checkpoint.fromBytes(checkpoint.value(), checkpointName).restore();
+        Checkpoint restored = Checkpoint.fromBytes(checkpoint.value(), checkpointName);
+        // acting is one observation at a time: small networks run faster on plain Java than through ND4J's per-call set-up
+        FqlAgent agent = restored.restoreForActing();
         Environment environment = null;
         try {
             while (episodes.hasNext()) {
@@ -67,7 +71,7 @@ final class EpisodeRollouts implements FlatMapFunction<Iterator<Integer>, Episod
                 Rollout rollout;
                 try {
                     if (environment == null) environment = openEnvironment(agent);
-                    rollout = runEpisode(agent, environment, runSeed, episode, stepLimit, episode < recordPathsBelow);
+                    rollout = runEpisode(agent, environment, runSeed, episode, stepLimit, episode < recordPathsBelow, policy);
                 } catch (RuntimeException e) {
                     rollout = new Rollout(EpisodeResult.failed(episode, EpisodeSeeds.environmentSeed(runSeed, episode), 0, 0,
                             describe(e)), null);
@@ -103,6 +107,12 @@ final class EpisodeRollouts implements FlatMapFunction<Iterator<Integer>, Episod
      * Success is the environment's flag at the final step. Any exception ends the episode as failed.
      */
     static Rollout runEpisode(FqlAgent agent, Environment environment, long runSeed, int episode, int stepLimit, boolean recordPath) {
+        return runEpisode(agent, environment, runSeed, episode, stepLimit, recordPath, Policy.ONE_STEP);
+    }
+
+    /** As above, acting with {@code policy}: the one-step policy, or the BC flow policy from the same noise stream. */
+    static Rollout runEpisode(FqlAgent agent, Environment environment, long runSeed, int episode, int stepLimit, boolean recordPath,
+                              Policy policy) {
         long seed = EpisodeSeeds.environmentSeed(runSeed, episode);
         SplittableRandom noise = EpisodeSeeds.actionNoise(runSeed, episode);
         double episodeReturn = 0;
@@ -116,7 +126,9 @@ final class EpisodeRollouts implements FlatMapFunction<Iterator<Integer>, Episod
             }
             if (path != null) path.add(observation);
             while (length < stepLimit) {
-                float[] action = agent.sampleActions(observation, 1, noise);
+                float[] action = policy == Policy.FLOW_BC
+                        ? agent.computeFlowActions(observation, gaussian(noise, agent.actionDim()), 1)
+                        : agent.sampleActions(observation, 1, noise);
                 StepResult step = environment.step(action);
                 episodeReturn += step.reward();
                 length++;
@@ -165,5 +177,13 @@ final class EpisodeRollouts implements FlatMapFunction<Iterator<Integer>, Episod
         float[] toArray() {
             return Arrays.copyOf(xy, size);
         }
+    }
+
+    private static float[] gaussian(SplittableRandom rng, int n) {
+        float[] z = new float[n];
+        for (int i = 0; i < n; i++) {
+            z[i] = (float) rng.nextGaussian();
+        }
+        return z;
     }
 }

@@ -27,7 +27,15 @@ public record EvalOptions(
         boolean overwrite,
         int maxEpisodeSteps,
         Duration bridgeStartupTimeout,
-        Duration bridgeRequestTimeout) implements Serializable {
+        Duration bridgeRequestTimeout,
+        Policy policy) implements Serializable {
+
+    /** The one-step policy (the FQL evaluation protocol). */
+    public EvalOptions(String checkpoint, String env, int episodes, String output, long seed, int partitions, boolean overwrite,
+                       int maxEpisodeSteps, Duration bridgeStartupTimeout, Duration bridgeRequestTimeout) {
+        this(checkpoint, env, episodes, output, seed, partitions, overwrite, maxEpisodeSteps, bridgeStartupTimeout,
+                bridgeRequestTimeout, Policy.ONE_STEP);
+    }
 
     public static final Duration DEFAULT_BRIDGE_STARTUP_TIMEOUT = Duration.ofMinutes(5);
     public static final Duration DEFAULT_BRIDGE_REQUEST_TIMEOUT = Duration.ofSeconds(60);
@@ -43,6 +51,7 @@ public record EvalOptions(
         if (output == null || output.isBlank()) throw new EvalInputException("--output is missing");
         if (partitions < 0) throw new EvalInputException("--partitions must be positive (or 0 for the default), was " + partitions);
         if (maxEpisodeSteps < 0) throw new EvalInputException("--max-episode-steps must be positive (or 0 for the environment's limit), was " + maxEpisodeSteps);
+        if (policy == null) policy = Policy.ONE_STEP;
         if (bridgeStartupTimeout == null) bridgeStartupTimeout = DEFAULT_BRIDGE_STARTUP_TIMEOUT;
         if (bridgeRequestTimeout == null) bridgeRequestTimeout = DEFAULT_BRIDGE_REQUEST_TIMEOUT;
         if (bridgeStartupTimeout.isNegative() || bridgeStartupTimeout.isZero()) {
@@ -62,30 +71,35 @@ public record EvalOptions(
     }
 
     public EvalOptions withSeed(long s) {
-        return new EvalOptions(checkpoint, env, episodes, output, s, partitions, overwrite, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout);
+        return new EvalOptions(checkpoint, env, episodes, output, s, partitions, overwrite, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout, policy);
     }
 
     public EvalOptions withPartitions(int p) {
-        return new EvalOptions(checkpoint, env, episodes, output, seed, p, overwrite, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout);
+        return new EvalOptions(checkpoint, env, episodes, output, seed, p, overwrite, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout, policy);
     }
 
     public EvalOptions withOverwrite(boolean o) {
-        return new EvalOptions(checkpoint, env, episodes, output, seed, partitions, o, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout);
+        return new EvalOptions(checkpoint, env, episodes, output, seed, partitions, o, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout, policy);
     }
 
     public EvalOptions withMaxEpisodeSteps(int m) {
-        return new EvalOptions(checkpoint, env, episodes, output, seed, partitions, overwrite, m, bridgeStartupTimeout, bridgeRequestTimeout);
+        return new EvalOptions(checkpoint, env, episodes, output, seed, partitions, overwrite, m, bridgeStartupTimeout, bridgeRequestTimeout, policy);
     }
 
     public EvalOptions withEnv(String e) {
-        return new EvalOptions(checkpoint, e, episodes, output, seed, partitions, overwrite, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout);
+        return new EvalOptions(checkpoint, e, episodes, output, seed, partitions, overwrite, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout, policy);
     }
 
     public EvalOptions withOutput(String o) {
-        return new EvalOptions(checkpoint, env, episodes, o, seed, partitions, overwrite, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout);
+        return new EvalOptions(checkpoint, env, episodes, o, seed, partitions, overwrite, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout, policy);
     }
 
     public EvalOptions withBridgeTimeouts(Duration startup, Duration request) {
-        return new EvalOptions(checkpoint, env, episodes, output, seed, partitions, overwrite, maxEpisodeSteps, startup, request);
+        return new EvalOptions(checkpoint, env, episodes, output, seed, partitions, overwrite, maxEpisodeSteps, startup, request, policy);
+    }
+
+    public EvalOptions withPolicy(Policy p) {
+        return new EvalOptions(checkpoint, env, episodes, output, seed, partitions, overwrite, maxEpisodeSteps, bridgeStartupTimeout,
+                bridgeRequestTimeout, p);
     }
 }

@@ -62,10 +62,15 @@ public final class EvaluateCommand implements Callable<Integer> {
             description = "longest wait for an external environment's handshake (default: ${DEFAULT-VALUE})")
     double bridgeStartupTimeout;
 
+    @Option(names = "--policy", defaultValue = "one-step", paramLabel = "one-step|flow-bc",
+            description = "who acts: FQL's one-step policy (default), or the BC flow policy (the flow-BC baseline)")
+    String policy;
+
     @Override
     public Integer call() {
         EvalOptions options = new EvalOptions(checkpoint, env, episodes, output, seed, partitions, overwrite, maxEpisodeSteps,
-                seconds(bridgeStartupTimeout, "--bridge-startup-timeout"), seconds(bridgeTimeout, "--bridge-timeout"));
+                seconds(bridgeStartupTimeout, "--bridge-startup-timeout"), seconds(bridgeTimeout, "--bridge-timeout"),
+                Policy.parse(policy));
         boolean sessionExisted = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
         SparkSession.Builder builder = SparkSession.builder().appName("fql evaluate");
         if (master != null) {

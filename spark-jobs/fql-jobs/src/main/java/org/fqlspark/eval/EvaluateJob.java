@@ -154,7 +154,9 @@ public final class EvaluateJob {
 
         output.write(dir -> {
             writeParquet(spark, episodes, new Path(dir, EPISODES_PARQUET));
-            writeJson(dir.getFileSystem(hadoop), new Path(dir, SUMMARY_JSON), summary.toJson());
+            Map<String, Object> json = summary.toJson();
+            json.put("policy", options.policy().flag());
+            writeJson(dir.getFileSystem(hadoop), new Path(dir, SUMMARY_JSON), json);
             if (env.pointMaze()) writePicture(hadoop, new Path(dir, TRAJECTORIES_PNG), env.id(), rollouts);
         });
         return new EvalResult(output.target().toString(), summary, episodes);
@@ -224,7 +226,7 @@ public final class EvaluateJob {
         Broadcast<byte[]> bytes = jsc.broadcast(loaded.bytes());
         EpisodeRollouts work = new EpisodeRollouts(bytes, loaded.path(), spec, options.seed(), stepLimit,
                 env.pointMaze() ? MAX_DRAWN_TRAJECTORIES : 0, options.bridgeStartupTimeout(), options.bridgeRequestTimeout(),
-                done, failed);
+                done, failed, options.policy());
         ProgressListener listener = progress == null ? null : new ProgressListener(done, failed, options.episodes(), progress, started);
         if (listener != null) spark.sparkContext().addSparkListener(listener);
         String previousDescription = spark.sparkContext().getLocalProperty("spark.job.description");
