@@ -15,6 +15,7 @@ import org.fqlspark.agent.FqlConfig;
 import org.fqlspark.agent.FqlPresets;
 import org.fqlspark.agent.QAgg;
 import org.fqlspark.eval.EvalOptions;
+import org.fqlspark.eval.Policy;
 import org.fqlspark.train.ConfigOverrides;
 import org.fqlspark.train.TrainOptions;
 
@@ -30,7 +31,8 @@ import org.fqlspark.train.TrainOptions;
  *           q_agg, alpha, flow_steps, normalize_q_loss, adam_b1, adam_b2, adam_eps, ln_eps}
  * train:   {steps, workers, averaging_frequency, checkpoint_every, keep_checkpoints, threads_per_worker,
  *           aggregation_depth, seed}
- * evaluate: {env, episodes, seed, partitions, max_episode_steps, bridge_startup_timeout_seconds, bridge_timeout_seconds}
+ * evaluate: {env, episodes, seed, partitions, max_episode_steps, bridge_startup_timeout_seconds, bridge_timeout_seconds,
+ *            policy}                    # one-step (FQL's protocol, the default) or flow-bc (the BC flow baseline)
  * </pre>
  *
  * <p>The train command changes a preset through {@link ConfigOverrides} (alpha, discount, q_agg, normalize_q_loss,
@@ -104,7 +106,7 @@ public record ExperimentConfig(
     /** Evaluation settings; {@code env} is required, the rest default as in the evaluate command. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonPropertyOrder({"env", "episodes", "seed", "partitions", "max_episode_steps", "bridge_startup_timeout_seconds",
-            "bridge_timeout_seconds"})
+            "bridge_timeout_seconds", "policy"})
     public record Evaluate(
             @JsonProperty("env") String env,
             @JsonProperty("episodes") Integer episodes,
@@ -112,7 +114,8 @@ public record ExperimentConfig(
             @JsonProperty("partitions") Integer partitions,
             @JsonProperty("max_episode_steps") Integer maxEpisodeSteps,
             @JsonProperty("bridge_startup_timeout_seconds") Double bridgeStartupTimeoutSeconds,
-            @JsonProperty("bridge_timeout_seconds") Double bridgeTimeoutSeconds) {
+            @JsonProperty("bridge_timeout_seconds") Double bridgeTimeoutSeconds,
+            @JsonProperty("policy") String policy) {
     }
 
     /** Evaluation episodes when the config gives none: OGBench's and the reference code's 50. */
@@ -158,7 +161,8 @@ public record ExperimentConfig(
                 e.bridgeStartupTimeoutSeconds() != null ? e.bridgeStartupTimeoutSeconds()
                         : (double) EvalOptions.DEFAULT_BRIDGE_STARTUP_TIMEOUT.toSeconds(),
                 e.bridgeTimeoutSeconds() != null ? e.bridgeTimeoutSeconds()
-                        : (double) EvalOptions.DEFAULT_BRIDGE_REQUEST_TIMEOUT.toSeconds());
+                        : (double) EvalOptions.DEFAULT_BRIDGE_REQUEST_TIMEOUT.toSeconds(),
+                policyFlag(e.policy()));
         ExperimentConfig resolved = new ExperimentConfig(name, data.trim(), presetName, Agent.of(fql), resolvedTrain,
                 resolvedEvaluate);
         // Validate the rest now, with the trainer's and the evaluator's own checks, rather than when the trial starts.
@@ -245,7 +249,7 @@ public record ExperimentConfig(
         requireResolved();
         return new EvalOptions(checkpoint, evaluate.env(), evaluate.episodes(), output, evaluate.seed(), evaluate.partitions(),
                 true, evaluate.maxEpisodeSteps(), seconds(evaluate.bridgeStartupTimeoutSeconds()),
-                seconds(evaluate.bridgeTimeoutSeconds()));
+                seconds(evaluate.bridgeTimeoutSeconds()), Policy.parse(evaluate.policy()));
     }
 
     /** The resolved hyper-parameters as the FqlConfig training will use. */
@@ -285,6 +289,14 @@ public record ExperimentConfig(
     private void requireResolved() {
         if (agent == null || train == null || train.steps() == null || evaluate == null || evaluate.episodes() == null) {
             throw new IllegalStateException("resolve() the experiment config first");
+        }
+    }
+
+    private static String policyFlag(String policy) {
+        try {
+            return policy == null ? Policy.ONE_STEP.flag() : Policy.parse(policy).flag();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("evaluate.policy: " + e.getMessage().replace("--policy ", ""), e);
         }
     }
 

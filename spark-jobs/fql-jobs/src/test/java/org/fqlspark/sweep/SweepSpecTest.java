@@ -97,6 +97,9 @@ class SweepSpecTest {
         assertTrue(t.resume());
         assertEquals(ExperimentConfig.DEFAULT_EPISODES, c.evalOptions("/runs/x", "/eval/x").episodes());
         assertTrue(c.evalOptions("/runs/x", "/eval/x").overwrite());
+        assertEquals(org.fqlspark.eval.Policy.ONE_STEP, c.evalOptions("/runs/x", "/eval/x").policy());
+        ExperimentConfig flow = parse(BASE.replace("{env: pointmaze-medium}", "{env: pointmaze-medium, policy: flow-bc}")).trials().get(0).config();
+        assertEquals(org.fqlspark.eval.Policy.FLOW_BC, flow.evalOptions("/runs/x", "/eval/x").policy());
         // Without steps: the preset's step count.
         assertEquals(FqlPresets.get("antmaze-large-navigate").offlineSteps(),
                 parse(BASE.replace("steps: 1000, ", "")).trials().get(0).config().train().steps());
@@ -111,6 +114,7 @@ class SweepSpecTest {
         assertMessage("--workers", parse(BASE.replace("workers: 2", "workers: 0")));
         assertMessage("evaluate.env", parse(BASE.replace("evaluate: {env: pointmaze-medium}", "")));
         assertMessage("preset", parse(BASE.replace("antmaze-large-navigate", "no-such-task")));
+        assertMessage("evaluate.policy", parse(BASE.replace("{env: pointmaze-medium}", "{env: pointmaze-medium, policy: greedy}")));
         assertMessage("same experiment", parse(BASE + "grid: {agent.alpha: [10, 10.0]}\n"));
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> parse(BASE + "agent: {alfa: 3}\n"));
         assertTrue(unknown.getMessage().contains("unknown key 'agent.alfa'"), unknown.getMessage());
