@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "fql", mixinStandardHelpOptions = true, version = "fql 0.1.0",
         description = "Flow Q-Learning on Apache Spark and ND4J.",
         subcommands = {
+                QuickstartCommand.class,
                 ConformanceCommand.class,
                 BenchCommand.class,
                 org.fqlspark.train.TrainCommand.class,

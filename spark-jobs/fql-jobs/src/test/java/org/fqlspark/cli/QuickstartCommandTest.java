@@ -1,0 +1,57 @@
+package org.fqlspark.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.fqlspark.sweep.SweepTestSpark;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The quick start end to end on a tiny budget: every stage runs and leaves its outputs where it says. */
+class QuickstartCommandTest {
+
+    @Test
+    void runsEveryStageAndReportsWhereResultsAre(@TempDir Path dir) throws Exception {
+        QuickstartCommand q = new QuickstartCommand();
+        new CommandLine(q).parseArgs("--dataset-episodes", "6", "--steps", "8", "--averaging-frequency", "4",
+                "--hidden", "8,8", "--episodes", "2", "--workers", "2", "--output", dir.resolve("qs").toString());
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        Path out = dir.resolve("qs");
+        Files.createDirectories(out);
+        QuickstartCommand.Result r = q.run(SweepTestSpark.session(), out, log);
+        r.print(log);
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        for (String stage : List.of("[1/4]", "[2/4]", "[3/4]", "[4/4]", "FQL one-step policy", "flow-BC policy", "learning curves")) {
+            assertTrue(text.contains(stage), "missing '" + stage + "' in:\n" + text);
+        }
+        assertTrue(Files.exists(out.resolve("data/manifest.json")));
+        assertTrue(Files.exists(out.resolve("data-trajectories.png")));
+        assertTrue(Files.exists(out.resolve("run/metrics.csv")));
+        assertTrue(Files.exists(out.resolve("run/learning_curves.png")));
+        assertTrue(Files.exists(out.resolve("eval-fql/summary.json")));
+        assertTrue(Files.exists(out.resolve("eval-flow-bc/trajectories.png")));
+        JsonNode flow = new ObjectMapper().readTree(out.resolve("eval-flow-bc/summary.json").toFile());
+        assertEquals("flow-bc", flow.get("policy").asText());
+        JsonNode summary = new ObjectMapper().readTree(out.resolve("quickstart.json").toFile());
+        assertEquals(8, summary.get("steps").asLong());
+        assertEquals(2, r.fql().episodes().size());
+    }
+
+    @Test
+    void refusesAnExistingOutputWithoutOverwrite(@TempDir Path dir) {
+        int code = FqlCli.commandLine().execute("quickstart", "--output", dir.toString());
+        assertEquals(2, code);
+    }
+}
