@@ -36,7 +36,7 @@ final class ShardLoader {
     private ShardLoader() {
     }
 
-    static JavaRDD<WorkerShard> load(SparkSession spark, Path datasetDir, DatasetManifest manifest, int workers) {
+    static JavaRDD<WorkerShard> load(SparkSession spark, Path datasetDir, DatasetManifest manifest, int workers, List<String> placement) {
         String[] files = manifest.shards().stream().map(s -> new Path(datasetDir, s.file()).toString()).toArray(String[]::new);
         Dataset<Row> df = spark.read().parquet(files);
         DatasetSchema.requireCompatible(df.schema(), datasetDir.toString());
@@ -48,10 +48,26 @@ final class ShardLoader {
         JavaRDD<InternalRow> rows = columns.queryExecution().toRdd().toJavaRDD();
         JavaPairRDD<Integer, Chunk> chunks = rows.mapPartitionsToPair(
                 it -> split(it, workers, obsDim, actionDim, where));
-        return chunks.partitionBy(new WorkerPartitioner(workers))
-                .mapPartitionsWithIndex((index, it) -> List.of(assemble(index, it, obsDim, actionDim, where)).iterator(), true)
-                .setName("fql-train shards of " + where)
-                .persist(StorageLevel.MEMORY_AND_DISK());
+        JavaPairRDD<Integer, Chunk> byWorker = chunks.partitionBy(new WorkerPartitioner(workers));
+        JavaRDD<WorkerShard> shards;
+        if (placement.isEmpty()) {
+            shards = byWorker.mapPartitionsWithIndex((index, it) -> List.of(assemble(index, it, obsDim, actionDim, where)).iterator(), true);
+        } else {
+            // Zip with a one-element-per-worker RDD that prefers worker w's executor: the zipped partition inherits that
+            // preference, so each shard is built, and cached, where its worker should run.
+            JavaRDD<Integer> ids = placed(spark, placement);
+            shards = ids.zipPartitions(byWorker, (id, it) -> List.of(assemble(id.next(), it, obsDim, actionDim, where)).iterator());
+        }
+        return shards.setName("fql-train shards of " + where).persist(StorageLevel.MEMORY_AND_DISK());
+    }
+
+    private static JavaRDD<Integer> placed(SparkSession spark, List<String> placement) {
+        List<Tuple2<Integer, scala.collection.Seq<String>>> items = new ArrayList<>();
+        for (int w = 0; w < placement.size(); w++) {
+            items.add(new Tuple2<>(w, scala.collection.JavaConverters.asScalaBuffer(List.of(placement.get(w))).toSeq()));
+        }
+        return spark.sparkContext().makeRDD(scala.collection.JavaConverters.asScalaBuffer(items).toSeq(),
+                scala.reflect.ClassTag$.MODULE$.apply(Integer.class)).toJavaRDD();
     }
 
     /** Rows of one input partition, grouped by worker. */

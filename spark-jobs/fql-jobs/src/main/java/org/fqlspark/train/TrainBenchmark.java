@@ -132,7 +132,7 @@ public final class TrainBenchmark {
             TrainOptions options = TrainOptions.builder(data.toString(), run.toString()).overrides(overrides).workers(workers)
                     .threadsPerWorker(threads).averagingFrequency(k).steps((long) k * (rounds + 1)).checkpointEvery(1000)
                     .learningCurves(false).build();
-            TrainJob.run(spark, options, new PrintStream(OutputStream.nullOutputStream()));
+            TrainJob.run(spark, options, out);
             List<String> lines = Files.readAllLines(run.resolve(RunDirectory.METRICS_CSV));
             List<String> header = Arrays.asList(lines.get(0).split(","));
             int roundCol = header.indexOf("round_seconds");

@@ -3,6 +3,7 @@ package org.fqlspark.train;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -150,7 +151,8 @@ public final class TrainJob {
                     options.workers(), options.averagingFrequency(), startStep, options.steps(), config.batchSize(),
                     config.actorHiddenDims(), options.seed());
             long t0 = System.nanoTime();
-            JavaRDD<WorkerShard> shards = ShardLoader.load(spark, dataDir, manifest, options.workers());
+            List<String> placement = ExecutorPlacement.preferredLocations(spark.sparkContext(), options.workers(), Duration.ofSeconds(60), log);
+            JavaRDD<WorkerShard> shards = ShardLoader.load(spark, dataDir, manifest, options.workers(), placement);
             RunListener listener = new RunListener();
             spark.sparkContext().addSparkListener(listener);
             boolean loaded = false;
@@ -169,8 +171,8 @@ public final class TrainJob {
                 }
                 loaded = true;
                 double loadSeconds = (System.nanoTime() - t0) / 1e9;
-                log.printf(Locale.ROOT, "fql train: %d transitions in %d worker shards %s, loaded in %.1f s%n", total,
-                        rows.size(), rows, loadSeconds);
+                log.printf(Locale.ROOT, "fql train: %d transitions in %d worker shards %s, loaded in %.1f s%s%n", total,
+                        rows.size(), rows, loadSeconds, placement.isEmpty() ? "" : ", placed on " + placement);
                 return train(shards, state, startStep, lastCheckpoint, metrics, provenance, obsDim, actionDim, rows, loadSeconds,
                         listener);
             } finally {
