@@ -82,6 +82,7 @@ public final class TrainBenchmark {
 
         List<Case> cases = new ArrayList<>();
         cases.add(localBaseline(config, dataset, k, rounds, out));
+        cases.add(twoLocalTrainers(config, dataset, k, rounds, out));
         try (LocalStandaloneCluster cluster = LocalStandaloneCluster.start(2, 2, "4g", Duration.ofSeconds(120))) {
             for (int[] wt : new int[][] {{1, 1}, {2, 1}, {1, 2}}) {
                 cases.add(clusterCase(cluster, data, root, overrides, wt[0], wt[1], k, rounds, out));
@@ -96,9 +97,9 @@ public final class TrainBenchmark {
                             100 * c.averagingShare()), c.meanRoundSeconds(),
                     Double.isNaN(c.meanAveragingSeconds()) ? "-" : String.format(Locale.ROOT, "%.3f", c.meanAveragingSeconds()));
         }
-        Case w1 = cases.get(1);
-        Case w2 = cases.get(2);
-        Case w1t2 = cases.get(3);
+        Case w1 = cases.get(2);
+        Case w2 = cases.get(3);
+        Case w1t2 = cases.get(4);
         out.printf(Locale.ROOT, "%nscaling W=2 / W=1 (1 thread each): %.2fx; W=2x1 thread / W=1x2 threads: %.2fx%n",
                 w2.samplesPerSecond() / w1.samplesPerSecond(), w2.samplesPerSecond() / w1t2.samplesPerSecond());
     }
@@ -112,6 +113,31 @@ public final class TrainBenchmark {
         double s = (System.nanoTime() - t0) / 1e9;
         out.printf(Locale.ROOT, "  LocalTrainer (no Spark): %d steps in %.1f s%n", steps, s);
         return new Case("LocalTrainer, no Spark", 1, 1, steps * config.batchSize() / s, steps / s, Double.NaN, s / rounds, Double.NaN, rounds);
+    }
+
+    /** Two independent LocalTrainers in two threads of one JVM: what this machine gives two workers without Spark. */
+    private static Case twoLocalTrainers(FqlConfig config, TransitionData data, int k, int rounds, PrintStream out) throws InterruptedException {
+        LocalTrainer[] trainers = {new LocalTrainer(config, data, 0), new LocalTrainer(config, data, 1)};
+        long steps = (long) k * rounds;
+        double[] seconds = new double[2];
+        Thread[] threads = new Thread[2];
+        for (int i = 0; i < 2; i++) {
+            int t = i;
+            threads[i] = new Thread(() -> {
+                trainers[t].trainTo(Math.min(k, 20));
+                long t0 = System.nanoTime();
+                trainers[t].trainTo(trainers[t].agent().step() + steps);
+                seconds[t] = (System.nanoTime() - t0) / 1e9;
+            });
+            threads[i].start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        double s = Math.max(seconds[0], seconds[1]);
+        out.printf(Locale.ROOT, "  2 x LocalTrainer in 2 threads (no Spark): %d steps each in %.1f / %.1f s%n", steps, seconds[0], seconds[1]);
+        return new Case("2 x LocalTrainer, 2 threads, no Spark (ceiling for W=2)", 2, 1, 2.0 * steps * config.batchSize() / s, steps / s,
+                Double.NaN, s / rounds, Double.NaN, rounds);
     }
 
     private static Case clusterCase(LocalStandaloneCluster cluster, Path data, Path root, ConfigOverrides overrides, int workers,

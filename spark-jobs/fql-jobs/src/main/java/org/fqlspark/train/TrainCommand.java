@@ -210,6 +210,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (!given.test("spark.executorEnv.OMP_NUM_THREADS")) b.config("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(threads));
         if (!given.test("spark.executorEnv.OMP_WAIT_POLICY")) b.config("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
         if (!given.test("spark.ui.showConsoleProgress")) b.config("spark.ui.showConsoleProgress", "false");
+        // Each worker returns its whole state (4 arrays of the parameter count) to the averaging; 1g, Spark's default
+        // cap on results collected by the driver, is about 20 paper-size workers.
+        if (!given.test("spark.driver.maxResultSize")) b.config("spark.driver.maxResultSize", "8g");
         for (String[] e : extra) {
             b.config(e[0], e[1]);
         }
