@@ -14,7 +14,8 @@ public final class SweepTestSpark {
     }
 
     public static synchronized SparkSession session() {
-        if (spark == null) {
+        // Another test class may have stopped the shared session (a command that thought it owned it): start anew.
+        if (spark == null || spark.sparkContext().isStopped()) {
             spark = SparkSession.builder()
                     .appName("fql-sweep-tests")
                     .master("local[2]")
