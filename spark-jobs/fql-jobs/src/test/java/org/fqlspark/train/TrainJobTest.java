@@ -118,7 +118,7 @@ class TrainJobTest {
     void writesConfigProvenanceMetricsAndCurves() throws IOException {
         Path run = TrainFixtures.tempDir("fql-train").resolve("outputs");
         TrainOptions options = TrainFixtures.options(run).workers(2).averagingFrequency(5).steps(15).checkpointEvery(2)
-                .keepCheckpoints(1).learningCurves(true).build();
+                .keepCheckpoints(1).learningCurves(true).progressBar(true).build();
         TrainResult result = TrainJob.run(TrainTestSpark.session(), options);
 
         for (String f : List.of("config.json", "provenance.json", "metrics.csv", "learning_curves.png", "result.json")) {
