@@ -49,7 +49,7 @@ public final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SweepSpec sweep = SweepSpec.read(spec, new Configuration());
+        SweepSpec sweep = SweepSpec.read(spec, hadoopConfiguration());
         List<SweepSpec.Trial> trials = sweep.trials();
         int concurrent = maxConcurrent != null ? maxConcurrent : sweep.maxConcurrent() != null ? sweep.maxConcurrent() : 1;
         if (concurrent < 1) {
@@ -75,6 +75,23 @@ public final class SweepCommand implements Callable<Integer> {
                 spark.stop();
             }
         }
+    }
+
+    /**
+     * The Hadoop settings Spark would use (spark.hadoop.* from spark-submit and --conf), for reading the spec before
+     * the session exists: an s3a:// spec needs the same credentials settings as the data.
+     */
+    Configuration hadoopConfiguration() {
+        Configuration hadoop = new Configuration();
+        List<scala.Tuple2<String, String>> settings = new ArrayList<>(List.of(new SparkConf().getAll()));
+        for (String kv : conf) {
+            int eq = kv.indexOf('=');
+            if (eq > 0) settings.add(new scala.Tuple2<>(kv.substring(0, eq), kv.substring(eq + 1)));
+        }
+        for (scala.Tuple2<String, String> kv : settings) {
+            if (kv._1().startsWith("spark.hadoop.")) hadoop.set(kv._1().substring("spark.hadoop.".length()), kv._2());
+        }
+        return hadoop;
     }
 
     /**

@@ -169,6 +169,15 @@ class SweepSpecTest {
         assertEquals("datasets dataset=cube alpha=2 workers=3", cube.name());
     }
 
+    @Test
+    void theSpecIsReadWithTheHadoopSettingsSparkWillUse() {
+        SweepCommand command = new SweepCommand();
+        command.conf = List.of("spark.hadoop.fs.s3a.endpoint=http://minio:9000", "spark.executor.cores=2");
+        Configuration hadoop = command.hadoopConfiguration();
+        assertEquals("http://minio:9000", hadoop.get("fs.s3a.endpoint"));
+        assertEquals(null, hadoop.get("executor.cores"));
+    }
+
     private static void assertMessage(String expected, SweepSpec spec) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, spec::trials);
         assertTrue(e.getMessage().contains(expected), "expected '" + expected + "' in: " + e.getMessage());
