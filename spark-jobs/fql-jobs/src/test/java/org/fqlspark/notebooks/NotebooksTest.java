@@ -27,14 +27,15 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.fqlspark.sweep.SweepJob;
-import org.fqlspark.sweep.TinyRun;
 import org.fqlspark.sweep.SweepTestSpark;
+import org.fqlspark.sweep.TinyRun;
 import org.junit.jupiter.api.Test;
 
 /**
  * The Zeppelin notes in notebooks/: each parses as a Zeppelin 0.10 note, uses only %md, %spark.sql and %spark
  * paragraphs, takes its paths from note-level forms, and every SQL paragraph runs through Spark SQL against the outputs
- * of a tiny real run (generate → ingest → train → evaluate → sweep, {@link TinyRun}) and returns rows.
+ * of a tiny real run (generate → ingest an OGBench .npz → train → evaluate → sweep, {@link TinyRun}) and returns
+ * rows; the dataset note also runs on the generate job's own output.
  */
 class NotebooksTest {
 
@@ -150,32 +151,47 @@ class NotebooksTest {
 
         int ran = 0;
         for (Path file : notes()) {
-            // A session of its own per note: its temporary views, as in a Zeppelin note, and none from other notes.
-            SparkSession spark = SweepTestSpark.session().newSession();
-            for (JsonNode p : read(file).path("paragraphs")) {
-                if (!interpreter(p).equals("%spark.sql")) continue;
-                String where = file.getFileName() + ", paragraph '" + p.path("title").asText(p.path("id").asText()) + "'";
-                List<String> statements = statements(substitute(body(p), values));
-                assertFalse(statements.isEmpty(), where);
-                for (int i = 0; i < statements.size(); i++) {
-                    String statement = statements.get(i);
-                    Dataset<Row> result;
-                    List<Row> rows;
-                    try {
-                        result = spark.sql(statement);
-                        rows = result.limit(1000).collectAsList();
-                    } catch (Exception e) {
-                        throw new AssertionError(where + " failed: " + e.getMessage() + "\n" + statement, e);
-                    }
-                    if (i == statements.size() - 1) {
-                        assertFalse(rows.isEmpty(), where + " returned no rows:\n" + statement);
-                        assertTrue(result.columns().length > 0, where);
-                    }
-                }
-                ran++;
-            }
+            ran += runSql(file, values);
         }
         assertTrue(ran >= 20, "ran " + ran + " SQL paragraphs");
+        // The dataset note on the generate job's own output as well (a generated source in its manifest, one shard).
+        Map<String, String> generated = new LinkedHashMap<>(values);
+        generated.put("dataset", run.generated.toString());
+        ran = 0;
+        for (Path file : notes()) {
+            if (file.getFileName().toString().contains("Dataset")) ran += runSql(file, generated);
+        }
+        assertTrue(ran > 0, "no dataset note");
+    }
+
+    /** Runs the note's SQL paragraphs in order in a session of its own; returns how many ran. */
+    private static int runSql(Path file, Map<String, String> values) {
+        int ran = 0;
+        // A session of its own per note: its temporary views, as in a Zeppelin note, and none from other notes.
+        SparkSession spark = SweepTestSpark.session().newSession();
+        for (JsonNode p : read(file).path("paragraphs")) {
+            if (!interpreter(p).equals("%spark.sql")) continue;
+            String where = file.getFileName() + ", paragraph '" + p.path("title").asText(p.path("id").asText()) + "'";
+            List<String> statements = statements(substitute(body(p), values));
+            assertFalse(statements.isEmpty(), where);
+            for (int i = 0; i < statements.size(); i++) {
+                String statement = statements.get(i);
+                Dataset<Row> result;
+                List<Row> rows;
+                try {
+                    result = spark.sql(statement);
+                    rows = result.limit(1000).collectAsList();
+                } catch (Exception e) {
+                    throw new AssertionError(where + " failed: " + e.getMessage() + "\n" + statement, e);
+                }
+                if (i == statements.size() - 1) {
+                    assertFalse(rows.isEmpty(), where + " returned no rows:\n" + statement);
+                    assertTrue(result.columns().length > 0, where);
+                }
+            }
+            ran++;
+        }
+        return ran;
     }
 
     /** The %spark paragraphs (showing PNGs) run in a Scala interpreter with {@code sc} and a stand-in for {@code z}. */

@@ -15,17 +15,23 @@ import org.apache.hadoop.conf.Configuration;
 import org.fqlspark.env.DatasetKind;
 import org.fqlspark.env.GenerateJob;
 import org.fqlspark.env.MazeDatasetGenerator;
+import org.fqlspark.ingest.IngestJob;
+import org.fqlspark.ingest.IngestOptions;
 
 /**
  * A tiny real run of the whole pipeline, made once per JVM and shared by the sweep and notebook tests: generate a
- * point-maze stitch dataset (12 episodes × 40 steps, written through the ingest), then a sweep of two trials (α 3 and
- * 30; 16×16 networks, batch 32, 20 steps, 2 evaluation episodes of at most 30 steps), which trains and evaluates each.
- * Outputs: {@link #dataset} (Parquet + manifest.json), {@link #sweep} (results, best.json, trials/&lt;id&gt;/run and eval).
+ * point-maze stitch dataset (12 episodes × 40 steps), save it as an OGBench {@code .npz} and ingest that file
+ * ({@code IngestJob.run}, as {@code ./fql ingest} does), then a sweep of two trials (α 3 and 30; 16×16 networks, batch
+ * 32, 20 steps, 2 evaluation episodes of at most 30 steps), which trains and evaluates each. The {@code generate} job's
+ * own output (the generator written through the ingest's write path) is made too.
+ * Outputs: {@link #dataset} (ingested from the .npz), {@link #generated}, {@link #sweep} (results, best.json,
+ * trials/&lt;id&gt;/run and eval).
  */
 public final class TinyRun {
 
     public final Path root;
     public final Path dataset;
+    public final Path generated;
     public final Path spec;
     public final Path sweep;
     public final SweepResult firstResult;
@@ -36,12 +42,15 @@ public final class TinyRun {
     private TinyRun(Path root) {
         this.root = root;
         this.dataset = root.resolve("data/pointmaze-medium-stitch");
+        this.generated = root.resolve("data/generated");
         this.spec = root.resolve("tiny-sweep.yaml");
         this.sweep = root.resolve("sweeps/tiny");
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
-        GenerateJob.run(SweepTestSpark.session(), new GenerateJob.Options(
-                new MazeDatasetGenerator.Config("pointmaze-medium", DatasetKind.STITCH, 12, 40, 0.5, 5), dataset.toString(), 2,
-                false, null, 1), quiet);
+        MazeDatasetGenerator.Config data = new MazeDatasetGenerator.Config("pointmaze-medium", DatasetKind.STITCH, 12, 40, 0.5, 5);
+        Path npz = root.resolve("pointmaze-medium-stitch.npz");
+        OgbenchNpz.write(MazeDatasetGenerator.generate(data), npz);
+        IngestJob.run(SweepTestSpark.session(), IngestOptions.of(npz.toString(), dataset.toString()).withShards(2), quiet);
+        GenerateJob.run(SweepTestSpark.session(), new GenerateJob.Options(data, generated.toString(), 1, false, null, 1), quiet);
         write(spec, tinySpec(dataset, "alpha: [3, 30]"));
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         this.firstResult = SweepJob.run(SweepTestSpark.session(), SweepSpec.read(spec.toString(), new Configuration()),
