@@ -65,6 +65,8 @@ public final class LocalStandaloneCluster implements AutoCloseable {
         Process master = launch(home, cp, "master", List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
                 "--port", Integer.toString(port), "--webui-port", Integer.toString(ui)), "256m", Map.of());
         LocalStandaloneCluster cluster = new LocalStandaloneCluster(home, cp, port, ui, master);
+        // A JVM that exits without close() (Ctrl-C, SIGTERM) still stops the daemons it started.
+        Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "fql-standalone-cluster-stop"));
         try {
             for (int i = 0; i < workers; i++) {
                 Path work = Files.createDirectories(home.resolve("work-" + i));
