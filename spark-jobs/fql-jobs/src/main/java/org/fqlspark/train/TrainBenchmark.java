@@ -29,9 +29,9 @@ import org.fqlspark.ingest.IngestOptions;
  * given K; plus the single-process {@link LocalTrainer} as a no-Spark baseline. Not a test: numbers go to
  * BENCHMARKS.md.
  *
- * <p>Each case trains 1 + R rounds of K steps; the first round (executor start, JIT, agent construction) is not
- * timed. Usage: {@code java -cp fql-spark.jar:$(cat spark-classpath.txt) org.fqlspark.train.TrainBenchmark
- * [--size paper|small] [--k 100] [--rounds 2] [--transitions 20000]}.
+ * <p>Each case trains U + R rounds of K steps; the first U rounds (executor start, JIT compilation, agent
+ * construction) are not timed. Usage: {@code java -cp fql-spark.jar:$(cat spark-classpath.txt)
+ * org.fqlspark.train.TrainBenchmark [--size paper|small] [--k 100] [--rounds 3] [--warmup-rounds 2] [--transitions 20000]}.
  */
 public final class TrainBenchmark {
 
@@ -46,7 +46,8 @@ public final class TrainBenchmark {
     public static void main(String[] args) throws Exception {
         String size = "paper";
         int k = 100;
-        int rounds = 2;
+        int rounds = 3;
+        int warmup = 2;
         int transitions = 20_000;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
@@ -54,8 +55,9 @@ public final class TrainBenchmark {
                 case "--k" -> k = Integer.parseInt(args[i + 1]);
                 case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
                 case "--transitions" -> transitions = Integer.parseInt(args[i + 1]);
+                case "--warmup-rounds" -> warmup = Integer.parseInt(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (options: --size paper|small, --k K, --rounds R, --transitions N)");
+                        + " (options: --size paper|small, --k K, --rounds R, --warmup-rounds U, --transitions N)");
             }
         }
         ConfigOverrides overrides = switch (size) {
@@ -76,16 +78,16 @@ public final class TrainBenchmark {
         local.stop();
 
         FqlConfig config = overrides.applyTo(FqlPresets.get("default").config());
-        out.printf(Locale.ROOT, "fql train bench: %s size (hidden %s, batch %d, flow steps %d), K=%d, %d timed rounds, %d transitions, "
-                        + "OMP_NUM_THREADS=%s, %d cores%n", size, config.actorHiddenDims(), config.batchSize(), config.flowSteps(), k, rounds,
-                dataset.size(), System.getenv().getOrDefault("OMP_NUM_THREADS", "(unset)"), Runtime.getRuntime().availableProcessors());
+        out.printf(Locale.ROOT, "fql train bench: %s size (hidden %s, batch %d, flow steps %d), K=%d, %d timed rounds after %d, %d transitions, "
+                        + "OMP_NUM_THREADS=%s, %d cores, load average %s%n", size, config.actorHiddenDims(), config.batchSize(), config.flowSteps(), k, rounds, warmup,
+                dataset.size(), System.getenv().getOrDefault("OMP_NUM_THREADS", "(unset)"), Runtime.getRuntime().availableProcessors(), loadAverage());
 
         List<Case> cases = new ArrayList<>();
-        cases.add(localBaseline(config, dataset, k, rounds, out));
-        cases.add(twoLocalTrainers(config, dataset, k, rounds, out));
+        cases.add(localBaseline(config, dataset, k, rounds, warmup, out));
+        cases.add(twoLocalTrainers(config, dataset, k, rounds, warmup, out));
         try (LocalStandaloneCluster cluster = LocalStandaloneCluster.start(2, 2, "4g", Duration.ofSeconds(120))) {
             for (int[] wt : new int[][] {{1, 1}, {2, 1}, {1, 2}}) {
-                cases.add(clusterCase(cluster, data, root, overrides, wt[0], wt[1], k, rounds, out));
+                cases.add(clusterCase(cluster, data, root, overrides, wt[0], wt[1], k, rounds, warmup, out));
             }
         }
         out.println();
@@ -100,13 +102,23 @@ public final class TrainBenchmark {
         Case w1 = cases.get(2);
         Case w2 = cases.get(3);
         Case w1t2 = cases.get(4);
-        out.printf(Locale.ROOT, "%nscaling W=2 / W=1 (1 thread each): %.2fx; W=2x1 thread / W=1x2 threads: %.2fx%n",
-                w2.samplesPerSecond() / w1.samplesPerSecond(), w2.samplesPerSecond() / w1t2.samplesPerSecond());
+        out.printf(Locale.ROOT, "%nscaling W=2 / W=1 (1 thread each): %.2fx; W=2x1 thread / W=1x2 threads: %.2fx; "
+                        + "no-Spark ceiling 2 / 1: %.2fx; load average at the end: %s%n",
+                w2.samplesPerSecond() / w1.samplesPerSecond(), w2.samplesPerSecond() / w1t2.samplesPerSecond(),
+                cases.get(1).samplesPerSecond() / cases.get(0).samplesPerSecond(), loadAverage());
     }
 
-    private static Case localBaseline(FqlConfig config, TransitionData data, int k, int rounds, PrintStream out) {
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).trim();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    private static Case localBaseline(FqlConfig config, TransitionData data, int k, int rounds, int warmup, PrintStream out) {
         LocalTrainer trainer = new LocalTrainer(config, data, 0);
-        trainer.trainTo(Math.min(k, 20));   // warm-up
+        trainer.trainTo((long) k * warmup);
         long steps = (long) k * rounds;
         long t0 = System.nanoTime();
         trainer.trainTo(trainer.agent().step() + steps);
@@ -116,7 +128,8 @@ public final class TrainBenchmark {
     }
 
     /** Two independent LocalTrainers in two threads of one JVM: what this machine gives two workers without Spark. */
-    private static Case twoLocalTrainers(FqlConfig config, TransitionData data, int k, int rounds, PrintStream out) throws InterruptedException {
+    private static Case twoLocalTrainers(FqlConfig config, TransitionData data, int k, int rounds, int warmup, PrintStream out)
+            throws InterruptedException {
         LocalTrainer[] trainers = {new LocalTrainer(config, data, 0), new LocalTrainer(config, data, 1)};
         long steps = (long) k * rounds;
         double[] seconds = new double[2];
@@ -124,7 +137,7 @@ public final class TrainBenchmark {
         for (int i = 0; i < 2; i++) {
             int t = i;
             threads[i] = new Thread(() -> {
-                trainers[t].trainTo(Math.min(k, 20));
+                trainers[t].trainTo((long) k * warmup);
                 long t0 = System.nanoTime();
                 trainers[t].trainTo(trainers[t].agent().step() + steps);
                 seconds[t] = (System.nanoTime() - t0) / 1e9;
@@ -141,7 +154,7 @@ public final class TrainBenchmark {
     }
 
     private static Case clusterCase(LocalStandaloneCluster cluster, Path data, Path root, ConfigOverrides overrides, int workers,
-            int threads, int k, int rounds, PrintStream out) throws IOException {
+            int threads, int k, int rounds, int warmup, PrintStream out) throws IOException {
         SparkSession.Builder b = SparkSession.builder().master(cluster.masterUrl()).appName("fql train bench W=" + workers + " T=" + threads);
         cluster.executorConf().forEach(b::config);
         b.config("spark.executor.cores", Integer.toString(threads))
@@ -156,7 +169,7 @@ public final class TrainBenchmark {
         try {
             Path run = root.resolve("run-w" + workers + "-t" + threads);
             TrainOptions options = TrainOptions.builder(data.toString(), run.toString()).overrides(overrides).workers(workers)
-                    .threadsPerWorker(threads).averagingFrequency(k).steps((long) k * (rounds + 1)).checkpointEvery(1000)
+                    .threadsPerWorker(threads).averagingFrequency(k).steps((long) k * (rounds + warmup)).checkpointEvery(1000)
                     .learningCurves(false).build();
             TrainJob.run(spark, options, out);
             List<String> lines = Files.readAllLines(run.resolve(RunDirectory.METRICS_CSV));
@@ -165,12 +178,12 @@ public final class TrainBenchmark {
             int avgCol = header.indexOf("averaging_seconds");
             double roundSeconds = 0;
             double averagingSeconds = 0;
-            for (String line : lines.subList(2, lines.size())) {   // skip the header and the untimed first round
+            for (String line : lines.subList(1 + warmup, lines.size())) {   // skip the header and the untimed rounds
                 String[] f = line.split(",");
                 roundSeconds += Double.parseDouble(f[roundCol]);
                 averagingSeconds += Double.parseDouble(f[avgCol]);
             }
-            int timed = lines.size() - 2;
+            int timed = lines.size() - 1 - warmup;
             long steps = (long) k * timed;
             int batch = options.resolvedConfig().batchSize();
             Case c = new Case("standalone cluster", workers, threads, (double) workers * steps * batch / roundSeconds, steps / roundSeconds,
