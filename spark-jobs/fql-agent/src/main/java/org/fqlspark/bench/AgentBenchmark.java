@@ -41,7 +41,7 @@ public final class AgentBenchmark {
         if (o.includePaperSize()) {
             results.addAll(agentCases("paper", FqlConfig.defaults(), 29, 8, o, progress));
         }
-        results.addAll(agentCases("small", FqlConfig.defaults().withHiddenDims(64, 64).withBatchSize(64), 4, 2, o, progress));
+        results.addAll(agentCases("small", FqlConfig.defaults().withHiddenDims(64, 64, 64), 2, 2, o, progress));   // the quick start's size
         return results;
     }
 
@@ -199,7 +199,7 @@ public final class AgentBenchmark {
     public static void main(String[] args) {
         if (args.length > 0 && args[0].equals("profile")) {
             profile(FqlConfig.defaults(), 29, 8, 5, System.out);
-            profile(FqlConfig.defaults().withHiddenDims(64, 64).withBatchSize(64), 4, 2, 50, System.out);
+            profile(FqlConfig.defaults().withHiddenDims(64, 64, 64), 2, 2, 50, System.out);
             return;
         }
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
