@@ -14,7 +14,7 @@ final class TrainTestSpark {
     }
 
     static synchronized SparkSession session() {
-        if (spark == null) {
+        if (spark == null || spark.sparkContext().isStopped()) {   // another package's test may have stopped a shared one
             spark = SparkSession.builder()
                     .appName("fql-train-tests")
                     .master("local[2]")
