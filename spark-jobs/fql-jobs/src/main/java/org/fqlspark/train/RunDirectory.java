@@ -2,9 +2,7 @@ package org.fqlspark.train;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -97,10 +95,6 @@ final class RunDirectory {
         return new Path(root, name);
     }
 
-    URI uri() {
-        return root.toUri();
-    }
-
     boolean existsNonEmpty() throws IOException {
         return fs.exists(root) && (!fs.getFileStatus(root).isDirectory() || fs.listStatus(root).length > 0);
     }
@@ -154,10 +148,6 @@ final class RunDirectory {
         try (InputStream in = fs.open(p)) {
             return in.readAllBytes();
         }
-    }
-
-    OutputStream createTemporary(Path target) throws IOException {
-        return fs.create(target, true);
     }
 
     // ------------------------------------------------------------------ checkpoints
