@@ -19,6 +19,8 @@ public final class ProfilingTensorOps implements TensorOps {
     private final TensorOps delegate;
     private final Map<String, long[]> totals = new TreeMap<>();   // name -> {nanos, calls}
 
+    private final boolean byShape = Boolean.getBoolean("fql.profile.gemmShapes");
+
     public ProfilingTensorOps(TensorOps delegate) {
         this.delegate = delegate;
     }
@@ -52,7 +54,7 @@ public final class ProfilingTensorOps implements TensorOps {
     public void print(PrintStream out, int steps, long wallNanos) {
         out.printf(Locale.ROOT, "%-20s %10s %12s %10s%n", "op", "calls/step", "ms/step", "share");
         for (Map.Entry<String, long[]> e : totals.entrySet()) {
-            out.printf(Locale.ROOT, "%-20s %10d %12.3f %9.1f%%%n", e.getKey(), e.getValue()[1] / steps,
+            out.printf(Locale.ROOT, "%-28s %10d %12.3f %9.1f%%%n", e.getKey(), e.getValue()[1] / steps,
                     e.getValue()[0] / 1e6 / steps, 100.0 * e.getValue()[0] / wallNanos);
         }
         long host = wallNanos - totalNanos();
@@ -70,7 +72,10 @@ public final class ProfilingTensorOps implements TensorOps {
 
     @Override
     public void gemm(Tensor a, boolean ta, Tensor b, boolean tb, Tensor c, float beta) {
-        time("gemm", () -> delegate.gemm(a, ta, b, tb, c, beta));
+        String name = byShape
+                ? "gemm " + (ta ? a.cols() + "x" + a.rows() + "ᵀ" : a.rows() + "x" + a.cols()) + "·" + (tb ? b.cols() + "x" + b.rows() + "ᵀ" : b.rows() + "x" + b.cols())
+                : "gemm";
+        time(name, () -> delegate.gemm(a, ta, b, tb, c, beta));
     }
 
     @Override public void biasGelu(Tensor z, Tensor bias, Tensor out) { time("biasGelu", () -> delegate.biasGelu(z, bias, out)); }
