@@ -93,6 +93,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue the run in --run-dir from its latest checkpoint; unset flags keep the run's values")
     boolean resume;
 
+    @Option(names = "--resume-or-start", description = "resume the run in --run-dir if it has one (as --resume), else start it: "
+            + "one command a scheduler can retry as it is")
+    boolean resumeOrStart;
+
     @Option(names = "--threads-per-worker", paramLabel = "T", description = "CPU threads per worker (spark.task.cpus; default 1)")
     Integer threadsPerWorker;
 
@@ -132,7 +136,14 @@ public final class TrainCommand implements Callable<Integer> {
         TrainOptions.Builder b = TrainOptions.builder(data, runDir);
         ConfigOverrides savedOverrides = ConfigOverrides.none();
         boolean stepsKnown = false;
-        if (resume) {
+        boolean resuming = resume;
+        if (resumeOrStart) {
+            if (resume) {
+                throw new IllegalArgumentException("--resume and --resume-or-start exclude each other");
+            }
+            resuming = RunDirectory.at(runDir, hadoop).exists(RunDirectory.CONFIG);
+        }
+        if (resuming) {
             RunDirectory dir = RunDirectory.at(runDir, hadoop);
             if (dir.exists(RunDirectory.CONFIG)) {
                 Map<String, Object> train = (Map<String, Object>) dir.readJson(RunDirectory.CONFIG).get("train");
@@ -169,7 +180,7 @@ public final class TrainCommand implements Callable<Integer> {
         ConfigOverrides given = new ConfigOverrides(alpha, discount, parseQAgg(qAgg), normalizeQLoss, hiddenDims, batchSize,
                 flowSteps, learningRate, tau);
         b.overrides(savedOverrides.overriddenBy(given));
-        b.resume(resume).progressBar(!noProgress && System.console() != null);
+        b.resume(resuming).progressBar(!noProgress && System.console() != null);
         if (!stepsKnown && steps == null && preset == null) {
             System.err.println("fql train: no --steps and no --preset: training the default preset's step count");
         }

@@ -1,5 +1,6 @@
 package org.fqlspark.cli;
 
+import org.fqlspark.testing.TestSpark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,7 +14,6 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import org.fqlspark.sweep.SweepTestSpark;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -30,7 +30,7 @@ class QuickstartCommandTest {
         PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         Path out = dir.resolve("qs");
         Files.createDirectories(out);
-        QuickstartCommand.Result r = q.run(SweepTestSpark.session(), out, log);
+        QuickstartCommand.Result r = q.run(TestSpark.session(), out, log);
         r.print(log);
         String text = bytes.toString(StandardCharsets.UTF_8);
         for (String stage : List.of("[1/4]", "[2/4]", "[3/4]", "[4/4]", "FQL one-step policy", "flow-BC policy", "learning curves")) {

@@ -1,5 +1,6 @@
 package org.fqlspark.eval;
 
+import org.fqlspark.testing.TestSpark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,7 +23,7 @@ class EvaluateCommandTest {
 
     @BeforeAll
     static void session() {
-        SharedSpark.session();
+        TestSpark.session();
     }
 
     @Test
@@ -38,7 +39,7 @@ class EvaluateCommandTest {
         assertTrue(Files.isRegularFile(out.resolve("summary.json")));
         assertTrue(Files.isRegularFile(out.resolve("trajectories.png")));
         assertTrue(Files.isDirectory(out.resolve("episodes.parquet")));
-        assertTrue(SharedSpark.session().sparkContext().isStopped() == false, "the command leaves a session it did not create running");
+        assertTrue(TestSpark.session().sparkContext().isStopped() == false, "the command leaves a session it did not create running");
     }
 
     @Test

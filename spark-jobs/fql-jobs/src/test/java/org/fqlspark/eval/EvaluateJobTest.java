@@ -1,5 +1,6 @@
 package org.fqlspark.eval;
 
+import org.fqlspark.testing.TestSpark;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -40,7 +41,7 @@ class EvaluateJobTest {
 
     @BeforeAll
     static void session() {
-        spark = SharedSpark.session();
+        spark = TestSpark.session();
     }
 
     private EvalResult run(EvalOptions options) {

@@ -1,5 +1,6 @@
 package org.fqlspark.notebooks;
 
+import org.fqlspark.testing.TestSpark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -27,7 +28,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.fqlspark.sweep.SweepJob;
-import org.fqlspark.sweep.SweepTestSpark;
 import org.fqlspark.sweep.TinyRun;
 import org.junit.jupiter.api.Test;
 
@@ -168,7 +168,7 @@ class NotebooksTest {
     private static int runSql(Path file, Map<String, String> values) {
         int ran = 0;
         // A session of its own per note: its temporary views, as in a Zeppelin note, and none from other notes.
-        SparkSession spark = SweepTestSpark.session().newSession();
+        SparkSession spark = TestSpark.session().newSession();
         for (JsonNode p : read(file).path("paragraphs")) {
             if (!interpreter(p).equals("%spark.sql")) continue;
             String where = file.getFileName() + ", paragraph '" + p.path("title").asText(p.path("id").asText()) + "'";
@@ -202,7 +202,7 @@ class NotebooksTest {
         Map<String, String> values = Map.of("run_dir", first.row().get("run_dir").toString(),
                 "eval_dir", first.row().get("eval_dir").toString(), "dataset", run.dataset.toString(), "sweep_dir", run.sweep.toString());
         int ran = 0;
-        try (ScalaParagraphs scala = new ScalaParagraphs(SweepTestSpark.session(), new NoteForms(values))) {
+        try (ScalaParagraphs scala = new ScalaParagraphs(TestSpark.session(), new NoteForms(values))) {
             for (Path file : notes()) {
                 for (JsonNode p : read(file).path("paragraphs")) {
                     if (!interpreter(p).equals("%spark")) continue;

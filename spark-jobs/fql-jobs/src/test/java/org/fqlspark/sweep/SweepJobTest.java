@@ -1,5 +1,6 @@
 package org.fqlspark.sweep;
 
+import org.fqlspark.testing.TestSpark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -54,7 +55,7 @@ class SweepJobTest {
             assertEquals(20L, ((Number) o.row().get("final_step")).longValue());
             assertEquals(20L, ((Number) o.row().get("checkpoint_step")).longValue());
         }
-        SparkSession spark = SweepTestSpark.session();
+        SparkSession spark = TestSpark.session();
         Dataset<Row> table = spark.read().parquet(run.sweep.resolve(SweepJob.RESULTS_PARQUET).toString());
         assertEquals(2, table.count());
         List<String> columns = List.of(table.columns());
@@ -88,7 +89,7 @@ class SweepJobTest {
     void runningAgainSkipsFinishedTrialsAndResumesAnEvaluation() throws IOException {
         TinyRun run = TinyRun.get();
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        SweepResult again = SweepJob.run(SweepTestSpark.session(), SweepSpec.read(run.spec.toString(), HADOOP), run.sweep.toString(), 1,
+        SweepResult again = SweepJob.run(TestSpark.session(), SweepSpec.read(run.spec.toString(), HADOOP), run.sweep.toString(), 1,
                 new PrintStream(log, true, StandardCharsets.UTF_8));
         assertEquals(2, again.count(SweepJob.Status.SKIPPED), log.toString(StandardCharsets.UTF_8));
         assertEquals(run.firstResult.best().get("trial_id"), again.best().get("trial_id"));
@@ -100,7 +101,7 @@ class SweepJobTest {
         TinyRun.deleteQuietly(trial.resolve("eval"));
         long checkpointTime = Files.getLastModifiedTime(trial.resolve("run/result.json")).toMillis();
         log.reset();
-        SweepResult resumed = SweepJob.run(SweepTestSpark.session(), SweepSpec.read(run.spec.toString(), HADOOP), run.sweep.toString(), 2,
+        SweepResult resumed = SweepJob.run(TestSpark.session(), SweepSpec.read(run.spec.toString(), HADOOP), run.sweep.toString(), 2,
                 new PrintStream(log, true, StandardCharsets.UTF_8));
         String text = log.toString(StandardCharsets.UTF_8);
         assertEquals(SweepJob.Status.COMPLETED, resumed.outcomes().get(0).status(), text);
@@ -123,10 +124,10 @@ class SweepJobTest {
         Path runDir = out.resolve("trials").resolve(trial.id()).resolve("run");
         // The first attempt stopped after its first round (step 10 of 20), with a checkpoint.
         TrainOptions firstAttempt = trial.config().trainOptions(runDir.toString(), false).toBuilder().steps(10).learningCurves(false).build();
-        TrainJob.run(SweepTestSpark.session(), firstAttempt, new PrintStream(java.io.OutputStream.nullOutputStream()));
+        TrainJob.run(TestSpark.session(), firstAttempt, new PrintStream(java.io.OutputStream.nullOutputStream()));
 
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        SweepResult result = SweepJob.run(SweepTestSpark.session(), SweepSpec.read(spec.toString(), HADOOP), out.toString(), 1,
+        SweepResult result = SweepJob.run(TestSpark.session(), SweepSpec.read(spec.toString(), HADOOP), out.toString(), 1,
                 new PrintStream(log, true, StandardCharsets.UTF_8));
         String text = log.toString(StandardCharsets.UTF_8);
         assertEquals(SweepJob.Status.COMPLETED, result.outcomes().get(0).status(), text);
@@ -149,7 +150,7 @@ class SweepJobTest {
                     tiny: {data: %s}
                 """.formatted(dir.resolve("no-such-dataset").toUri(), run.dataset.toUri()));
         Path out = dir.resolve("out");
-        SweepResult result = SweepJob.run(SweepTestSpark.session(), SweepSpec.read(spec.toString(), HADOOP), out.toString(), 2,
+        SweepResult result = SweepJob.run(TestSpark.session(), SweepSpec.read(spec.toString(), HADOOP), out.toString(), 2,
                 new PrintStream(java.io.OutputStream.nullOutputStream()));
         assertEquals(SweepJob.Status.FAILED, result.outcomes().get(0).status());
         // The same experiment as the tiny run's α = 3 trial, so the same id (run again here: another output directory).
@@ -157,7 +158,7 @@ class SweepJobTest {
         assertEquals(run.firstResult.outcomes().get(0).trial().id(), result.outcomes().get(1).trial().id());
         assertFalse(result.allComplete());
         assertTrue(Files.exists(out.resolve("trials").resolve(result.outcomes().get(0).trial().id()).resolve(SweepJob.ERROR)));
-        Dataset<Row> table = SweepTestSpark.session().read().parquet(out.resolve(SweepJob.RESULTS_PARQUET).toString());
+        Dataset<Row> table = TestSpark.session().read().parquet(out.resolve(SweepJob.RESULTS_PARQUET).toString());
         Row failed = table.filter("status = 'failed'").first();
         assertEquals("missing", failed.getAs("dataset"));
         assertNotNull(failed.getAs("error"));
@@ -189,7 +190,7 @@ class SweepJobTest {
         }
         assertEquals(0, rerun, text);
         assertTrue(text.contains("0 completed now, 2 already complete, 0 failed"), text);
-        assertFalse(SweepTestSpark.session().sparkContext().isStopped(), "the command stopped a session it did not create");
+        assertFalse(TestSpark.session().sparkContext().isStopped(), "the command stopped a session it did not create");
 
         assertEquals(2, FqlCli.commandLine().execute("sweep", "--spec", run.root.resolve("missing.yaml").toString(), "--output", "x"));
     }

@@ -1,5 +1,6 @@
 package org.fqlspark.sweep;
 
+import org.fqlspark.testing.TestSpark;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -49,11 +50,11 @@ public final class TinyRun {
         MazeDatasetGenerator.Config data = new MazeDatasetGenerator.Config("pointmaze-medium", DatasetKind.STITCH, 12, 40, 0.5, 5);
         Path npz = root.resolve("pointmaze-medium-stitch.npz");
         OgbenchNpz.write(MazeDatasetGenerator.generate(data), npz);
-        IngestJob.run(SweepTestSpark.session(), IngestOptions.of(npz.toString(), dataset.toString()).withShards(2), quiet);
-        GenerateJob.run(SweepTestSpark.session(), new GenerateJob.Options(data, generated.toString(), 1, false, null, 1), quiet);
+        IngestJob.run(TestSpark.session(), IngestOptions.of(npz.toString(), dataset.toString()).withShards(2), quiet);
+        GenerateJob.run(TestSpark.session(), new GenerateJob.Options(data, generated.toString(), 1, false, null, 1), quiet);
         write(spec, tinySpec(dataset, "alpha: [3, 30]"));
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        this.firstResult = SweepJob.run(SweepTestSpark.session(), SweepSpec.read(spec.toString(), new Configuration()),
+        this.firstResult = SweepJob.run(TestSpark.session(), SweepSpec.read(spec.toString(), new Configuration()),
                 sweep.toString(), 2, new PrintStream(log, true, StandardCharsets.UTF_8));
         this.firstLog = log.toString(StandardCharsets.UTF_8);
     }

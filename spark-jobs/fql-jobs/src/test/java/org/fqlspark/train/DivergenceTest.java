@@ -1,5 +1,6 @@
 package org.fqlspark.train;
 
+import org.fqlspark.testing.TestSpark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -60,7 +61,7 @@ class DivergenceTest {
         Path run = TrainFixtures.tempDir("fql-diverge").resolve("run");
         TrainOptions options = TrainOptions.builder(data.toString(), run.toString()).overrides(TrainFixtures.tiny()).seed(seed)
                 .averagingFrequency(4).checkpointEvery(1).steps(40).learningCurves(false).build();
-        TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> TrainJob.run(TrainTestSpark.session(), options));
+        TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> TrainJob.run(TestSpark.session(), options));
         assertEquals(11, e.step());
         assertTrue(e.getMessage().contains("non-finite loss at step 11 on worker 0"), e.getMessage());
         assertTrue(e.getMessage().contains("step-000000000008.fqlckpt"), e.getMessage());

@@ -1,5 +1,6 @@
 package org.fqlspark.train;
 
+import org.fqlspark.testing.TestSpark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -24,11 +25,11 @@ class ResumeTest {
     void oneWorkerResumedRunEqualsAnUninterruptedOne() throws IOException {
         Path root = TrainFixtures.tempDir("fql-resume");
         TrainOptions full = TrainFixtures.options(root.resolve("full")).averagingFrequency(5).steps(30).checkpointEvery(2).build();
-        TrainResult uninterrupted = TrainJob.run(TrainTestSpark.session(), full);
+        TrainResult uninterrupted = TrainJob.run(TestSpark.session(), full);
 
         Path run = root.resolve("resumed");
-        TrainJob.run(TrainTestSpark.session(), full.toBuilder().runDir(run.toString()).steps(12).build());
-        TrainResult resumed = TrainJob.run(TrainTestSpark.session(), full.toBuilder().runDir(run.toString()).resume(true).build());
+        TrainJob.run(TestSpark.session(), full.toBuilder().runDir(run.toString()).steps(12).build());
+        TrainResult resumed = TrainJob.run(TestSpark.session(), full.toBuilder().runDir(run.toString()).resume(true).build());
         assertEquals(12, resumed.startStep());
         TrainFixtures.assertSameState(uninterrupted.finalState().toAgentState(), resumed.finalState());
         assertTrue(Files.exists(run.resolve("provenance-resume-step-12.json")));
@@ -44,17 +45,17 @@ class ResumeTest {
         Path root = TrainFixtures.tempDir("fql-resume");
         TrainOptions full = TrainFixtures.options(root.resolve("full")).workers(2).averagingFrequency(5).steps(30).checkpointEvery(2)
                 .keepCheckpoints(0).build();
-        TrainResult uninterrupted = TrainJob.run(TrainTestSpark.session(), full);
+        TrainResult uninterrupted = TrainJob.run(TestSpark.session(), full);
 
         Path run = root.resolve("crashed");
-        TrainJob.run(TrainTestSpark.session(), full.toBuilder().runDir(run.toString()).steps(23).build());
+        TrainJob.run(TestSpark.session(), full.toBuilder().runDir(run.toString()).steps(23).build());
         Path checkpoints = run.resolve("checkpoints");
         Files.delete(checkpoints.resolve("step-000000000023.fqlckpt"));   // the crash came before the final checkpoint
         Files.write(checkpoints.resolve(".step-000000000030.fqlckpt.tmp-1234"), new byte[] {1, 2, 3});
         Files.write(checkpoints.resolve("step-000000000025.fqlckpt"), "FQLCKPT\n garbage".getBytes());
         byte[] step20 = Files.readAllBytes(checkpoints.resolve("step-000000000020.fqlckpt"));
 
-        TrainResult resumed = TrainJob.run(TrainTestSpark.session(), full.toBuilder().runDir(run.toString()).resume(true).build());
+        TrainResult resumed = TrainJob.run(TestSpark.session(), full.toBuilder().runDir(run.toString()).resume(true).build());
         assertEquals(20, resumed.startStep());
         TrainFixtures.assertSameState(uninterrupted.finalState().toAgentState(), resumed.finalState());
         assertEquals(lossColumns(root.resolve("full")), lossColumns(run));
@@ -66,15 +67,15 @@ class ResumeTest {
     void refusesToResumeWithDifferentSettings() throws IOException {
         Path run = TrainFixtures.tempDir("fql-resume").resolve("run");
         TrainOptions options = TrainFixtures.options(run).averagingFrequency(5).steps(5).build();
-        TrainJob.run(TrainTestSpark.session(), options);
-        IllegalArgumentException k = assertThrows(IllegalArgumentException.class, () -> TrainJob.run(TrainTestSpark.session(),
+        TrainJob.run(TestSpark.session(), options);
+        IllegalArgumentException k = assertThrows(IllegalArgumentException.class, () -> TrainJob.run(TestSpark.session(),
                 options.toBuilder().resume(true).averagingFrequency(7).steps(10).build()));
         assertTrue(k.getMessage().contains("averaging-frequency"), k.getMessage());
-        IllegalArgumentException c = assertThrows(IllegalArgumentException.class, () -> TrainJob.run(TrainTestSpark.session(),
+        IllegalArgumentException c = assertThrows(IllegalArgumentException.class, () -> TrainJob.run(TestSpark.session(),
                 options.toBuilder().resume(true).overrides(new ConfigOverrides(3.0, null, null, null, List.of(16, 16), 32, 3, null, null))
                         .steps(10).build()));
         assertTrue(c.getMessage().contains("different FQL config"), c.getMessage());
-        TrainResult nothing = TrainJob.run(TrainTestSpark.session(), options.toBuilder().resume(true).build());
+        TrainResult nothing = TrainJob.run(TestSpark.session(), options.toBuilder().resume(true).build());
         assertEquals(0, nothing.rounds());
         assertEquals(5, nothing.finalStep());
     }

@@ -1,5 +1,6 @@
 package org.fqlspark.train;
 
+import org.fqlspark.testing.TestSpark;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -86,7 +87,7 @@ class StandaloneClusterFaultTest {
                 TrainOptions same = TrainOptions.builder(data.toString(), root.resolve("undisturbed").toString())
                         .overrides(TrainFixtures.tiny()).seed(3).workers(2).averagingFrequency(K).steps(STEPS).checkpointEvery(1000)
                         .learningCurves(false).build();
-                TrainResult undisturbed = TrainJob.run(TrainTestSpark.session(), same);
+                TrainResult undisturbed = TrainJob.run(TestSpark.session(), same);
                 TrainFixtures.assertSameState(last.state(), undisturbed.finalState());
                 log(t0, "undisturbed local run equal");
             } finally {

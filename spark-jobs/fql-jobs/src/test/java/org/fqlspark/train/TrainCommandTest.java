@@ -1,5 +1,6 @@
 package org.fqlspark.train;
 
+import org.fqlspark.testing.TestSpark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,7 +24,7 @@ class TrainCommandTest {
     }
 
     private static Outcome fql(String... args) {
-        TrainTestSpark.session();
+        TestSpark.session();
         CommandLine cl = FqlCli.commandLine();
         StringWriter err = new StringWriter();
         cl.setErr(new PrintWriter(err));
@@ -55,6 +56,22 @@ class TrainCommandTest {
         local.trainTo(9);
         TrainFixtures.assertSameState(local.agent().state(), TrainingState.of(cp.state()));
         assertTrue(Files.readString(run.resolve("result.json")).contains("\"final_step\" : 9"));
+    }
+
+    @Test
+    void resumeOrStartStartsAFreshRunThenResumesIt() throws Exception {
+        Path run = TrainFixtures.tempDir("fql-cli").resolve("retry");
+        // the same command twice, as a scheduler retrying it would: the first starts, the second continues
+        assertEquals(0, fql(train(run, "--steps", "6", "--averaging-frequency", "3", "--resume-or-start")).code());
+        assertTrue(Files.exists(run.resolve("checkpoints/step-000000000006.fqlckpt")));
+        assertEquals(0, fql(train(run, "--steps", "9", "--averaging-frequency", "3", "--resume-or-start")).code());
+        Checkpoint cp = Checkpoint.fromBytes(Files.readAllBytes(run.resolve("checkpoints/step-000000000009.fqlckpt")), "cp");
+        LocalTrainer local = new LocalTrainer(cp.config(), TrainFixtures.data(), 3);
+        local.trainTo(9);
+        TrainFixtures.assertSameState(local.agent().state(), TrainingState.of(cp.state()));
+        Outcome both = fql(train(run, "--steps", "9", "--resume", "--resume-or-start"));
+        assertEquals(2, both.code());
+        assertTrue(both.err().contains("--resume-or-start"), both.err());
     }
 
     @Test

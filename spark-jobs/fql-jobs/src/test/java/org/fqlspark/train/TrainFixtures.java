@@ -1,5 +1,6 @@
 package org.fqlspark.train;
 
+import org.fqlspark.testing.TestSpark;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -47,7 +48,7 @@ final class TrainFixtures {
 
     static Path write(TransitionData d, String name) {
         Path dir = tempDir("fql-train-data").resolve(name);
-        IngestJob.write(TrainTestSpark.session(), d, SourceInfo.generated("test " + name, Map.of()),
+        IngestJob.write(TestSpark.session(), d, SourceInfo.generated("test " + name, Map.of()),
                 IngestOptions.forOutput(dir.toString()).withShards(3), new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
         return dir;
     }

@@ -1,5 +1,6 @@
 package org.fqlspark.train;
 
+import org.fqlspark.testing.TestSpark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -26,7 +27,7 @@ class TrainJobTest {
     void oneWorkerEqualsTheSingleProcessTrainerBitForBit() throws IOException {
         Path run = TrainFixtures.tempDir("fql-train").resolve("w1");
         TrainOptions options = TrainFixtures.options(run).workers(1).averagingFrequency(7).steps(30).checkpointEvery(2).build();
-        TrainResult result = TrainJob.run(TrainTestSpark.session(), options);
+        TrainResult result = TrainJob.run(TestSpark.session(), options);
 
         LocalTrainer local = new LocalTrainer(options.resolvedConfig(), TrainFixtures.data(), options.seed());
         local.trainTo(30);
@@ -47,7 +48,7 @@ class TrainJobTest {
         Path run = TrainFixtures.tempDir("fql-train").resolve("w2");
         int k = 4;
         TrainOptions options = TrainFixtures.options(run).workers(2).averagingFrequency(k).steps(12).checkpointEvery(10).build();
-        TrainResult result = TrainJob.run(TrainTestSpark.session(), options);
+        TrainResult result = TrainJob.run(TestSpark.session(), options);
         assertEquals(List.of(shard(0, 2).size(), shard(1, 2).size()), result.workerRows());
 
         FqlConfig config = options.resolvedConfig();
@@ -70,7 +71,7 @@ class TrainJobTest {
         TrainFixtures.assertSameState(avg, result.finalState());
 
         // Deterministic: the same run again gives the same bits; and it is not the W = 1 result.
-        TrainResult again = TrainJob.run(TrainTestSpark.session(), options.toBuilder()
+        TrainResult again = TrainJob.run(TestSpark.session(), options.toBuilder()
                 .runDir(TrainFixtures.tempDir("fql-train").resolve("w2-again").toString()).build());
         TrainFixtures.assertSameState(result.finalState().toAgentState(), again.finalState());
         LocalTrainer local = new LocalTrainer(config, d, options.seed());
@@ -119,7 +120,7 @@ class TrainJobTest {
         Path run = TrainFixtures.tempDir("fql-train").resolve("outputs");
         TrainOptions options = TrainFixtures.options(run).workers(2).averagingFrequency(5).steps(15).checkpointEvery(2)
                 .keepCheckpoints(1).learningCurves(true).progressBar(true).build();
-        TrainResult result = TrainJob.run(TrainTestSpark.session(), options);
+        TrainResult result = TrainJob.run(TestSpark.session(), options);
 
         for (String f : List.of("config.json", "provenance.json", "metrics.csv", "learning_curves.png", "result.json")) {
             assertTrue(Files.isRegularFile(run.resolve(f)), f);
@@ -146,7 +147,7 @@ class TrainJobTest {
         assertEquals(4, csv.size());   // header + 3 rounds
         assertTrue(csv.get(3).startsWith("15,3,2,"), csv.get(3));
 
-        Dataset<Row> parquet = TrainTestSpark.session().read().parquet(run.resolve("metrics.parquet").toString());
+        Dataset<Row> parquet = TestSpark.session().read().parquet(run.resolve("metrics.parquet").toString());
         assertEquals(3, parquet.count());
         assertEquals(15L, parquet.agg(org.apache.spark.sql.functions.max("step")).first().getLong(0));
         assertEquals(result.lastMetrics().get("critic/critic_loss"),
@@ -163,13 +164,13 @@ class TrainJobTest {
         Files.createDirectories(run);
         Files.writeString(run.resolve("something"), "x");
         TrainOptions options = TrainFixtures.options(run).steps(5).build();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainJob.run(TrainTestSpark.session(), options));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainJob.run(TestSpark.session(), options));
         assertTrue(e.getMessage().contains("already exists") && e.getMessage().contains("--resume"), e.getMessage());
         assertEquals("x", Files.readString(run.resolve("something")));
 
         Path none = TrainFixtures.tempDir("fql-train").resolve("none");
         IllegalArgumentException n = assertThrows(IllegalArgumentException.class,
-                () -> TrainJob.run(TrainTestSpark.session(), TrainFixtures.options(none).steps(5).resume(true).build()));
+                () -> TrainJob.run(TestSpark.session(), TrainFixtures.options(none).steps(5).resume(true).build()));
         assertTrue(n.getMessage().contains("nothing to resume"), n.getMessage());
     }
 

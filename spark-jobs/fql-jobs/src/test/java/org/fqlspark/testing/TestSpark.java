@@ -1,23 +1,22 @@
-package org.fqlspark.sweep;
+package org.fqlspark.testing;
 
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The one local[2] SparkSession the sweep, deploy and notebook tests share (loopback only). {@code getOrCreate} hands
- * back a session another package's tests already started in this JVM, so the module's suite starts Spark once.
+ * The one local[2] SparkSession every test class of this module shares, bound to loopback: starting Spark costs
+ * seconds and surefire runs all classes in one JVM. Recreated if a test (a CLI test, say) stopped it.
  */
-public final class SweepTestSpark {
+public final class TestSpark {
 
     private static SparkSession spark;
 
-    private SweepTestSpark() {
+    private TestSpark() {
     }
 
     public static synchronized SparkSession session() {
-        // Another test class may have stopped the shared session (a command that thought it owned it): start anew.
         if (spark == null || spark.sparkContext().isStopped()) {
             spark = SparkSession.builder()
-                    .appName("fql-sweep-tests")
+                    .appName("fql-jobs-tests")
                     .master("local[2]")
                     .config("spark.driver.host", "127.0.0.1")
                     .config("spark.driver.bindAddress", "127.0.0.1")
