@@ -74,7 +74,7 @@ public final class QuickstartCommand implements Callable<Integer> {
             description = "hidden widths of every network (default: ${DEFAULT-VALUE})")
     List<Integer> hidden;
 
-    @Option(names = "--alpha", defaultValue = "10", description = "distillation weight α (default: ${DEFAULT-VALUE})")
+    @Option(names = "--alpha", defaultValue = "3", description = "distillation weight α (default: ${DEFAULT-VALUE})")
     double alpha;
 
     @Option(names = "--lr", defaultValue = "1e-3", description = "Adam learning rate (default: ${DEFAULT-VALUE})")
