@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
  * writes through the ingest path), train FQL with two data-parallel workers, then evaluate the one-step policy and
  * the flow-BC policy it was distilled from on the same seeded episodes.
  *
- * <p>The defaults are sized for a few minutes on 2 cores, not for the paper: small networks and a faster target
+ * <p>The defaults are sized for a few minutes on 2 cores, not for the paper: small networks, α 3, and a faster target
  * update and learning rate than the paper's 1M-step settings (τ 0.1 instead of 0.005, lr 1e-3 instead of 3e-4): the
  * target critic's time constant (1/τ steps per Bellman backup) otherwise needs ~10^5 steps to carry the goal's value
  * across the ~120-step task, and a few thousand are all a quick start can afford. Every choice is a flag.
