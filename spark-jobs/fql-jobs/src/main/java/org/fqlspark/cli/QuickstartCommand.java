@@ -93,6 +93,10 @@ public final class QuickstartCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         if (workers < 1) throw new IllegalArgumentException("--workers must be at least 1, was " + workers);
         Path out = output.toAbsolutePath().normalize();
+        // every flag is checked before anything is written, so a bad one leaves no partial output behind
+        datasetConfig();
+        trainOptions(out);
+        evalOptions(out);
         if (Files.exists(out)) {
             if (!overwrite) {
                 throw new IllegalArgumentException("--output " + out + " already exists; pass --overwrite to replace it");
@@ -140,19 +144,14 @@ public final class QuickstartCommand implements Callable<Integer> {
         String kind = "stitch";
 
         log.println("[1/4] generating " + datasetEpisodes + " " + kind + " episodes of " + env + " and ingesting them into " + data);
-        MazeDatasetGenerator.Config config = new MazeDatasetGenerator.Config(env, DatasetKind.STITCH, datasetEpisodes, 200,
-                MazeDatasetGenerator.OGBENCH_POINT_NOISE, seed);
-        GenerateJob.run(spark, new GenerateJob.Options(config, data, 0, false, png, 100), log);
+        GenerateJob.run(spark, new GenerateJob.Options(datasetConfig(), data, 0, false, png, 100), log);
 
         log.println("[2/4] training FQL: " + workers + " workers, " + steps + " steps, averaging every " + averagingFrequency
                 + " steps, hidden " + hidden + ", alpha " + alpha + ", lr " + learningRate + ", tau " + tau);
-        ConfigOverrides overrides = new ConfigOverrides(alpha, null, null, null, hidden, null, null, learningRate, tau);
-        TrainOptions train = TrainOptions.builder(data, runDir).workers(workers).steps(steps).averagingFrequency(averagingFrequency)
-                .overrides(overrides).seed(seed).checkpointEvery(20).progressBar(true).build();
-        TrainResult trained = TrainJob.run(spark, train, log);
+        TrainResult trained = TrainJob.run(spark, trainOptions(out), log);
 
         log.println("[3/4] evaluating the FQL one-step policy on " + episodes + " episodes");
-        EvalOptions eval = EvalOptions.of(runDir, env, episodes, out.resolve("eval-fql").toString()).withSeed(seed);
+        EvalOptions eval = evalOptions(out);
         EvalResult fql = EvaluateJob.run(spark, eval, log);
         log.println("[4/4] evaluating the flow-BC policy (the BC flow the one-step policy was distilled from) on the same episodes");
         EvalResult flowBc = EvaluateJob.run(spark, eval.withOutput(out.resolve("eval-flow-bc").toString()).withPolicy(Policy.FLOW_BC), log);
@@ -171,6 +170,20 @@ public final class QuickstartCommand implements Callable<Integer> {
         summary.put("train_seconds", trained.trainSeconds());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.resolve("quickstart.json").toFile(), summary);
         return result;
+    }
+
+    private MazeDatasetGenerator.Config datasetConfig() {
+        return new MazeDatasetGenerator.Config(env, DatasetKind.STITCH, datasetEpisodes, 200, MazeDatasetGenerator.OGBENCH_POINT_NOISE, seed);
+    }
+
+    private TrainOptions trainOptions(Path out) {
+        ConfigOverrides overrides = new ConfigOverrides(alpha, null, null, null, hidden, null, null, learningRate, tau);
+        return TrainOptions.builder(out.resolve("data").toString(), out.resolve("run").toString()).workers(workers).steps(steps)
+                .averagingFrequency(averagingFrequency).overrides(overrides).seed(seed).checkpointEvery(20).progressBar(true).build();
+    }
+
+    private EvalOptions evalOptions(Path out) {
+        return EvalOptions.of(out.resolve("run").toString(), env, episodes, out.resolve("eval-fql").toString()).withSeed(seed);
     }
 
     private static void deleteRecursively(Path p) throws IOException {

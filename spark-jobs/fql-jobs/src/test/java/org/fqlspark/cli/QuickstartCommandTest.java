@@ -50,6 +50,15 @@ class QuickstartCommandTest {
     }
 
     @Test
+    void aBadFlagWritesNothing(@TempDir Path dir) {
+        Path out = dir.resolve("never");
+        assertEquals(2, FqlCli.commandLine().execute("quickstart", "--steps", "-3", "--output", out.toString()));
+        assertEquals(2, FqlCli.commandLine().execute("quickstart", "--env", "pointmaze-nowhere", "--output", out.toString()));
+        assertEquals(2, FqlCli.commandLine().execute("quickstart", "--episodes", "0", "--output", out.toString()));
+        assertTrue(!Files.exists(out), "nothing may be written for a bad flag");
+    }
+
+    @Test
     void refusesAnExistingOutputWithoutOverwrite(@TempDir Path dir) {
         int code = FqlCli.commandLine().execute("quickstart", "--output", dir.toString());
         assertEquals(2, code);
