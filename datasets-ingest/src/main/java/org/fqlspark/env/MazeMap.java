@@ -282,24 +282,11 @@ public final class MazeMap {
         requireFree(origin, "origin");
         // OGBench collects these while running its BFS from the start cell, so the order (which decides which cell a
         // given random draw picks) is the BFS queue order, not row-major order.
+        List<Integer> discovered = new ArrayList<>();
+        int[] dist = bfs(origin, discovered);
         List<Cell> result = new ArrayList<>();
-        int[] dist = new int[rows * cols];
-        Arrays.fill(dist, -1);
-        ArrayDeque<Integer> queue = new ArrayDeque<>();
-        dist[index(origin)] = 0;
-        queue.add(index(origin));
-        while (!queue.isEmpty()) {
-            int current = queue.poll();
-            int r = current / cols;
-            int c = current % cols;
-            for (int[] step : NEIGHBOUR_STEPS) {
-                int nr = r + step[0];
-                int nc = c + step[1];
-                if (isWall(nr, nc) || dist[nr * cols + nc] != -1) continue;
-                dist[nr * cols + nc] = dist[current] + 1;
-                queue.add(nr * cols + nc);
-                if (dist[nr * cols + nc] == steps) result.add(new Cell(nr, nc));
-            }
+        for (int cell : discovered) {
+            if (dist[cell] == steps) result.add(new Cell(cell / cols, cell % cols));
         }
         return List.copyOf(result);
     }
@@ -315,6 +302,11 @@ public final class MazeMap {
     }
 
     private int[] bfs(Cell goal) {
+        return bfs(goal, null);
+    }
+
+    /** BFS distances from {@code goal}; appends each newly reached cell to {@code discovered} (when non-null) in queue order. */
+    private int[] bfs(Cell goal, List<Integer> discovered) {
         int[] dist = new int[rows * cols];
         Arrays.fill(dist, -1);
         ArrayDeque<Integer> queue = new ArrayDeque<>();
@@ -330,6 +322,7 @@ public final class MazeMap {
                 if (isWall(nr, nc) || dist[nr * cols + nc] != -1) continue;
                 dist[nr * cols + nc] = dist[current] + 1;
                 queue.add(nr * cols + nc);
+                if (discovered != null) discovered.add(nr * cols + nc);
             }
         }
         return dist;
