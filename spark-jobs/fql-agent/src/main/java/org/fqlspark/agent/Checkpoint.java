@@ -59,9 +59,7 @@ public record Checkpoint(
 
     /** A new agent in exactly the saved state, on the default backend. */
     public FqlAgent restore() {
-        FqlAgent agent = new FqlAgent(config, obsDim, actionDim, seed);
-        agent.setState(state);
-        return agent;
+        return restore(org.fqlspark.tensor.Backends.defaultOps());
     }
 
     /**
@@ -69,19 +67,15 @@ public record Checkpoint(
      * at a time (evaluation), where it avoids ND4J's per-call overhead.
      */
     public FqlAgent restore(org.fqlspark.tensor.TensorOps ops) {
-        return restoreOn(ops);
+        FqlAgent agent = new FqlAgent(config, obsDim, actionDim, seed, ops);
+        agent.setState(state);
+        return agent;
     }
 
     /** A new agent in the saved state on the ops that act fastest one observation at a time (evaluation). */
     public FqlAgent restoreForActing() {
         long oneStep = ParameterLayout.trainable(obsDim, actionDim, config).moduleSize(ParameterLayout.ONE_STEP);
-        return restoreOn(org.fqlspark.tensor.Backends.forActing(oneStep));
-    }
-
-    private FqlAgent restoreOn(org.fqlspark.tensor.TensorOps ops) {
-        FqlAgent agent = new FqlAgent(config, obsDim, actionDim, seed, ops);
-        agent.setState(state);
-        return agent;
+        return restore(org.fqlspark.tensor.Backends.forActing(oneStep));
     }
 
     /** The header as written (JSON object). */

@@ -16,7 +16,7 @@ import java.util.Map;
  * {@code return_std}, {@code return_ci95}, {@code return_ci_method}, {@code mean_length}, {@code env_steps},
  * {@code normalized_score}, {@code normalized_score_definition}, {@code reference_min_return},
  * {@code reference_max_return}, {@code reference_source}, {@code seed}, {@code partitions},
- * {@code max_episode_steps}, {@code elapsed_seconds}, {@code failures}, {@code versions}.
+ * {@code max_episode_steps}, {@code policy}, {@code elapsed_seconds}, {@code failures}, {@code versions}.
  */
 public record EvalSummary(
         String env,
@@ -38,6 +38,7 @@ public record EvalSummary(
         long seed,
         int partitions,
         int maxEpisodeSteps,
+        Policy policy,
         double elapsedSeconds,
         List<EpisodeResult> failures,
         Map<String, String> versions) {
@@ -78,6 +79,7 @@ public record EvalSummary(
         json.put("seed", seed);
         json.put("partitions", partitions);
         json.put("max_episode_steps", maxEpisodeSteps);
+        json.put("policy", policy.flag());
         json.put("elapsed_seconds", elapsedSeconds);
         List<Map<String, Object>> failed = new ArrayList<>();
         for (EpisodeResult f : failures) {

@@ -41,7 +41,8 @@ import org.fqlspark.env.MazeRenderer;
 import org.fqlspark.env.PointMaze;
 
 /**
- * Evaluates a checkpoint's one-step policy over many episodes spread across Spark executors (spec §7).
+ * Evaluates a checkpoint's one-step policy (or, with {@link Policy#FLOW_BC}, its BC flow policy) over many episodes
+ * spread across Spark executors (spec §7).
  *
  * <p>Episode indices 0..E−1 are parallelized into P partitions; each task restores the agent once from the broadcast
  * checkpoint bytes and runs its episodes. Episode i resets the environment with a seed and draws its action noise
@@ -149,14 +150,12 @@ public final class EvaluateJob {
                 EvalSummary.finiteOrNull(statistics.meanReturn()), EvalSummary.finiteOrNull(statistics.returnStd()),
                 statistics.returnConfidenceInterval(), EvalSummary.finiteOrNull(statistics.meanLength()), statistics.totalLength(),
                 normalization == null ? null : normalization.score(statistics), normalization,
-                options.seed(), partitions, stepLimit, (System.nanoTime() - started) / 1e9,
+                options.seed(), partitions, stepLimit, options.policy(), (System.nanoTime() - started) / 1e9,
                 episodes.stream().filter(EpisodeResult::failed).toList(), versions);
 
         output.write(dir -> {
             writeParquet(spark, episodes, new Path(dir, EPISODES_PARQUET));
-            Map<String, Object> json = summary.toJson();
-            json.put("policy", options.policy().flag());
-            writeJson(dir.getFileSystem(hadoop), new Path(dir, SUMMARY_JSON), json);
+            writeJson(dir.getFileSystem(hadoop), new Path(dir, SUMMARY_JSON), summary.toJson());
             if (env.pointMaze()) writePicture(hadoop, new Path(dir, TRAJECTORIES_PNG), env.id(), rollouts);
         });
         return new EvalResult(output.target().toString(), summary, episodes);

@@ -44,6 +44,8 @@ class QuickstartCommandTest {
         assertTrue(Files.exists(out.resolve("eval-flow-bc/trajectories.png")));
         JsonNode flow = new ObjectMapper().readTree(out.resolve("eval-flow-bc/summary.json").toFile());
         assertEquals("flow-bc", flow.get("policy").asText());
+        assertEquals(org.fqlspark.eval.Policy.FLOW_BC, r.flowBc().summary().policy());
+        assertEquals(org.fqlspark.eval.Policy.ONE_STEP, r.fql().summary().policy());
         JsonNode summary = new ObjectMapper().readTree(out.resolve("quickstart.json").toFile());
         assertEquals(8, summary.get("steps").asLong());
         assertEquals(2, r.fql().episodes().size());

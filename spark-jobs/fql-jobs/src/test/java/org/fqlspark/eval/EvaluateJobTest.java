@@ -100,7 +100,7 @@ class EvaluateJobTest {
                 "episodes_completed", "episodes_failed", "success_rate", "success_rate_percent", "success_rate_ci95", "mean_return",
                 "return_std", "return_ci95", "return_ci_method", "mean_length", "env_steps", "normalized_score",
                 "normalized_score_definition", "reference_min_return", "reference_max_return", "reference_source", "seed",
-                "partitions", "max_episode_steps", "elapsed_seconds", "failures", "versions")) {
+                "partitions", "max_episode_steps", "policy", "elapsed_seconds", "failures", "versions")) {
             assertTrue(json.has(key), "summary.json has " + key);
         }
         assertEquals("pointmaze-medium", json.get("env").asText());
