@@ -3,8 +3,6 @@ package org.fqlspark.agent;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -122,10 +120,6 @@ public record Checkpoint(
         }
     }
 
-    public void write(OutputStream out) throws IOException {
-        out.write(toBytes());
-    }
-
     /**
      * Writes to a local file atomically: a temporary sibling first, then a rename, so an existing checkpoint at
      * {@code path} is replaced only by a complete new one.
@@ -151,10 +145,6 @@ public record Checkpoint(
             throw new CheckpointException(path + ": no such checkpoint file");
         }
         return fromBytes(Files.readAllBytes(path), path.toString());
-    }
-
-    public static Checkpoint read(InputStream in, String source) throws IOException {
-        return fromBytes(in.readAllBytes(), source);
     }
 
     @SuppressWarnings("unchecked")

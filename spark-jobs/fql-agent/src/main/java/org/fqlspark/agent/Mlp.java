@@ -70,14 +70,6 @@ final class Mlp {
         return ops.view(flat, offset, rows, cols);
     }
 
-    int inputDim() {
-        return dims[0];
-    }
-
-    int outputDim() {
-        return dims[dims.length - 1];
-    }
-
     /** Per-batch-size buffers of one forward/backward pass: activations kept for the backward pass and scratch. */
     final class Activations {
         final int batch;

@@ -109,10 +109,6 @@ public final class ParameterLayout {
         return e;
     }
 
-    public boolean has(String name) {
-        return entries.containsKey(name);
-    }
-
     public List<Entry> entries() {
         return Collections.unmodifiableList(new ArrayList<>(entries.values()));
     }
