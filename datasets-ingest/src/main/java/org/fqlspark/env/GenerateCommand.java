@@ -80,7 +80,7 @@ public final class GenerateCommand implements Callable<Integer> {
     String master;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new GenerateCommand()).execute(args));
+        org.fqlspark.launch.ProcessExit.finish(new CommandLine(new GenerateCommand()).execute(args));
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.fqlspark.env;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -16,7 +17,11 @@ import java.util.Objects;
 import javax.imageio.ImageIO;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
+import org.fqlspark.io.HadoopFiles;
+import org.fqlspark.io.OutputGuard;
+import org.fqlspark.io.PngFiles;
 import org.apache.spark.sql.SparkSession;
 import org.fqlspark.data.DatasetException;
 import org.fqlspark.data.SourceInfo;
@@ -76,7 +81,7 @@ public final class GenerateJob {
     public static IngestResult run(SparkSession spark, Options options, PrintStream log) {
         MazeDatasetGenerator.Config config = options.data();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-        if (options.png() != null) refuseExistingPng(options.png(), options.overwrite(), hadoop);
+        if (options.png() != null) refuseExistingPng(options.png(), options.output(), options.overwrite(), hadoop);
 
         long start = System.nanoTime();
         TransitionData data = MazeDatasetGenerator.generate(config);
@@ -136,12 +141,36 @@ public final class GenerateJob {
         }
     }
 
-    private static void refuseExistingPng(String png, boolean overwrite, Configuration hadoop) {
-        if (overwrite) return;
+    /**
+     * The PNG may be written when it does not exist; it is replaced only with {@code --overwrite} and only when it is a
+     * picture this project drew (see {@link PngFiles}); never the dataset itself or anything inside it.
+     */
+    private static void refuseExistingPng(String png, String output, boolean overwrite, Configuration hadoop) {
         try {
-            boolean exists = isLocal(png) ? java.nio.file.Files.exists(localPath(png)) : new Path(png).getFileSystem(hadoop).exists(new Path(png));
-            if (exists) throw new DatasetException(png, "--png", "already exists; refused (pass --overwrite to replace it)");
+            Path path = new Path(png);
+            FileSystem fs = path.getFileSystem(hadoop);
+            path = fs.makeQualified(path);
+            Path data = new Path(output);
+            data = data.getFileSystem(hadoop).makeQualified(data);
+            if (OutputGuard.sameOrInside(path, data) || OutputGuard.sameOrInside(data, path)) {
+                throw new OutputGuard.OutputRefusedException(png, "--png", "is, or is inside, or contains the dataset "
+                        + "--output " + data + "; refused, nothing was touched");
+            }
+            if (!fs.exists(path)) return;
+            if (!overwrite) throw new OutputGuard.OutputRefusedException(png, "--png", "already exists; refused (pass --overwrite to replace it)");
+            FileStatus status = fs.getFileStatus(path);
+            byte[] head = new byte[0];
+            if (status.isFile()) {
+                try (InputStream in = fs.open(path)) {
+                    head = in.readNBytes(PngFiles.HEAD_BYTES);
+                }
+            }
+            if (!PngFiles.isOurs(head)) {
+                throw new OutputGuard.OutputRefusedException(png, "--png", "is not a picture this project drew; refused, "
+                        + "nothing was touched");
+            }
         } catch (IOException | IllegalArgumentException e) {
+            if (e instanceof OutputGuard.OutputRefusedException r) throw r;
             throw new DatasetException(png, "--png", "is not a usable location (" + e.getMessage() + ")", e);
         }
     }
@@ -154,9 +183,7 @@ public final class GenerateJob {
             } else {
                 Path path = new Path(png);
                 FileSystem fs = path.getFileSystem(hadoop);
-                try (OutputStream out = fs.create(path, true)) {
-                    if (!ImageIO.write(image, "png", out)) throw new IOException("no PNG writer in this JVM");
-                }
+                HadoopFiles.replaceAtomically(fs, path, PngFiles.encode(image));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("could not write the trajectory PNG to " + png + ": " + e.getMessage(), e);

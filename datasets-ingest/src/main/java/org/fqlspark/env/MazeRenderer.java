@@ -75,7 +75,7 @@ public final class MazeRenderer {
             // Write beside the target and rename, so a reader never sees half a PNG.
             Path partial = Files.createTempFile(parent, "." + png.getFileName(), ".partial");
             try {
-                if (!ImageIO.write(image, "png", partial.toFile())) throw new IOException("no PNG writer available in this JVM");
+                Files.write(partial, org.fqlspark.io.PngFiles.encode(image));
                 Files.move(partial, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } finally {
                 Files.deleteIfExists(partial);

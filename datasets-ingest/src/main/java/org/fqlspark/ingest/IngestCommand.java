@@ -82,7 +82,7 @@ public final class IngestCommand implements Callable<Integer> {
     String master;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new IngestCommand()).execute(args));
+        org.fqlspark.launch.ProcessExit.finish(new CommandLine(new IngestCommand()).execute(args));
     }
 
     @Override

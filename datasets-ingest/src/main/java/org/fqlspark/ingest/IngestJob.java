@@ -23,6 +23,8 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.fqlspark.io.HadoopFiles;
+import org.fqlspark.io.OutputGuard;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
@@ -55,6 +57,21 @@ import org.fqlspark.data.TransitionData;
 public final class IngestJob {
 
     private static final Pattern PART = Pattern.compile("part-(\\d{5})-.*\\.parquet");
+    private static final Pattern SHARD_NAME = Pattern.compile("part-\\d{5}(-[0-9a-f]{8})?\\.parquet");
+
+    /** A dataset directory as {@link OutputGuard} recognises it: our manifest and our shards. */
+    public static final OutputGuard.Kind OUTPUT_KIND = new OutputGuard.Kind("dataset", DatasetSchema.MANIFEST_FILE,
+            name -> SHARD_NAME.matcher(name).matches(), IngestJob::isOurManifest);
+
+    private static boolean isOurManifest(byte[] bytes) {
+        try {
+            DatasetManifest.fromJson(new String(bytes, java.nio.charset.StandardCharsets.UTF_8), DatasetSchema.MANIFEST_FILE);
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     private static final String WRITER = "fql-spark datasets-ingest, data contract v" + DatasetSchema.SCHEMA_VERSION;
 
     private IngestJob() {}
@@ -75,7 +92,7 @@ public final class IngestJob {
         long t0 = System.nanoTime();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         Output out = Output.resolve(options.output(), conf);
-        out.refuseExisting(options.overwrite());
+        out.refuseExisting(options.overwrite(), options.input());
 
         try (LocalInput local = LocalInput.stage(options.input(), conf, log)) {
             log.printf("ingest: reading %s%n", options.input());
@@ -110,7 +127,7 @@ public final class IngestJob {
     public static IngestResult write(SparkSession spark, TransitionData data, SourceInfo source,
             IngestOptions options, PrintStream log) {
         Output out = Output.resolve(options.output(), spark.sparkContext().hadoopConfiguration());
-        out.refuseExisting(options.overwrite());
+        out.refuseExisting(options.overwrite(), null);
         TransitionCleaner.Result cleaned =
                 TransitionCleaner.clean(data, source.path(), SourceLocator.identity(), options.dropInvalid());
         return writeCleaned(spark, cleaned, source, options, out, 0, log);
@@ -142,7 +159,7 @@ public final class IngestJob {
             writeParquet(spark, data, bounds, tmp);
             log.printf(Locale.ROOT, "ingest: Parquet written in %.1f s (statistics took %.1f s)%n",
                     (System.nanoTime() - tw) / 1e9, (tw - t0) / 1e9);
-            List<DatasetManifest.Shard> shardList = tidyShards(out.fs, tmp, bounds);
+            List<DatasetManifest.Shard> shardList = tidyShards(out.fs, tmp, bounds, generation());
             DatasetManifest manifest = new DatasetManifest(
                     DatasetSchema.SCHEMA_VERSION,
                     Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
@@ -157,7 +174,7 @@ public final class IngestJob {
                     shardList,
                     options.toManifestMap());
             manifest.write(out.fs, tmp);
-            out.commit(tmp, options.overwrite());
+            out.commit(tmp, options.overwrite(), options.input());
             committed = true;
             double writeSeconds = (System.nanoTime() - t0) / 1e9;
             IngestResult result = new IngestResult(out.path.toString(), manifest, readSeconds, writeSeconds);
@@ -250,7 +267,16 @@ public final class IngestJob {
      * Renames Spark's {@code part-<s>-<uuid>-c000.snappy.parquet} to {@code part-<s>.parquet} and removes
      * the job's marker files, so the shard names are stable and the manifest lists exactly what is there.
      */
-    private static List<DatasetManifest.Shard> tidyShards(FileSystem fs, Path dir, int[] bounds) throws IOException {
+    /**
+     * A token that makes this write's shard names differ from any earlier version's, so that replacing a dataset
+     * never changes a file an older manifest lists: readers going by the manifest see the old or the new dataset.
+     */
+    private static String generation() {
+        return UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    private static List<DatasetManifest.Shard> tidyShards(FileSystem fs, Path dir, int[] bounds, String generation)
+            throws IOException {
         int shards = bounds.length - 1;
         Map<Integer, FileStatus> byIndex = new TreeMap<>();
         for (FileStatus st : fs.listStatus(dir)) {
@@ -272,7 +298,7 @@ public final class IngestJob {
         for (int s = 0; s < shards; s++) {
             FileStatus st = byIndex.get(s);
             if (st == null) throw new IOException("no Parquet file for shard " + s + " in " + dir);
-            String name = String.format(Locale.ROOT, "part-%05d.parquet", s);
+            String name = String.format(Locale.ROOT, "part-%05d-%s.parquet", s, generation);
             if (!fs.rename(st.getPath(), new Path(dir, name))) {
                 throw new IOException("could not rename " + st.getPath() + " to " + name);
             }
@@ -307,41 +333,22 @@ public final class IngestJob {
             }
         }
 
-        void refuseExisting(boolean overwrite) {
-            try {
-                if (!overwrite && fs.exists(path)) {
-                    throw new DatasetException(path.toString(), "--output", "already exists; refused (pass "
-                            + "--overwrite to replace it)");
-                }
-            } catch (IOException e) {
-                throw new DatasetException(path.toString(), "--output", "could not be checked ("
-                        + e.getMessage() + ")", e);
-            }
+        void refuseExisting(boolean overwrite, String input) {
+            OutputGuard.check(fs, path, "--output", OUTPUT_KIND, overwrite,
+                    input == null ? List.of() : List.of(new OutputGuard.Keep("the input", input)));
         }
 
         Path sibling(String kind) {
             return new Path(path.getParent(), "." + path.getName() + kind + UUID.randomUUID());
         }
 
-        /** Moves {@code tmp} to the output; an existing output is moved aside first and deleted last. */
-        void commit(Path tmp, boolean overwrite) throws IOException {
-            Path old = null;
-            if (fs.exists(path)) {
-                if (!overwrite) {
-                    throw new DatasetException(path.toString(), "--output", "appeared while the ingest ran; "
-                            + "refused (pass --overwrite to replace it)");
-                }
-                old = sibling(".old-");
-                if (!fs.rename(path, old)) throw new IOException("could not move the existing " + path + " aside");
-            }
-            if (!fs.rename(tmp, path)) {
-                if (old != null && !fs.rename(old, path)) {
-                    throw new IOException("could not rename " + tmp + " to " + path + ", nor restore the previous "
-                            + "dataset from " + old);
-                }
-                throw new IOException("could not rename " + tmp + " to " + path);
-            }
-            if (old != null) deleteQuietly(old);
+        /**
+         * Publishes {@code tmp} as the output, the manifest last (see {@link HadoopFiles#publishDirectory}); the
+         * output is checked again first, in case something appeared there while the ingest ran.
+         */
+        void commit(Path tmp, boolean overwrite, String input) throws IOException {
+            refuseExisting(overwrite, input);
+            HadoopFiles.publishDirectory(fs, tmp, path, DatasetSchema.MANIFEST_FILE, OUTPUT_KIND.ownEntry());
         }
 
         void deleteQuietly(Path p) {

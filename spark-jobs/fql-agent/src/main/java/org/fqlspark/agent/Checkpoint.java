@@ -3,6 +3,7 @@ package org.fqlspark.agent;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -140,19 +141,66 @@ public record Checkpoint(
         }
     }
 
+    /** The largest checkpoint this build reads (a Java array's limit); a larger size is refused before reading. */
+    public static final long MAX_BYTES = Integer.MAX_VALUE - 64;
+    private static final int MIN_BYTES = 8 + 8 + 2 + 32;
+
     public static Checkpoint load(Path path) throws IOException {
         if (!Files.isRegularFile(path)) {
             throw new CheckpointException(path + ": no such checkpoint file");
         }
-        return fromBytes(Files.readAllBytes(path), path.toString());
+        try (InputStream in = Files.newInputStream(path)) {
+            return read(in, Files.size(path), path.toString());
+        }
     }
 
-    @SuppressWarnings("unchecked")
+    /**
+     * Reads a checkpoint of {@code size} bytes from {@code in}: the magic and the size are checked before the whole
+     * file is read, so a large file that is not a checkpoint is never loaded into memory.
+     */
+    public static Checkpoint read(InputStream in, long size, String source) throws IOException {
+        byte[] head = in.readNBytes(MAGIC.length);
+        if (head.length < MAGIC.length || !Arrays.equals(head, MAGIC)) {
+            throw new CheckpointException(source + ": not an FQL checkpoint (missing the 'FQLCKPT' magic)");
+        }
+        if (size < MIN_BYTES || size > MAX_BYTES) {
+            throw new CheckpointException(source + ": checkpoint size " + size + " bytes is outside " + MIN_BYTES + ".."
+                    + MAX_BYTES + "; truncated or not a checkpoint");
+        }
+        byte[] data = new byte[(int) size];
+        System.arraycopy(head, 0, data, 0, head.length);
+        int got = head.length + in.readNBytes(data, head.length, data.length - head.length);
+        if (got != size || in.read() != -1) {
+            throw new CheckpointException(source + ": truncated or corrupt checkpoint: the file changed size while it was "
+                    + "read (" + size + " bytes expected)");
+        }
+        return fromBytes(data, source);
+    }
+
+    /**
+     * Parses a checkpoint. The SHA-256 over everything but the last 32 bytes is verified before any header field is
+     * read, so a corrupt file never gets as far as the parser; any inconsistency after that is a {@link CheckpointException}.
+     */
     public static Checkpoint fromBytes(byte[] data, String source) {
-        if (data.length < MAGIC.length + 8 + 32 || !Arrays.equals(Arrays.copyOf(data, MAGIC.length), MAGIC)) {
+        if (data.length < MIN_BYTES || !Arrays.equals(Arrays.copyOf(data, MAGIC.length), MAGIC)) {
             throw new CheckpointException(source + ": not an FQL checkpoint (missing the 'FQLCKPT' magic) or truncated to "
                     + data.length + " bytes");
         }
+        byte[] digest = sha256(data, data.length - 32);
+        if (!Arrays.equals(digest, Arrays.copyOfRange(data, data.length - 32, data.length))) {
+            throw new CheckpointException(source + ": checkpoint checksum mismatch (SHA-256): the file is truncated or corrupt");
+        }
+        try {
+            return parse(data, source);
+        } catch (CheckpointException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new CheckpointException(source + ": inconsistent checkpoint (" + String.valueOf(e.getMessage()).split("\n")[0] + ")");
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Checkpoint parse(byte[] data, String source) {
         ByteBuffer buf = ByteBuffer.wrap(data);
         buf.position(MAGIC.length);
         int version = buf.getInt();
@@ -176,15 +224,15 @@ public record Checkpoint(
         }
         long floats = 0;
         for (String k : List.of("parameters", "target_parameters", "adam_m", "adam_v")) {
-            floats += lengths.get(k).longValue();
+            Number n = lengths.get(k);
+            if (n == null || n.longValue() < 0 || n.longValue() > MAX_BYTES / 4) {
+                throw new CheckpointException(source + ": corrupt checkpoint header (lengths." + k + " is " + n + ")");
+            }
+            floats += n.longValue();
         }
         long expected = (long) MAGIC.length + 8 + headerLength + floats * 4 + 32;
         if (data.length != expected) {
             throw new CheckpointException(source + ": truncated or corrupt checkpoint: expected " + expected + " bytes, found " + data.length);
-        }
-        byte[] digest = sha256(data, data.length - 32);
-        if (!Arrays.equals(digest, Arrays.copyOfRange(data, data.length - 32, data.length))) {
-            throw new CheckpointException(source + ": checkpoint checksum mismatch (SHA-256): the file is corrupt");
         }
         buf.position(MAGIC.length + 8 + headerLength);
         buf.order(ByteOrder.LITTLE_ENDIAN);

@@ -1,5 +1,6 @@
 package org.fqlspark.cli;
 
+import org.fqlspark.launch.ProcessExit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -55,8 +56,8 @@ public final class FqlCli implements Runnable {
                 || ex.getClass().getName().startsWith("org.fqlspark") && ex.getClass().getSimpleName().matches(".*(Format|Dataset|Checkpoint|Config|Input)Exception");
     }
 
+    /** Runs a command; see {@link ProcessExit} for how the process ends (no exit on success under spark-submit). */
     public static void main(String[] args) {
-        int code = commandLine().execute(args);
-        System.exit(code);
+        ProcessExit.finish(commandLine().execute(args));
     }
 }

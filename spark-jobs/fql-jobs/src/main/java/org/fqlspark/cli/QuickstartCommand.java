@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import org.apache.spark.sql.SparkSession;
 import org.fqlspark.env.DatasetKind;
 import org.fqlspark.env.GenerateJob;
+import org.fqlspark.io.OutputGuard;
 import org.fqlspark.env.MazeDatasetGenerator;
 import org.fqlspark.eval.EvalOptions;
 import org.fqlspark.eval.EvalResult;
@@ -97,13 +98,7 @@ public final class QuickstartCommand implements Callable<Integer> {
         datasetConfig();
         trainOptions(out);
         evalOptions(out);
-        if (Files.exists(out)) {
-            if (!overwrite) {
-                throw new IllegalArgumentException("--output " + out + " already exists; pass --overwrite to replace it");
-            }
-            deleteRecursively(out);
-        }
-        Files.createDirectories(out);
+        prepareOutput(out, overwrite);
         PrintStream log = System.out;
         SparkSession spark = SparkSession.builder().appName("fql quickstart").master("local[" + workers + "]")
                 .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
@@ -158,6 +153,8 @@ public final class QuickstartCommand implements Callable<Integer> {
 
         Result result = new Result(out, data, png, trained, fql, flowBc);
         Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("format", FORMAT);
+        summary.put("status", "complete");
         summary.put("env", env);
         summary.put("dataset", data);
         summary.put("run_dir", runDir);
@@ -168,7 +165,7 @@ public final class QuickstartCommand implements Callable<Integer> {
         summary.put("flow_bc_success_rate", flowBc.successRate());
         summary.put("flow_bc_mean_return", flowBc.meanReturn());
         summary.put("train_seconds", trained.trainSeconds());
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.resolve("quickstart.json").toFile(), summary);
+        writeSummary(out, summary);
         return result;
     }
 
@@ -184,6 +181,44 @@ public final class QuickstartCommand implements Callable<Integer> {
 
     private EvalOptions evalOptions(Path out) {
         return EvalOptions.of(out.resolve("run").toString(), env, episodes, out.resolve("eval-fql").toString()).withSeed(seed);
+    }
+
+    /** What the quick start writes into its --output, and nothing else; {@code quickstart.json} marks it. */
+    static final String SUMMARY = "quickstart.json";
+    static final List<String> ENTRIES = List.of(SUMMARY, "data", "data-trajectories.png", "run", "eval-fql", "eval-flow-bc");
+    static final String FORMAT = "fql-quickstart";
+    static final OutputGuard.Kind OUTPUT_KIND = new OutputGuard.Kind("quick start", SUMMARY, ENTRIES::contains, bytes -> {
+        try {
+            return FORMAT.equals(new ObjectMapper().readTree(bytes).path("format").asText());
+        } catch (IOException e) {
+            return false;
+        }
+    });
+
+    /**
+     * Checks the output under {@link OutputGuard}'s rule (never the working directory or one that holds it), deletes
+     * only the entries an earlier quick start wrote, and marks the directory as a quick start's before anything else.
+     */
+    static void prepareOutput(Path out, boolean overwrite) throws IOException {
+        org.apache.hadoop.fs.FileSystem local = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
+        OutputGuard.check(local, new org.apache.hadoop.fs.Path(out.toUri()), "--output", OUTPUT_KIND, overwrite,
+                List.of(new OutputGuard.Keep("the working directory", Path.of("").toAbsolutePath().toUri().toString())));
+        for (String entry : ENTRIES) {
+            Path p = out.resolve(entry);
+            if (Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) deleteRecursively(p);
+        }
+        Files.createDirectories(out);
+        Map<String, Object> marker = new LinkedHashMap<>();
+        marker.put("format", FORMAT);
+        marker.put("status", "running");
+        writeSummary(out, marker);
+    }
+
+    private static void writeSummary(Path out, Map<String, Object> summary) throws IOException {
+        Path tmp = out.resolve("." + SUMMARY + ".tmp");
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), summary);
+        Files.move(tmp, out.resolve(SUMMARY), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static void deleteRecursively(Path p) throws IOException {

@@ -79,13 +79,11 @@ public final class CheckpointSource {
     }
 
     private static Loaded read(FileSystem fs, Path file, List<String> skipped) throws IOException {
-        byte[] bytes;
-        try (InputStream in = fs.open(file)) {
-            bytes = in.readAllBytes();
-        }
         String name = file.toString();
-        try {
-            return new Loaded(name, bytes, Checkpoint.fromBytes(bytes, name), skipped);
+        long size = fs.getFileStatus(file).getLen();
+        try (InputStream in = fs.open(file)) {
+            Checkpoint checkpoint = Checkpoint.read(in, size, name);   // magic and size checked before reading it all
+            return new Loaded(name, checkpoint.toBytes(), checkpoint, skipped);
         } catch (RuntimeException e) {
             throw new EvalInputException("--checkpoint: " + e.getMessage(), e);
         }

@@ -7,7 +7,9 @@ import org.apache.commons.math3.distribution.TDistribution;
 /**
  * Summary statistics over evaluation episodes as a small add/merge aggregator (testable without Spark): success
  * count, Welford mean and squared deviations of the return (merged with Chan et al.'s pairwise formula), total length.
- * Failed episodes are counted but left out of every statistic.
+ * A failed episode (its environment crashed or hung) counts as unsuccessful in the success rate and its interval,
+ * since leaving it out would report 1 good episode of 50 as 100%; it has no return or length, so the return and length
+ * statistics are over completed episodes only.
  *
  * <p>Intervals (two-sided 95%):
  * <ul>
@@ -74,9 +76,10 @@ public final class EpisodeStatistics implements Serializable {
         return successes;
     }
 
-    /** Successes over completed episodes, in [0, 1]; NaN when none completed. */
+    /** Successes over all episodes, failed ones counted as unsuccessful, in [0, 1]; NaN when there were none. */
     public double successRate() {
-        return completed == 0 ? Double.NaN : (double) successes / completed;
+        long all = completed + failed;
+        return all == 0 ? Double.NaN : (double) successes / all;
     }
 
     /** NaN when no episode completed. */
@@ -105,10 +108,10 @@ public final class EpisodeStatistics implements Serializable {
         return new double[] {meanReturn - halfWidth, meanReturn + halfWidth};
     }
 
-    /** Wilson score 95% interval {low, high} of the success rate; null when no episode completed. */
+    /** Wilson score 95% interval {low, high} of the success rate over all episodes; null when there were none. */
     public double[] successRateConfidenceInterval() {
-        if (completed == 0) return null;
-        double n = completed;
+        if (completed + failed == 0) return null;
+        double n = completed + failed;
         double p = successRate();
         double z2 = Z_975 * Z_975;
         double denominator = 1 + z2 / n;

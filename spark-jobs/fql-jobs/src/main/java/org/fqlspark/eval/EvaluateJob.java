@@ -21,6 +21,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.fqlspark.io.HadoopFiles;
+import org.fqlspark.io.OutputGuard;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.scheduler.SparkListener;
@@ -92,7 +94,7 @@ public final class EvaluateJob {
         String[] withCommand = new String[args.length + 1];
         withCommand[0] = "evaluate";
         System.arraycopy(args, 0, withCommand, 1, args.length);
-        System.exit(FqlCli.commandLine().execute(withCommand));
+        org.fqlspark.launch.ProcessExit.finish(FqlCli.commandLine().execute(withCommand));
     }
 
     /** Runs the evaluation with progress lines on stderr. */
@@ -112,7 +114,7 @@ public final class EvaluateJob {
     public static EvalResult run(SparkSession spark, EvalOptions options, PrintStream progress) {
         long started = System.nanoTime();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-        Output output = Output.prepare(options.output(), options.overwrite(), hadoop);
+        Output output = Output.prepare(options.output(), options.overwrite(), options.checkpoint(), hadoop);
 
         CheckpointSource.Loaded loaded = CheckpointSource.load(options.checkpoint(), hadoop);
         Checkpoint checkpoint = loaded.checkpoint();
@@ -333,9 +335,21 @@ public final class EvaluateJob {
         out.printf("evaluate: results in %s%n", target);
     }
 
+    /** An evaluation directory as {@link OutputGuard} recognises it: our summary, episodes and picture. */
+    static final OutputGuard.Kind OUTPUT_KIND = new OutputGuard.Kind("evaluation", SUMMARY_JSON,
+            name -> name.equals(EPISODES_PARQUET) || name.equals(TRAJECTORIES_PNG), EvaluateJob::isOurSummary);
+
+    private static boolean isOurSummary(byte[] bytes) {
+        try {
+            return EvalSummary.FORMAT.equals(new com.fasterxml.jackson.databind.ObjectMapper().readTree(bytes).path("format").asText());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /**
-     * The output directory, written atomically: everything goes to a hidden temporary sibling that is renamed into
-     * place at the end (replacing an old output only with {@code --overwrite}, and only once the new one is complete).
+     * The output directory: everything is written to a hidden sibling and published at the end with summary.json
+     * last ({@link HadoopFiles#publishDirectory}), replacing an old output only under {@link OutputGuard}'s rule.
      */
     static final class Output {
         interface Writer {
@@ -345,19 +359,22 @@ public final class EvaluateJob {
         private final FileSystem fs;
         private final Path target;
         private final boolean overwrite;
+        private final List<OutputGuard.Keep> keep;
 
-        private Output(FileSystem fs, Path target, boolean overwrite) {
+        private Output(FileSystem fs, Path target, boolean overwrite, List<OutputGuard.Keep> keep) {
             this.fs = fs;
             this.target = target;
             this.overwrite = overwrite;
+            this.keep = keep;
         }
 
-        static Output prepare(String location, boolean overwrite, Configuration hadoop) {
+        static Output prepare(String location, boolean overwrite, String checkpoint, Configuration hadoop) {
             try {
                 Path path = new Path(location);
                 FileSystem fs = path.getFileSystem(hadoop);
                 Path target = fs.makeQualified(path);
-                Output output = new Output(fs, target, overwrite);
+                Output output = new Output(fs, target, overwrite,
+                        List.of(new OutputGuard.Keep("the --checkpoint (a checkpoint or run directory)", checkpoint)));
                 output.refuseExisting();
                 return output;
             } catch (IOException e) {
@@ -369,39 +386,24 @@ public final class EvaluateJob {
             return target;
         }
 
-        private void refuseExisting() throws IOException {
-            if (!overwrite && fs.exists(target)) {
-                throw new EvalInputException("--output " + target + " already exists; pass --overwrite to replace it");
-            }
+        private void refuseExisting() {
+            OutputGuard.check(fs, target, "--output", OUTPUT_KIND, overwrite, keep);
         }
 
         void write(Writer writer) {
-            Path parent = target.getParent();
-            String id = UUID.randomUUID().toString().substring(0, 8);
-            Path temporary = new Path(parent, "." + target.getName() + ".tmp-" + id);
+            Path temporary = HadoopFiles.hiddenSibling(target, "tmp");
             try {
                 try {
-                    fs.mkdirs(parent);
+                    fs.mkdirs(target.getParent());
                     writer.write(temporary);
                     refuseExisting();
-                    if (fs.exists(target)) {
-                        Path old = new Path(parent, "." + target.getName() + ".old-" + id);
-                        rename(target, old);
-                        rename(temporary, target);
-                        fs.delete(old, true);
-                    } else {
-                        rename(temporary, target);
-                    }
+                    HadoopFiles.publishDirectory(fs, temporary, target, SUMMARY_JSON, OUTPUT_KIND.ownEntry());
                 } finally {
                     if (fs.exists(temporary)) fs.delete(temporary, true);
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("--output " + target + ": " + e.getMessage(), e);
             }
-        }
-
-        private void rename(Path from, Path to) throws IOException {
-            if (!fs.rename(from, to)) throw new IOException("could not rename " + from + " to " + to);
         }
     }
 }

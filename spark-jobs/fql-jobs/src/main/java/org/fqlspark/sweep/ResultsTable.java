@@ -71,9 +71,12 @@ final class ResultsTable {
         return m;
     }
 
+    /** The column holding the SHA-256 of the dataset manifest a trial trained and was evaluated on. */
+    static final String DATASET_SHA = "dataset_manifest_sha256";
+
     static Map<String, Object> row(Trial trial, Map<String, Object> training, EvalSummary s, String runDir, String evalDir,
-                                   double trainSeconds, double evalSeconds, String finishedAt) {
-        Map<String, Object> row = head(trial, "completed");
+                                   double trainSeconds, double evalSeconds, String finishedAt, String datasetSha) {
+        Map<String, Object> row = head(trial, s.episodesFailed() > 0 ? "incomplete" : "completed");
         row.put("success_rate", s.successRate());
         row.put("success_rate_ci95_low", low(s.successRateCi95()));
         row.put("success_rate_ci95_high", high(s.successRateCi95()));
@@ -101,7 +104,8 @@ final class ResultsTable {
         row.put("run_dir", runDir);
         row.put("eval_dir", evalDir);
         row.put("finished_at", finishedAt);
-        row.put("error", null);
+        row.put(DATASET_SHA, datasetSha);
+        row.put("error", s.episodesFailed() > 0 ? s.episodesFailed() + " evaluation episodes failed" : null);
         return row;
     }
 
@@ -162,12 +166,14 @@ final class ResultsTable {
                 .comparingDouble((SweepJob.Outcome o) -> -orMinus(o.row().get("success_rate")))
                 .thenComparingDouble(o -> -orMinus(o.row().get("mean_return")))
                 .thenComparingInt(o -> o.trial().index());
-        List<SweepJob.Outcome> ranked = outcomes.stream().filter(o -> o.row() != null).sorted(order).toList();
+        List<SweepJob.Outcome> ranked = outcomes.stream()
+                .filter(o -> o.row() != null && o.status() != SweepJob.Status.INCOMPLETE).sorted(order).toList();
         Map<String, Object> best = new LinkedHashMap<>();
         best.put("selected_by", "highest success_rate, then highest mean_return, then the earlier trial");
         best.put("trials", outcomes.size());
         best.put("completed", ranked.size());
-        best.put("failed", outcomes.size() - ranked.size());
+        best.put("incomplete", outcomes.stream().filter(o -> o.status() == SweepJob.Status.INCOMPLETE).count());
+        best.put("failed", outcomes.stream().filter(o -> o.status() == SweepJob.Status.FAILED).count());
         if (ranked.isEmpty()) {
             best.put("trial_id", null);
             return best;
@@ -177,7 +183,7 @@ final class ResultsTable {
         best.put("trial_id", top.trial().id());
         best.put("parameters", top.trial().parameters());
         for (String key : List.of("success_rate", "success_rate_ci95_low", "success_rate_ci95_high", "mean_return", "return_std",
-                "normalized_score", "episodes_completed", "checkpoint_step", "run_dir", "eval_dir")) {
+                "normalized_score", "episodes_completed", "episodes_failed", "checkpoint_step", "run_dir", "eval_dir")) {
             best.put(key, row.get(key));
         }
         best.put("config", top.trial().config());

@@ -80,24 +80,45 @@ final class SweepFiles {
         }
     }
 
-    /** Writes to a hidden sibling, then renames over the target: readers see the old file or the whole new one. */
+    /** Replaces the file in one atomic step: readers see the old file or the whole new one. */
     static void writeAtomically(Path target, String text, Configuration hadoop) {
         try {
-            FileSystem fs = target.getFileSystem(hadoop);
-            Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
-            try (OutputStream out = fs.create(tmp, false)) {
-                out.write(text.getBytes(StandardCharsets.UTF_8));
-            }
-            if (fs.exists(target)) {
-                fs.delete(target, false);
-            }
-            if (!fs.rename(tmp, target)) {
-                fs.delete(tmp, false);
-                throw new IOException("could not rename " + tmp + " to " + target);
-            }
-            deleteCrc(fs, tmp);
+            org.fqlspark.io.HadoopFiles.replaceAtomically(target.getFileSystem(hadoop), target, text.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The SHA-256 of a dataset's manifest.json: what a trial's marker records to notice a re-ingested dataset. */
+    static String manifestSha256(String data, Configuration hadoop) {
+        Path manifest = new Path(qualify(data, hadoop), org.fqlspark.data.DatasetSchema.MANIFEST_FILE);
+        try (InputStream in = manifest.getFileSystem(hadoop).open(manifest)) {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(in.readNBytes(64 << 20)));
+        } catch (FileNotFoundException e) {
+            throw new IllegalArgumentException("data " + data + ": no " + manifest.getName() + " (not an ingested dataset)", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + manifest + ": " + e.getMessage(), e);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Takes the one-driver lease on a sweep or run directory. */
+    static org.fqlspark.io.Lease lease(Path dir, String what, Configuration hadoop) {
+        try {
+            return org.fqlspark.io.Lease.acquire(dir.getFileSystem(hadoop), dir, what);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot take the lease on " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Renames when {@code from} exists. */
+    static void rename(Path from, Path to, Configuration hadoop) {
+        try {
+            FileSystem fs = from.getFileSystem(hadoop);
+            if (fs.exists(from) && !fs.rename(from, to)) throw new IOException("could not rename " + from + " to " + to);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
         }
     }
 
@@ -117,14 +138,6 @@ final class SweepFiles {
             path.getFileSystem(hadoop).mkdirs(path);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + path + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** The local file system leaves .crc files beside what it writes; a renamed file's old one is useless. */
-    private static void deleteCrc(FileSystem fs, Path tmp) throws IOException {
-        Path crc = new Path(tmp.getParent(), "." + tmp.getName() + ".crc");
-        if (fs.exists(crc)) {
-            fs.delete(crc, false);
         }
     }
 

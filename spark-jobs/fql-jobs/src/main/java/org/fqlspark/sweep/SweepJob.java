@@ -24,6 +24,7 @@ import org.apache.spark.sql.SparkSession;
 import org.fqlspark.eval.EvalResult;
 import org.fqlspark.eval.EvalSummary;
 import org.fqlspark.eval.EvaluateJob;
+import org.fqlspark.io.Lease;
 import org.fqlspark.sweep.SweepSpec.Trial;
 import org.fqlspark.train.TrainJob;
 import org.fqlspark.train.TrainResult;
@@ -40,13 +41,17 @@ import org.fqlspark.train.TrainResult;
  *   trials/&lt;id&gt;/trial.json        the trial's parameters and resolved config (written first)
  *   trials/&lt;id&gt;/run/              the training run directory (config, checkpoints, metrics.parquet, curves)
  *   trials/&lt;id&gt;/eval/             the evaluation output (episodes.parquet, summary.json, trajectories.png)
- *   trials/&lt;id&gt;/_COMPLETE.json     the trial's results row; written last, so its presence means "finished"
+ *   _LEASE.json                   the driver running the sweep now (one at a time; see {@link Lease})
+ *   trials/&lt;id&gt;/_COMPLETE.json     the trial's results row with the dataset manifest's SHA-256; written last, only when
+ *                                 every evaluation episode ran, so its presence means "finished on that dataset"
+ *   trials/&lt;id&gt;/superseded-&lt;time&gt;/  an earlier run, evaluation and marker made on a dataset that has since changed
  *   trials/&lt;id&gt;/error.txt          why the last attempt failed (removed when the trial completes)
  *   results.parquet/, results.csv one row per trial of this spec: parameters and final metrics
  *   best.json, best.yaml          the best trial (success rate, then mean return) and its config as a base for more
  * </pre>
  *
- * <p>Running the same spec again skips trials with a {@code _COMPLETE.json}; an unfinished trial resumes: training
+ * <p>Running the same spec again skips trials with a {@code _COMPLETE.json} for the current dataset; a trial whose
+ * dataset was ingested again runs again; an unfinished trial resumes: training
  * continues from its latest checkpoint (as {@code train --resume}), or is skipped when its run already reached the
  * step count, and the evaluation is redone. Since trial ids hash the resolved config, extending a grid reuses every
  * point already done.
@@ -73,6 +78,8 @@ public final class SweepJob {
         COMPLETED,
         /** already finished by an earlier invocation; its row was reused */
         SKIPPED,
+        /** trained and evaluated, but some evaluation episodes failed: not complete, the next run retries the evaluation */
+        INCOMPLETE,
         /** failed now; see {@code error} */
         FAILED
     }
@@ -98,9 +105,17 @@ public final class SweepJob {
         if (output == null || output.isBlank()) {
             throw new IllegalArgumentException("--output: a sweep directory is required");
         }
-        List<Trial> trials = spec.trials();
+        spec.trials();   // a spec that does not resolve fails here, before anything is written
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         Path root = SweepFiles.qualify(output, hadoop);
+        try (Lease lease = SweepFiles.lease(root, "sweep output", hadoop)) {
+            return runLeased(spark, spec, root, maxConcurrent, hadoop, lease, log);
+        }
+    }
+
+    private static SweepResult runLeased(SparkSession spark, SweepSpec spec, Path root, int maxConcurrent, Configuration hadoop,
+            Lease lease, PrintStream log) {
+        List<Trial> trials = spec.trials();
         SweepFiles.mkdirs(new Path(root, TRIALS), hadoop);
         SweepFiles.writeAtomically(new Path(root, SPEC_COPY), SweepFiles.yaml(specAsRun(spec)), hadoop);
         log.printf(Locale.ROOT, "fql sweep: %s: %d trial(s) into %s, %d at a time%n", spec.name(), trials.size(), root,
@@ -112,7 +127,10 @@ public final class SweepJob {
         try {
             List<Future<Outcome>> futures = new ArrayList<>();
             for (Trial trial : trials) {
-                futures.add(pool.submit(() -> runTrial(spark, trial, root, hadoop, log)));
+                futures.add(pool.submit(() -> {
+                    lease.check();   // another driver took the sweep over: start nothing more
+                    return runTrial(spark, trial, root, hadoop, log);
+                }));
             }
             for (Future<Outcome> f : futures) {
                 try {
@@ -133,6 +151,7 @@ public final class SweepJob {
         for (Outcome o : outcomes) {
             rows.add(o.row() != null ? o.row() : ResultsTable.failedRow(o.trial(), o.error()));
         }
+        lease.check();
         ResultsTable.write(spark, rows, new Path(root, RESULTS_PARQUET), new Path(root, RESULTS_CSV));
         Map<String, Object> best = ResultsTable.best(outcomes);
         SweepFiles.writeAtomically(new Path(root, BEST_JSON), SweepFiles.json(best), hadoop);
@@ -147,12 +166,14 @@ public final class SweepJob {
         }
 
         SweepResult result = new SweepResult(root.toString(), outcomes, best, (System.nanoTime() - t0) / 1e9);
-        log.printf(Locale.ROOT, "fql sweep: done in %.1f s: %d completed now, %d already complete, %d failed; results %s, best %s%n",
-                result.seconds(), result.count(Status.COMPLETED), result.count(Status.SKIPPED), result.count(Status.FAILED),
+        log.printf(Locale.ROOT, "fql sweep: done in %.1f s: %d completed now, %d already complete, %d incomplete (failed "
+                        + "evaluation episodes; retried on the next run), %d failed; results %s, best %s%n",
+                result.seconds(), result.count(Status.COMPLETED), result.count(Status.SKIPPED), result.count(Status.INCOMPLETE),
+                result.count(Status.FAILED),
                 new Path(root, RESULTS_PARQUET), best.get("trial_id") == null ? "none (no trial completed)"
                         : best.get("trial_id") + " " + best.get("parameters") + " success_rate " + best.get("success_rate"));
         for (Outcome o : outcomes) {
-            if (o.status() == Status.FAILED) {
+            if (o.status() == Status.FAILED || o.status() == Status.INCOMPLETE) {
                 log.printf("fql sweep: trial %s %s failed: %s%n", o.trial().id(), o.trial().parameters(), o.error());
             }
         }
@@ -164,11 +185,26 @@ public final class SweepJob {
         Path dir = new Path(new Path(root, TRIALS), trial.id());
         Path marker = new Path(dir, COMPLETE);
         PrintStream log = new PrintStream(new LinePrefixer("[trial " + trial.id() + "] ", sweepLog), true, StandardCharsets.UTF_8);
+        String datasetSha;
+        try {
+            datasetSha = SweepFiles.manifestSha256(trial.config().data(), hadoop);
+        } catch (RuntimeException e) {
+            log.println("failed: " + e.getMessage());
+            log.close();
+            return new Outcome(trial, Status.FAILED, null, e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
         if (SweepFiles.exists(marker, hadoop)) {
             Map<String, Object> row = ResultsTable.readRow(marker, hadoop);
-            log.printf("already complete (%s), skipped%n", trial.parameters());
-            log.close();
-            return new Outcome(trial, Status.SKIPPED, row, null);
+            if (datasetSha.equals(row.get(ResultsTable.DATASET_SHA))) {
+                log.printf("already complete (%s), skipped%n", trial.parameters());
+                log.close();
+                return new Outcome(trial, Status.SKIPPED, row, null);
+            }
+            log.printf("the dataset changed since this trial completed (manifest SHA-256 %s, now %s): running it again; "
+                    + "the earlier results move to %s%n", row.get(ResultsTable.DATASET_SHA), datasetSha, supersede(dir, hadoop));
+        } else if (trainedOnOtherData(new Path(dir, RUN), datasetSha, hadoop)) {
+            log.printf("the dataset changed since this trial's training started: starting it again; the earlier run moves "
+                    + "to %s%n", supersede(dir, hadoop));
         }
         String group = "fql-sweep-" + trial.id();
         spark.sparkContext().setJobGroup(group, "fql sweep trial " + trial.id() + " " + trial.parameters(), false);
@@ -205,7 +241,15 @@ public final class SweepJob {
             EvalSummary summary = evaluated.summary();
 
             Map<String, Object> row = ResultsTable.row(trial, training, summary, run.toString(), evaluated.output(), trainSeconds,
-                    evalSeconds, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+                    evalSeconds, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), datasetSha);
+            if (summary.episodesFailed() > 0) {
+                String message = summary.episodesFailed() + " of " + summary.episodes() + " evaluation episodes failed (see "
+                        + evaluated.output() + "/summary.json); counted as unsuccessful, and the trial is not complete: the next "
+                        + "run of this sweep evaluates it again";
+                SweepFiles.writeAtomically(new Path(dir, ERROR), message + "\n", hadoop);
+                log.println("incomplete: " + message);
+                return new Outcome(trial, Status.INCOMPLETE, row, message);
+            }
             SweepFiles.delete(new Path(dir, ERROR), hadoop);
             SweepFiles.writeAtomically(marker, SweepFiles.json(row), hadoop);
             log.printf(Locale.ROOT, "complete: success rate %s, mean return %s (train %.1f s, evaluate %.1f s)%n",
@@ -230,6 +274,28 @@ public final class SweepJob {
             spark.sparkContext().setLocalProperty("spark.scheduler.pool", null);
             log.close();
         }
+    }
+
+    /** True when {@code run} holds a training run whose config records another dataset manifest. */
+    @SuppressWarnings("unchecked")
+    static boolean trainedOnOtherData(Path run, String datasetSha, Configuration hadoop) {
+        Path config = new Path(run, "config.json");
+        if (!SweepFiles.exists(config, hadoop)) return false;
+        Object data = ResultsTable.readJson(config, hadoop).get("dataset");
+        return data instanceof Map<?, ?> m && !datasetSha.equals(((Map<String, Object>) m).get("manifest_sha256"));
+    }
+
+    /**
+     * Moves a trial's earlier run, evaluation and marker into {@code superseded-<time>/} inside the trial: results of
+     * an older dataset are kept, not deleted, and no longer count.
+     */
+    static Path supersede(Path trialDir, Configuration hadoop) {
+        Path aside = new Path(trialDir, "superseded-" + Instant.now().toString().replace(":", "").replace(".", ""));
+        SweepFiles.mkdirs(aside, hadoop);
+        for (String name : List.of(RUN, EVAL, COMPLETE, ERROR)) {
+            SweepFiles.rename(new Path(trialDir, name), new Path(aside, name), hadoop);
+        }
+        return aside;
     }
 
     /** The training summary of a run that already reached {@code steps} (its result.json), or null. */

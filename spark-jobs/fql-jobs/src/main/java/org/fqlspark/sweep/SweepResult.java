@@ -21,8 +21,8 @@ public record SweepResult(String output, List<SweepJob.Outcome> outcomes, Map<St
         return outcomes.stream().filter(o -> o.status() == status).count();
     }
 
-    /** True when every trial has finished (now or earlier). */
+    /** True when every trial has finished (now or earlier) with every evaluation episode run. */
     public boolean allComplete() {
-        return count(SweepJob.Status.FAILED) == 0;
+        return count(SweepJob.Status.FAILED) == 0 && count(SweepJob.Status.INCOMPLETE) == 0;
     }
 }

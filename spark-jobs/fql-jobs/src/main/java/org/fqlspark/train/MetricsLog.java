@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import org.apache.hadoop.fs.Path;
+import org.fqlspark.io.HadoopFiles;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
@@ -23,8 +24,10 @@ import org.fqlspark.agent.FqlConfig;
 import org.fqlspark.agent.LossReport;
 
 /**
- * The per-round metrics of a run: {@code metrics.csv} gets one line per round as soon as the round ends (appended;
- * on file systems without append the file is rewritten atomically), {@code metrics.parquet} is rewritten with all
+ * The per-round metrics of a run: {@code metrics.csv} gets one line per round as soon as the round ends where the file
+ * system appends (local disks, HDFS); where it does not (object stores), the file is replaced atomically only at each
+ * checkpoint and at the end, so the bytes written grow with rounds × checkpoints rather than with the square of the
+ * rounds. {@code metrics.parquet} is rewritten with all
  * rows at every checkpoint and at the end, so it always agrees with the newest checkpoint. On resume, rows past the
  * resumed checkpoint's step (written by the interrupted run after its last checkpoint) are dropped.
  *
@@ -43,11 +46,14 @@ final class MetricsLog {
     private final RunDirectory dir;
     private final List<String> columns;
     private final List<Map<String, Double>> rows = new ArrayList<>();
-    private boolean appendSupported = true;
+    private boolean appendSupported;
+    /** Rows not yet in metrics.csv (only without append). */
+    private int unwritten;
 
     private MetricsLog(RunDirectory dir, List<String> columns) {
         this.dir = dir;
         this.columns = columns;
+        this.appendSupported = !HadoopFiles.isObjectStore(dir.fs());
     }
 
     static List<String> columns(FqlConfig config) {
@@ -101,11 +107,26 @@ final class MetricsLog {
                 out.write(line(row).getBytes(StandardCharsets.UTF_8));
                 return;
             } catch (UnsupportedOperationException | IOException e) {
-                appendSupported = false;   // e.g. object stores: fall back to whole-file rewrites
+                appendSupported = false;   // a file system without append: whole-file replacements at checkpoints
             }
         }
-        rewriteCsv();
+        unwritten++;
     }
+
+    /** Brings metrics.csv up to date where rows were held back (file systems without append); called at checkpoints. */
+    void flushCsv() throws IOException {
+        if (unwritten > 0) {
+            rewriteCsv();
+            unwritten = 0;
+        }
+    }
+
+    /** How many times metrics.csv was replaced as a whole (for tests of the no-append path). */
+    int csvRewrites() {
+        return csvRewrites;
+    }
+
+    private int csvRewrites;
 
     private void rewriteCsv() throws IOException {
         StringBuilder b = new StringBuilder(String.join(",", columns)).append('\n');
@@ -113,6 +134,7 @@ final class MetricsLog {
             b.append(line(r));
         }
         dir.writeAtomically(dir.file(RunDirectory.METRICS_CSV), b.toString().getBytes(StandardCharsets.UTF_8));
+        csvRewrites++;
     }
 
     private String line(Map<String, Double> row) {
@@ -131,8 +153,12 @@ final class MetricsLog {
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%.9g", v) : Double.toString(v);
     }
 
-    /** Rewrites metrics.parquet with every row so far (one file), via a temporary directory and a rename. */
+    /**
+     * Rewrites metrics.parquet with every row so far (one file), staged and published with Spark's _SUCCESS last
+     * ({@link HadoopFiles#publishDirectory}), and brings metrics.csv up to date.
+     */
     void writeParquet(SparkSession spark) throws IOException {
+        flushCsv();
         List<StructField> fields = new ArrayList<>();
         for (int i = 0; i < columns.size(); i++) {
             fields.add(DataTypes.createStructField(columns.get(i), i < 3 ? DataTypes.LongType : DataTypes.DoubleType, false));
@@ -151,12 +177,9 @@ final class MetricsLog {
         try {
             spark.createDataFrame(data, new StructType(fields.toArray(StructField[]::new))).coalesce(1)
                     .write().mode(SaveMode.ErrorIfExists).parquet(tmp.toString());
-            if (dir.fs().exists(target)) {
-                dir.fs().delete(target, true);
-            }
-            if (!dir.fs().rename(tmp, target)) {
-                throw new IOException("could not rename " + tmp + " to " + target);
-            }
+            Path success = new Path(tmp, "_SUCCESS");   // Spark writes it unless told not to; it is published last
+            if (!dir.fs().exists(success)) dir.fs().create(success, false).close();
+            HadoopFiles.publishDirectory(dir.fs(), tmp, target, "_SUCCESS", name -> true);
         } finally {
             if (dir.fs().exists(tmp)) {
                 dir.fs().delete(tmp, true);

@@ -23,6 +23,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 import org.fqlspark.agent.Checkpoint;
+import org.fqlspark.io.HadoopFiles;
 
 /**
  * A run directory on any Hadoop file system, and the only code that writes into it. Layout:
@@ -95,8 +96,14 @@ final class RunDirectory {
         return new Path(root, name);
     }
 
+    /** True when the directory holds anything but the driver's lease. */
     boolean existsNonEmpty() throws IOException {
-        return fs.exists(root) && (!fs.getFileStatus(root).isDirectory() || fs.listStatus(root).length > 0);
+        if (!fs.exists(root)) return false;
+        if (!fs.getFileStatus(root).isDirectory()) return true;
+        for (FileStatus s : fs.listStatus(root)) {
+            if (!s.getPath().getName().equals(org.fqlspark.io.Lease.FILE)) return true;
+        }
+        return false;
     }
 
     void create() throws IOException {
@@ -109,24 +116,9 @@ final class RunDirectory {
 
     // ------------------------------------------------------------------ atomic files
 
+    /** Replaces {@code target} in one atomic step on every kind of store ({@link HadoopFiles#replaceAtomically}). */
     void writeAtomically(Path target, byte[] bytes) throws IOException {
-        Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
-        try {
-            try (FSDataOutputStream out = fs.create(tmp, false)) {
-                out.write(bytes);
-                out.hsync();
-            }
-            if (fs.exists(target) && !fs.delete(target, false)) {
-                throw new IOException("could not replace " + target);
-            }
-            if (!fs.rename(tmp, target)) {
-                throw new IOException("could not rename " + tmp + " to " + target);
-            }
-        } finally {
-            if (fs.exists(tmp)) {
-                fs.delete(tmp, false);
-            }
-        }
+        HadoopFiles.replaceAtomically(fs, target, bytes);
     }
 
     void writeJson(String name, Object value) throws IOException {
@@ -156,17 +148,48 @@ final class RunDirectory {
         return String.format("step-%012d%s", step, CHECKPOINT_SUFFIX);
     }
 
-    /** Writes the checkpoint atomically, then deletes all but the newest {@code keep} (0 = keep all). */
+    /**
+     * Writes the checkpoint atomically, then deletes older ones beyond the newest {@code keep} intact ones (0 = keep
+     * all). A file is deleted only when {@code keep} intact checkpoints newer than it exist, so a corrupt newer file
+     * can never push the newest intact checkpoint out.
+     */
     Path saveCheckpoint(Checkpoint checkpoint, int keep) throws IOException {
         Path target = new Path(new Path(root, CHECKPOINTS), checkpointName(checkpoint.state().step()));
         writeAtomically(target, checkpoint.toBytes());
+        intact.add(target);
         if (keep > 0) {
-            List<CheckpointFile> all = listCheckpoints();
-            for (int i = keep; i < all.size(); i++) {
-                fs.delete(all.get(i).path(), false);
+            int newerIntact = 0;
+            for (CheckpointFile f : listCheckpoints()) {
+                if (newerIntact >= keep) {
+                    fs.delete(f.path(), false);
+                } else if (isIntact(f.path())) {
+                    newerIntact++;
+                }
             }
         }
         return target;
+    }
+
+    /** Checkpoints this process wrote or verified; each file is read to check it at most once. */
+    private final java.util.Set<Path> intact = new java.util.HashSet<>();
+
+    private boolean isIntact(Path p) {
+        if (intact.contains(p)) return true;
+        try {
+            readCheckpoint(p);
+            intact.add(p);
+            return true;
+        } catch (IOException | Checkpoint.CheckpointException e) {
+            return false;
+        }
+    }
+
+    /** Reads a checkpoint file: magic and size are checked before the whole file is read, the digest before parsing. */
+    Checkpoint readCheckpoint(Path p) throws IOException {
+        long size = fs.getFileStatus(p).getLen();
+        try (InputStream in = fs.open(p)) {
+            return Checkpoint.read(in, size, p.toString());
+        }
     }
 
     /** Complete checkpoints, newest first (temporary files of an interrupted write are not listed). */
@@ -191,14 +214,17 @@ final class RunDirectory {
     }
 
     /**
-     * The newest checkpoint that reads back intact (SHA-256 verified); a corrupt newer one is reported and skipped.
+     * The newest checkpoint that reads back intact (SHA-256 verified); any newer one that cannot be read, whatever the
+     * reason, is reported and skipped (and kept: it is not this method's to delete).
      */
     Optional<Loaded> latestCheckpoint(java.io.PrintStream log) throws IOException {
         for (CheckpointFile f : listCheckpoints()) {
             try {
-                return Optional.of(new Loaded(Checkpoint.fromBytes(readBytes(f.path()), f.path().toString()), f.path()));
-            } catch (Checkpoint.CheckpointException e) {
-                log.println("fql train: skipping unreadable checkpoint: " + e.getMessage());
+                Loaded loaded = new Loaded(readCheckpoint(f.path()), f.path());
+                intact.add(f.path());
+                return Optional.of(loaded);
+            } catch (Checkpoint.CheckpointException | IOException e) {
+                log.println("fql train: skipping unreadable checkpoint " + f.path() + ": " + e.getMessage());
             }
         }
         return Optional.empty();

@@ -21,6 +21,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.fqlspark.agent.Checkpoint;
+import org.fqlspark.io.Lease;
 import org.fqlspark.agent.FqlAgent;
 import org.fqlspark.agent.FqlConfig;
 import org.fqlspark.data.DatasetManifest;
@@ -90,7 +91,17 @@ public final class TrainJob {
             this.config = options.resolvedConfig();
         }
 
+        /** One driver at a time on a run directory (see {@link Lease}); released when this invocation ends. */
         TrainResult execute() throws IOException {
+            try (Lease held = Lease.acquire(dir.fs(), dir.root(), "training run")) {
+                this.lease = held;
+                return executeLeased();
+            }
+        }
+
+        private Lease lease;
+
+        private TrainResult executeLeased() throws IOException {
             if (!options.resume() && dir.existsNonEmpty()) {
                 throw new RunDirectory.RunDirectoryException("run directory " + dir.root() + " already exists and is not empty; "
                         + "pass --resume to continue that run, or choose a new --run-dir");
@@ -153,7 +164,8 @@ public final class TrainJob {
             long t0 = System.nanoTime();
             List<String> placement = ExecutorPlacement.preferredLocations(spark.sparkContext(), options.workers(), Duration.ofSeconds(60), log);
             JavaRDD<WorkerShard> shards = ShardLoader.load(spark, dataDir, manifest, options.workers(), placement);
-            RunListener listener = new RunListener();
+            RunListener listener = new RunListener(runId);
+            spark.sparkContext().setLocalProperty(RunListener.RUN_PROPERTY, runId);
             spark.sparkContext().addSparkListener(listener);
             boolean loaded = false;
             try {
@@ -182,6 +194,7 @@ public final class TrainJob {
                 }
                 shards.unpersist(false);
                 spark.sparkContext().removeSparkListener(listener);
+                spark.sparkContext().setLocalProperty(RunListener.RUN_PROPERTY, null);
             }
         }
 
@@ -260,6 +273,7 @@ public final class TrainJob {
                         Map<String, String> p = new LinkedHashMap<>(provenance);
                         p.put("round", Integer.toString(round));
                         Checkpoint cp = new Checkpoint(config, obsDim, actionDim, options.seed(), state.toAgentState(), p);
+                        lease.check();   // never write over a run another driver has taken over
                         lastCheckpoint = dir.saveCheckpoint(cp, options.keepCheckpoints()).toString();
                         metrics.writeParquet(spark);
                     }
