@@ -15,10 +15,12 @@ Faults, to test the client's error handling:
   --fault no-handshake print a banner line instead of the handshake
   --fault silent       never send the handshake
   --fault start-error  handshake with ok false
-The step faults hit the episode reset with --fault-seed (every episode when it is -1).
+The step faults hit the episode reset with --fault-seed (every episode when it is -1), and only while the file
+--fault-file names exists, when that is given (so a test can let a retry succeed).
 """
 
 import argparse
+import os
 import json
 import sys
 import time
@@ -35,6 +37,7 @@ def main():
     parser.add_argument("--fault", default="none")
     parser.add_argument("--fault-seed", type=int, default=-1)
     parser.add_argument("--fault-step", type=int, default=1)
+    parser.add_argument("--fault-file", default=None)
     args = parser.parse_args()
 
     print("line_env_server starting, fault=%s" % args.fault, file=sys.stderr)
@@ -64,7 +67,7 @@ def main():
             seed = int(request["seed"])
             x = ((seed * 7919) % 1000) / 1000.0 - 0.5
             steps = 0
-            faulty = args.fault_seed in (-1, seed)
+            faulty = args.fault_seed in (-1, seed) and (args.fault_file is None or os.path.exists(args.fault_file))
             send({"ok": True, "observation": [x, 1.0 - x]})
             continue
         steps += 1

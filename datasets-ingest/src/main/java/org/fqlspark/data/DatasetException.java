@@ -22,6 +22,13 @@ public class DatasetException extends RuntimeException {
         this.key = key;
     }
 
+    /** For subclasses whose message reads better in another order; {@code message} is used as it is. */
+    protected DatasetException(Throwable cause, String message, String file, String key) {
+        super(message, cause);
+        this.file = file;
+        this.key = key;
+    }
+
     private static String format(String file, String key, String detail) {
         StringBuilder sb = new StringBuilder();
         sb.append(file == null ? "<no file>" : file);

@@ -147,6 +147,17 @@ public final class HadoopFiles {
         fs.delete(staging, true);
     }
 
+    /**
+     * Publishes a directory written entirely by Spark for this project (a one-file Parquet table such as
+     * metrics.parquet): Spark's {@code _SUCCESS} is the marker (created if the job was told not to write it), and
+     * every entry of the old version is ours to replace.
+     */
+    public static void publishSparkOutput(FileSystem fs, Path staging, Path target) throws IOException {
+        Path success = new Path(staging, "_SUCCESS");
+        if (!fs.exists(success)) fs.create(success, false).close();
+        publishDirectory(fs, staging, target, "_SUCCESS", name -> true);
+    }
+
     /** Every file under {@code dir}, as paths relative to it. */
     public static Set<String> relativeFiles(FileSystem fs, Path dir) throws IOException {
         Set<String> out = new LinkedHashSet<>();

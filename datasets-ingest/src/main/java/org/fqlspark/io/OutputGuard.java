@@ -49,7 +49,7 @@ public final class OutputGuard {
     /** Refused: the message names the path, the flag and why; nothing was touched. */
     public static final class OutputRefusedException extends DatasetException {
         public OutputRefusedException(String path, String flag, String detail) {
-            super(path, flag, detail);
+            super(null, flag + " " + path + ": " + detail, path, flag);
         }
     }
 

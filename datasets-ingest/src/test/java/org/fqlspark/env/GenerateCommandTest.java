@@ -93,6 +93,22 @@ class GenerateCommandTest {
                 "--output", output, "--overwrite", "--png");
         assertEquals(0, replaced.exitCode(), replaced.err());
         assertEquals(80, DatasetReader.read(spark, output).data().size());
+
+        // --overwrite replaces only a picture this project drew: a user's PNG (or any other file) is kept
+        Path theirs = dir.resolve("holiday.png");
+        ImageIO.write(new BufferedImage(4, 4, BufferedImage.TYPE_INT_RGB), "png", theirs.toFile());
+        byte[] before = Files.readAllBytes(theirs);
+        Run notOurs = execute("--env", "pointmaze-medium", "--kind", "navigate", "--episodes", "2", "--episode-length", "40",
+                "--output", output, "--overwrite", "--png", theirs.toString());
+        assertEquals(2, notOurs.exitCode(), notOurs.err());
+        assertTrue(notOurs.err().contains("not a picture this project drew"), notOurs.err());
+        assertArrayEquals(before, Files.readAllBytes(theirs));
+        assertEquals(80, DatasetReader.read(spark, output).data().size(), "the refused run wrote nothing");
+        // and the dataset directory itself is never the picture's path
+        Run intoData = execute("--env", "pointmaze-medium", "--kind", "navigate", "--episodes", "2", "--episode-length", "40",
+                "--output", output, "--overwrite", "--png", output + "/manifest.json");
+        assertEquals(2, intoData.exitCode(), intoData.err());
+        assertEquals(80, DatasetReader.read(spark, output).data().size());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.fqlspark.ingest;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -240,10 +241,55 @@ class BadInputTest {
         assertMentions(r.err, "taken", "already exists", "--overwrite");
         assertEquals("keep me", Files.readString(out.resolve("precious.txt"), StandardCharsets.UTF_8));
 
+        // --overwrite replaces only this project's own output: a directory holding a user's file is refused
+        Run again = ingest("--input", f.toString(), "--output", out.toString(), "--overwrite");
+        assertEquals(DatasetException.EXIT_CODE, again.exit, again.err);
+        assertMentions(again.err, "taken", "not recognisably a dataset", "nothing was touched");
+        assertEquals("keep me", Files.readString(out.resolve("precious.txt"), StandardCharsets.UTF_8));
+        assertEquals(List.of("precious.txt"), names(out));
+    }
+
+    @Test
+    void overwriteOfTheInputsOwnDirectoryIsRefusedAndNothingIsTouched() throws IOException {
+        // reproduced from the issue: --output DIR with the input DIR/data.npz and an unrelated file in DIR
+        Path project = Files.createDirectories(dir.resolve("project"));
+        Path f = raw().write(project.resolve("data.npz"));
+        Files.writeString(project.resolve("notes.txt"), "mine");
+        byte[] input = Files.readAllBytes(f);
+        Run r = ingest("--input", f.toString(), "--output", project.toString(), "--overwrite");
+        assertEquals(DatasetException.EXIT_CODE, r.exit, r.err);
+        assertMentions(r.err, "contains the input", "nothing was touched");
+        assertEquals(1, r.err.strip().lines().count(), "one line: " + r.err);
+        assertEquals(List.of("data.npz", "notes.txt"), names(project));
+        assertArrayEquals(input, Files.readAllBytes(f));
+        // the parent of the input's directory is refused as well
+        Run parent = ingest("--input", f.toString(), "--output", dir.toString(), "--overwrite");
+        assertEquals(DatasetException.EXIT_CODE, parent.exit, parent.err);
+        assertMentions(parent.err, "contains the input");
+        assertTrue(Files.exists(f));
+    }
+
+    @Test
+    void overwriteReplacesOurOwnDatasetButLeavesAUsersHiddenFilesAlone() throws IOException {
+        Path f = raw().write(dir.resolve("ok.npz"));
+        Path out = dir.resolve("ds");
+        assertEquals(0, ingest("--input", f.toString(), "--output", out.toString()).exit);
+        Files.writeString(out.resolve(".notes"), "a user's hidden file");
         Run again = ingest("--input", f.toString(), "--output", out.toString(), "--overwrite");
         assertEquals(0, again.exit, again.err);
-        assertFalse(Files.exists(out.resolve("precious.txt")));
+        assertEquals("a user's hidden file", Files.readString(out.resolve(".notes")));
         assertEquals(3, DatasetReader.readManifest(TestSpark.session(), out.toString()).counts().transitions());
+        // a file the user put among the shards makes it not ours any more
+        Files.writeString(out.resolve("results.xlsx"), "x");
+        Run third = ingest("--input", f.toString(), "--output", out.toString(), "--overwrite");
+        assertEquals(DatasetException.EXIT_CODE, third.exit);
+        assertMentions(third.err, "results.xlsx", "did not write");
+    }
+
+    private static List<String> names(Path d) throws IOException {
+        try (Stream<Path> s = Files.list(d)) {
+            return s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
+        }
     }
 
     @Test

@@ -104,7 +104,7 @@ class IngestJobTest {
         assertEquals(r.manifest().toJson(), back.manifest().toJson());
 
         // and the Parquet itself, read with plain Spark, holds the same floats
-        List<Row> rows = spark.read().parquet(dir.resolve("out").resolve("part-00001.parquet").toString())
+        List<Row> rows = spark.read().parquet(dir.resolve("out").resolve(r.manifest().shards().get(1).file()).toString())
                 .orderBy(DatasetSchema.EPISODE_ID, DatasetSchema.STEP_INDEX).collectAsList();
         int first = IngestJob.shardBounds(d.size(), 3)[1];
         Row row = rows.get(0);
@@ -125,16 +125,19 @@ class IngestJobTest {
         try (Stream<Path> files = Files.list(out)) {
             List<String> names = files.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".crc"))
                     .sorted().collect(Collectors.toList());
-            assertEquals(List.of("manifest.json", "part-00000.parquet", "part-00001.parquet", "part-00002.parquet"),
-                    names);
+            assertEquals(4, names.size(), names.toString());
+            assertEquals("manifest.json", names.get(0));
+            // shard s of this write: part-<s>-<token of this write>.parquet, so a replacement never reuses a name
+            String token = names.get(1).substring("part-00000-".length(), "part-00000-".length() + 8);
+            assertEquals(List.of("manifest.json", "part-00000-" + token + ".parquet", "part-00001-" + token + ".parquet",
+                    "part-00002-" + token + ".parquet"), names);
         }
         try (Stream<Path> siblings = Files.list(dir)) {
             assertEquals(List.of("ds", "src.npz"), siblings.map(p -> p.getFileName().toString()).sorted()
                     .collect(Collectors.toList()), "no temporary directories left");
         }
-        assertEquals(List.of(new DatasetManifest.Shard("part-00000.parquet", 6),
-                new DatasetManifest.Shard("part-00001.parquet", 7), new DatasetManifest.Shard("part-00002.parquet", 7)),
-                m.shards());
+        assertEquals(List.of(6L, 7L, 7L), m.shards().stream().map(DatasetManifest.Shard::rows).collect(Collectors.toList()));
+        for (int s = 0; s < 3; s++) assertTrue(m.shards().get(s).file().matches("part-0000" + s + "-[0-9a-f]{8}\\.parquet"));
         for (DatasetManifest.Shard s : m.shards()) {
             assertEquals(s.rows(), spark.read().parquet(out.resolve(s.file()).toString()).count());
         }
@@ -195,8 +198,11 @@ class IngestJobTest {
         assertThrows(DatasetException.class,
                 () -> IngestJob.run(spark, IngestOptions.of(b.toString(), out.toString()), QUIET));
         assertEquals(5, DatasetReader.readManifest(spark, out.toString()).counts().transitions(), "untouched");
+        List<String> oldShards = DatasetReader.readManifest(spark, out.toString()).shards().stream()
+                .map(DatasetManifest.Shard::file).collect(Collectors.toList());
         IngestJob.run(spark, IngestOptions.of(b.toString(), out.toString()).withOverwrite(true), QUIET);
         assertEquals(6, DatasetReader.readManifest(spark, out.toString()).counts().transitions());
+        for (String old : oldShards) assertFalse(Files.exists(out.resolve(old)), "the old version's shard " + old + " is gone");
         try (Stream<Path> siblings = Files.list(dir)) {
             assertTrue(siblings.noneMatch(p -> p.getFileName().toString().startsWith(".")), "no hidden leftovers");
         }

@@ -73,4 +73,43 @@ class CheckpointTest {
         assertTrue(e.getMessage().contains("notes.txt"), e.getMessage());
         assertThrows(Checkpoint.CheckpointException.class, () -> Checkpoint.load(dir.resolve("missing.fql")));
     }
+
+    @Test
+    void theDigestIsVerifiedBeforeAnyHeaderFieldIsParsed(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("ckpt.fql");
+        Checkpoint.of(trained(), Map.of()).save(file);
+        byte[] good = Files.readAllBytes(file);
+        // a flipped bit in the header length, the version and the JSON header each reads as a checksum failure
+        for (int offset : new int[] {9, 14, 30}) {
+            byte[] b = good.clone();
+            b[offset] ^= 0x40;
+            Files.write(file, b);
+            Checkpoint.CheckpointException e = assertThrows(Checkpoint.CheckpointException.class, () -> Checkpoint.load(file));
+            assertTrue(e.getMessage().contains("checksum"), "offset " + offset + ": " + e.getMessage());
+        }
+    }
+
+    @Test
+    void magicAndSizeAreCheckedBeforeTheFileIsRead() {
+        long[] read = {0};
+        java.io.InputStream endless = new java.io.InputStream() {
+            @Override
+            public int read() {
+                read[0]++;
+                return 'x';
+            }
+        };
+        Checkpoint.CheckpointException notOne = assertThrows(Checkpoint.CheckpointException.class,
+                () -> Checkpoint.read(endless, 50L << 30, "huge.bin"));
+        assertTrue(notOne.getMessage().contains("huge.bin") && notOne.getMessage().contains("magic"), notOne.getMessage());
+        assertTrue(read[0] <= 8, "read " + read[0] + " bytes of a 50 GiB file that is not a checkpoint");
+
+        java.io.InputStream magicThenEndless = new java.io.SequenceInputStream(
+                new java.io.ByteArrayInputStream(Checkpoint.MAGIC), endless);
+        read[0] = 0;
+        Checkpoint.CheckpointException tooBig = assertThrows(Checkpoint.CheckpointException.class,
+                () -> Checkpoint.read(magicThenEndless, 50L << 30, "huge.fqlckpt"));
+        assertTrue(tooBig.getMessage().contains("size"), tooBig.getMessage());
+        assertEquals(0, read[0], "nothing past the magic is read when the size is impossible");
+    }
 }

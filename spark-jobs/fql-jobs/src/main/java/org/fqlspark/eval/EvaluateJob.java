@@ -387,7 +387,11 @@ public final class EvaluateJob {
         }
 
         private void refuseExisting() {
-            OutputGuard.check(fs, target, "--output", OUTPUT_KIND, overwrite, keep);
+            try {
+                OutputGuard.check(fs, target, "--output", OUTPUT_KIND, overwrite, keep);
+            } catch (OutputGuard.OutputRefusedException e) {
+                throw new EvalInputException(e.getMessage(), e);
+            }
         }
 
         void write(Writer writer) {

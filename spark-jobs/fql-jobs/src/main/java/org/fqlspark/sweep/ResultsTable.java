@@ -276,12 +276,7 @@ final class ResultsTable {
             try {
                 spark.createDataFrame(data, new StructType(fields.toArray(StructField[]::new))).coalesce(1)
                         .write().mode(SaveMode.ErrorIfExists).parquet(tmp.toString());
-                if (fs.exists(target)) {
-                    fs.delete(target, true);
-                }
-                if (!fs.rename(tmp, target)) {
-                    throw new IOException("could not rename " + tmp + " to " + target);
-                }
+                org.fqlspark.io.HadoopFiles.publishSparkOutput(fs, tmp, target);
             } finally {
                 if (fs.exists(tmp)) {
                     fs.delete(tmp, true);

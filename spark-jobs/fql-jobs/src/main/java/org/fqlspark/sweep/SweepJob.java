@@ -105,7 +105,15 @@ public final class SweepJob {
         if (output == null || output.isBlank()) {
             throw new IllegalArgumentException("--output: a sweep directory is required");
         }
-        spec.trials();   // a spec that does not resolve fails here, before anything is written
+        List<Integer> threadCounts = spec.trials().stream()   // a spec that does not resolve fails here, before anything is written
+                .map(t -> t.config().train().threadsPerWorker()).distinct().sorted().toList();
+        if (maxConcurrent > 1 && threadCounts.size() > 1) {
+            // ND4J's and OpenBLAS's thread counts are per process: concurrent trials on one executor would set them
+            // for each other, and each trial's timings would describe another trial's setting
+            throw new IllegalArgumentException("train.threads_per_worker differs between trials " + threadCounts + ", which "
+                    + "cannot run concurrently (it is a per-process setting on the executors); run with --max-concurrent 1 "
+                    + "or give every trial the same value");
+        }
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         Path root = SweepFiles.qualify(output, hadoop);
         try (Lease lease = SweepFiles.lease(root, "sweep output", hadoop)) {

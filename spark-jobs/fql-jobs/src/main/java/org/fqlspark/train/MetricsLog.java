@@ -177,9 +177,7 @@ final class MetricsLog {
         try {
             spark.createDataFrame(data, new StructType(fields.toArray(StructField[]::new))).coalesce(1)
                     .write().mode(SaveMode.ErrorIfExists).parquet(tmp.toString());
-            Path success = new Path(tmp, "_SUCCESS");   // Spark writes it unless told not to; it is published last
-            if (!dir.fs().exists(success)) dir.fs().create(success, false).close();
-            HadoopFiles.publishDirectory(dir.fs(), tmp, target, "_SUCCESS", name -> true);
+            HadoopFiles.publishSparkOutput(dir.fs(), tmp, target);
         } finally {
             if (dir.fs().exists(tmp)) {
                 dir.fs().delete(tmp, true);

@@ -65,4 +65,36 @@ class QuickstartCommandTest {
         int code = FqlCli.commandLine().execute("quickstart", "--output", dir.toString());
         assertEquals(2, code);
     }
+
+    @Test
+    void overwriteNeverDeletesAUsersDirectoryOrTheWorkingDirectory(@TempDir Path dir) throws Exception {
+        Path mine = Files.createDirectories(dir.resolve("mine"));
+        Files.writeString(mine.resolve("thesis.tex"), "years of work");
+        assertEquals(2, FqlCli.commandLine().execute("quickstart", "--output", mine.toString(), "--overwrite"));
+        assertEquals("years of work", Files.readString(mine.resolve("thesis.tex")));
+        // the working directory (here: a quick start's own output, so only the cwd rule can refuse it)
+        Path cwd = Path.of("").toAbsolutePath();
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> QuickstartCommand.prepareOutput(cwd, true));
+        assertTrue(e.getMessage().contains("the working directory"), e.getMessage());
+        e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> QuickstartCommand.prepareOutput(cwd.getParent(), true));
+        assertTrue(e.getMessage().contains("the working directory"), e.getMessage());
+    }
+
+    @Test
+    void overwriteReplacesOnlyWhatAnEarlierQuickStartWrote(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("qs");
+        QuickstartCommand.prepareOutput(out, false);   // marks it as a quick start's, then (as after a crash) stop
+        Files.createDirectories(out.resolve("run/checkpoints"));
+        Files.writeString(out.resolve("run/checkpoints/step-000000000001.fqlckpt"), "old");
+        Files.writeString(out.resolve(".envrc"), "a user's hidden file");
+        QuickstartCommand.prepareOutput(out, true);
+        assertTrue(!Files.exists(out.resolve("run")), "the earlier run is replaced");
+        assertEquals("a user's hidden file", Files.readString(out.resolve(".envrc")));
+        assertTrue(Files.readString(out.resolve("quickstart.json")).contains("fql-quickstart"));
+        Files.writeString(out.resolve("notes.md"), "mine");
+        assertEquals(2, FqlCli.commandLine().execute("quickstart", "--output", out.toString(), "--overwrite"));
+        assertEquals("mine", Files.readString(out.resolve("notes.md")));
+    }
 }

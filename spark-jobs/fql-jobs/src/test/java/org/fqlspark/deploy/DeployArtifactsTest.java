@@ -243,6 +243,14 @@ class DeployArtifactsTest {
         assertTrue(dockerfile.contains("/opt/fql/fql-spark.jar") && dockerfile.contains("/opt/fql/getGpusResources.sh"), "Dockerfile paths");
         assertTrue(dockerfile.contains("AS cpu") && dockerfile.contains("AS cuda"), "cpu and cuda targets");
         assertTrue(dockerfile.contains("nvidia/cuda:11.6"), "the CUDA 11.6 runtime for nd4j-cuda-11.6");
+        // s3a:// out of the box: the image adds the jars of the pom's image profile, hadoop-aws at Spark's Hadoop version
+        assertTrue(dockerfile.contains("COPY spark-jobs/fql-jobs/target/image-jars/ /opt/spark/jars/"), "hadoop-aws in the image");
+        String rootPom = DeployFiles.read(DeployFiles.deploy().getParent().resolve("pom.xml"));
+        assertTrue(rootPom.contains("<hadoop.version>" + org.apache.hadoop.util.VersionInfo.getVersion() + "</hadoop.version>"),
+                "hadoop-aws must match the Hadoop client Spark runs with (" + org.apache.hadoop.util.VersionInfo.getVersion() + ")");
+        String jobsPom = DeployFiles.read(DeployFiles.deploy().getParent().resolve("spark-jobs/fql-jobs/pom.xml"));
+        assertTrue(jobsPom.contains("<id>image</id>") && jobsPom.contains("<artifactId>hadoop-aws</artifactId>")
+                && jobsPom.contains("<artifactId>aws-java-sdk-bundle</artifactId>"), "the image profile copies both jars");
         for (Path p : DeployFiles.files(".yaml")) {
             if (!p.getParent().getFileName().toString().equals("k8s")) continue;
             for (JsonNode doc : DeployFiles.yamlDocuments(p)) {

@@ -20,11 +20,11 @@ class EpisodeStatisticsTest {
     @Test
     void summaryOfATinyCaseByHand() {
         EpisodeStatistics s = EpisodeStatistics.of(TINY);
-        // The failed episode is counted but in no statistic.
+        // The failed episode counts as unsuccessful in the success rate, and is in no return or length statistic.
         assertEquals(3, s.completed());
         assertEquals(1, s.failed());
         assertEquals(2, s.successes());
-        assertEquals(2.0 / 3.0, s.successRate(), 1e-15);
+        assertEquals(2.0 / 4.0, s.successRate(), 1e-15);
         // Returns -1, -3, -5: mean -3, deviations 2, 0, -2, sample variance 8 / 2 = 4.
         assertEquals(-3.0, s.meanReturn(), 1e-15);
         assertEquals(2.0, s.returnStd(), 1e-15);
@@ -35,8 +35,9 @@ class EpisodeStatisticsTest {
         double half = 4.302652729911275 * 2 / Math.sqrt(3);
         assertArrayEquals(new double[] {-3 - half, -3 + half}, s.returnConfidenceInterval(), 1e-8);
         assertArrayEquals(new double[] {-7.968275423687506, 1.9682754236875057}, s.returnConfidenceInterval(), 1e-8);
-        // Wilson, n = 3, p = 2/3, z = 1.95996: centre (p + z²/6) / (1 + z²/3), half z/(1 + z²/3) · √(p(1−p)/3 + z²/36).
-        assertArrayEquals(new double[] {0.20765960080204765, 0.9385080552796037}, s.successRateConfidenceInterval(), 1e-12);
+        // Wilson over all 4 episodes, p = 1/2, z = 1.95996: centre (p + z²/8) / (1 + z²/4) = 1/2 by symmetry,
+        // half z/(1 + z²/4) · √(p(1−p)/4 + z²/64).
+        assertArrayEquals(new double[] {0.15003898915214953, 0.8499610108478505}, s.successRateConfidenceInterval(), 1e-12);
     }
 
     @Test
@@ -64,16 +65,31 @@ class EpisodeStatisticsTest {
 
     @Test
     void undefinedStatisticsAreNotNumbers() {
-        EpisodeStatistics none = EpisodeStatistics.of(List.of(EpisodeResult.failed(0, 1, 0, 0, "crashed")));
+        EpisodeStatistics none = EpisodeStatistics.of(List.of());
         assertTrue(Double.isNaN(none.successRate()));
-        assertTrue(Double.isNaN(none.meanReturn()));
-        assertNull(none.returnConfidenceInterval());
         assertNull(none.successRateConfidenceInterval());
+        // One failed episode: 0% success (not undefined, and never 100%), no return.
+        EpisodeStatistics crashed = EpisodeStatistics.of(List.of(EpisodeResult.failed(0, 1, 0, 0, "crashed")));
+        assertEquals(0.0, crashed.successRate());
+        assertArrayEquals(new double[] {0, 0.7934506856227626}, crashed.successRateConfidenceInterval(), 1e-12);
+        assertTrue(Double.isNaN(crashed.meanReturn()));
+        assertNull(crashed.returnConfidenceInterval());
         EpisodeStatistics one = EpisodeStatistics.of(List.of(EpisodeResult.completed(0, 1, -4, 4, false)));
         assertEquals(-4, one.meanReturn());
         assertTrue(Double.isNaN(one.returnStd()));
         assertNull(one.returnConfidenceInterval());
         // All failures: Wilson still gives an interval that contains 0.
         assertEquals(0.0, one.successRateConfidenceInterval()[0]);
+    }
+
+    @Test
+    void oneGoodEpisodeOfFiftyIsTwoPercentNotAHundred() {
+        List<EpisodeResult> episodes = new java.util.ArrayList<>();
+        episodes.add(EpisodeResult.completed(0, 1, -10, 10, true));
+        for (int i = 1; i < 50; i++) episodes.add(EpisodeResult.failed(i, i + 1, 0, 0, "bridge crashed"));
+        EpisodeStatistics s = EpisodeStatistics.of(episodes);
+        assertEquals(0.02, s.successRate(), 1e-15);
+        assertEquals(49, s.failed());
+        assertEquals(-10, s.meanReturn());
     }
 }

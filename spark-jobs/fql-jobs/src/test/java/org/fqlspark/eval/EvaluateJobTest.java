@@ -239,13 +239,38 @@ class EvaluateJobTest {
         Path out = dir.resolve("results");
         EvalOptions options = EvalOptions.of(checkpoint.toString(), "pointmaze-medium", 2, out.toString()).withMaxEpisodeSteps(10);
         run(options);
-        Files.writeString(out.resolve("stale.txt"), "from an older evaluation");
         String m = assertThrows(EvalInputException.class, () -> run(options)).getMessage();
         assertTrue(m.startsWith("--output") && m.contains("--overwrite"), m);
+        // a file that is not an evaluation's makes the directory not ours: refused even with --overwrite, kept
+        Files.writeString(out.resolve("stale.txt"), "a user's notes");
+        m = assertThrows(EvalInputException.class, () -> run(options.withOverwrite(true))).getMessage();
+        assertTrue(m.startsWith("--output") && m.contains("stale.txt") && m.contains("nothing was touched"), m);
+        assertEquals("a user's notes", Files.readString(out.resolve("stale.txt")));
+        Files.delete(out.resolve("stale.txt"));
+        Files.writeString(out.resolve(".hidden-notes"), "kept");
         EvalResult again = run(options.withOverwrite(true).withSeed(1));
-        assertFalse(Files.exists(out.resolve("stale.txt")), "the old directory is replaced as a whole");
         assertEquals(again.episodes(), readParquet(out));
+        assertEquals("kept", Files.readString(out.resolve(".hidden-notes")), "only what the evaluation wrote is replaced");
         assertNoTemporaries();
+    }
+
+    @Test
+    void theRunDirectoryOrAnythingHoldingTheCheckpointIsNeverAnOutput() throws IOException {
+        Path run = Files.createDirectories(dir.resolve("run/checkpoints"));
+        Path checkpoint = Files.copy(EvalFixtures.pointMazeCheckpoint(dir), run.resolve("step-000000000010.fqlckpt"));
+        byte[] before = Files.readAllBytes(checkpoint);
+        for (Path output : List.of(dir.resolve("run"), run, checkpoint, dir)) {
+            for (String source : List.of(dir.resolve("run").toString(), checkpoint.toString())) {
+                String m = assertThrows(EvalInputException.class, () -> run(EvalOptions.of(source, "pointmaze-medium", 1,
+                        output.toString()).withMaxEpisodeSteps(5).withOverwrite(true))).getMessage();
+                assertTrue(m.startsWith("--output") && m.contains("nothing was touched"), m);
+            }
+        }
+        assertArrayEquals(before, Files.readAllBytes(checkpoint));
+        // inside the run directory is fine: it replaces nothing of the run
+        run(EvalOptions.of(dir.resolve("run").toString(), "pointmaze-medium", 1, dir.resolve("run/eval").toString())
+                .withMaxEpisodeSteps(5));
+        assertArrayEquals(before, Files.readAllBytes(checkpoint));
     }
 
     @Test
