@@ -197,9 +197,16 @@ public final class SweepJob {
         try {
             datasetSha = SweepFiles.manifestSha256(trial.config().data(), hadoop);
         } catch (RuntimeException e) {
-            log.println("failed: " + e.getMessage());
+            String message = e.getClass().getSimpleName() + ": " + e.getMessage();
+            log.println("failed: " + message);
             log.close();
-            return new Outcome(trial, Status.FAILED, null, e.getClass().getSimpleName() + ": " + e.getMessage());
+            try {
+                SweepFiles.mkdirs(dir, hadoop);
+                SweepFiles.writeAtomically(new Path(dir, ERROR), message + "\n", hadoop);
+            } catch (RuntimeException ignored) {
+                // still reported in the results table and the log
+            }
+            return new Outcome(trial, Status.FAILED, null, message);
         }
         if (SweepFiles.exists(marker, hadoop)) {
             Map<String, Object> row = ResultsTable.readRow(marker, hadoop);

@@ -189,7 +189,7 @@ class SweepJobTest {
             assertTrue(text.contains(o.trial().id()), text);
         }
         assertEquals(0, rerun, text);
-        assertTrue(text.contains("0 completed now, 2 already complete, 0 failed"), text);
+        assertTrue(text.contains("0 completed now, 2 already complete, 0 incomplete") && text.contains(", 0 failed;"), text);
         assertFalse(TestSpark.session().sparkContext().isStopped(), "the command stopped a session it did not create");
 
         assertEquals(2, FqlCli.commandLine().execute("sweep", "--spec", run.root.resolve("missing.yaml").toString(), "--output", "x"));

@@ -96,6 +96,11 @@ public final class S3Server implements AutoCloseable {
         conf.set("fs.s3a.secret.key", SECRET);
         conf.set("fs.s3a.bucket.probe", "0");
         conf.set("fs.s3a.change.detection.version.required", "false");
+        // s3proxy does not answer S3's multi-object delete (POST ?delete) here: one DELETE per key instead; and keep
+        // directory markers rather than deleting the parents' markers after every write (fewer requests)
+        conf.setBoolean("fs.s3a.multiobjectdelete.enable", false);
+        conf.set("fs.s3a.directory.marker.retention", "keep");
+        conf.set("fs.s3a.connection.timeout", "60000");
         conf.set("fs.s3a.attempts.maximum", "3");
         conf.set("fs.s3a.retry.limit", "3");
         conf.setBoolean("fs.s3a.impl.disable.cache", false);

@@ -43,6 +43,7 @@ import org.junit.jupiter.api.Test;
  * Datasets, runs, metrics, evaluations and leases on a real S3-compatible server (s3proxy on loopback) through s3a://,
  * where rename is a copy and nothing is visible before it is closed.
  */
+@org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)   // never hang CI on a stuck request
 class ObjectStoreTest {
 
     private static S3Server s3;
@@ -97,7 +98,7 @@ class ObjectStoreTest {
         }
         assertThrows(OutputGuard.OutputRefusedException.class, () -> IngestJob.write(spark, TrainFixtures.data(),
                 SourceInfo.generated("test", Map.of()), IngestOptions.forOutput(ds).withOverwrite(true), QUIET));
-        assertEquals(second, DatasetReader.readManifest(spark, ds));
+        assertEquals(second.toJson(), DatasetReader.readManifest(spark, ds).toJson(), "the refused write left the dataset as it was");
     }
 
     @Test
