@@ -53,6 +53,7 @@ public final class FqlCli implements Runnable {
                 || ex instanceof java.io.FileNotFoundException
                 || ex instanceof java.nio.file.NoSuchFileException
                 || ex instanceof java.nio.file.FileAlreadyExistsException
+                || ex instanceof org.fqlspark.data.DatasetException
                 || ex.getClass().getName().startsWith("org.fqlspark") && ex.getClass().getSimpleName().matches(".*(Format|Dataset|Checkpoint|Config|Input)Exception");
     }
 

@@ -61,9 +61,11 @@ class QuickstartCommandTest {
     }
 
     @Test
-    void refusesAnExistingOutputWithoutOverwrite(@TempDir Path dir) {
+    void refusesAnExistingOutputWithoutOverwrite(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("something.txt"), "x");   // an empty directory would be written into
         int code = FqlCli.commandLine().execute("quickstart", "--output", dir.toString());
         assertEquals(2, code);
+        assertEquals(List.of(dir.resolve("something.txt")), Files.list(dir).toList());
     }
 
     @Test
