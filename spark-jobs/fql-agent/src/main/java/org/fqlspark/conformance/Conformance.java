@@ -145,7 +145,10 @@ public final class Conformance {
             compareLosses("losses (multi-step " + (s + 1) + ")", r, dump.config.alpha(), dump.multiLosses.get(s));
         }
         String after = "after " + dump.multiBatches.size() + " steps";
-        if (dump.multiAdam != null) {
+        if (dump.multiAdam == null) {
+            checks.add(missing("adam (" + after + ")", "multi_step.adam_state_after",
+                    "the dump has no Adam state after its multi-step run; regenerate it with make_golden.py"));
+        } else {
             compareAdam("(" + after + ")", agent, dump.multiAdam.step(), dump.multiAdam.m(), dump.multiAdam.v());
         }
         compareParameters("params " + after, List.of(agent.layout(), agent.targetLayout()),

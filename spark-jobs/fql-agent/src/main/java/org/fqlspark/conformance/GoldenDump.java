@@ -54,7 +54,10 @@ public final class GoldenDump {
     public final List<StepNoise> multiNoises;
     public final List<Map<String, Double>> multiLosses;
     public final Map<String, Named> multiParamsAfter;
-    /** Adam's state after the multi-step run ({@code multi_step.adam_state_after}); null in dumps made before it existed. */
+    /**
+     * Adam's state after the multi-step run ({@code multi_step.adam_state_after}); null in dumps made before it existed,
+     * which {@link Conformance} then fails.
+     */
     public final AdamState multiAdam;
 
     /** Adam's step count and moments per trainable tensor. */

@@ -156,9 +156,17 @@ class ConformanceNotVacuousTest {
     }
 
     @Test
+    void multiStepAdamMomentsAreRequired() throws Exception {
+        assertFailsNaming(replay(root -> section(root, "multi_step").remove("adam_state_after")),
+                "multi_step.adam_state_after", "MISSING");
+        assertFailsNaming(replay(root -> section(root, "multi_step", "adam_state_after", "m").remove(KERNEL)),
+                "adam m (after 3 steps)", KERNEL, "MISSING");
+    }
+
+    @Test
     void multiStepAdamMomentsAreCompared() throws Exception {
-        // The multi-step section's Adam state, when the dump has it, is compared: the one-step moments (t = 1) put
-        // there must fail against three steps.
+        // The multi-step section's Adam state is compared: the one-step moments (t = 1) put there must fail against
+        // three steps.
         Conformance.Report report = replay(root -> section(root, "multi_step").set("adam_state_after",
                 root.get("adam_state_after_step").deepCopy()));
         assertFailsNaming(report, "adam m (after 3 steps)", "adam v (after 3 steps)", "t = 3, reference 1");
