@@ -119,6 +119,13 @@ class SweepSpecBoundsTest {
     }
 
     @Test
+    void aHugeBridgeTimeoutInAConfigIsRefusedNamingTheKey() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SweepSpec.parse(
+                BASE.replace("{env: pointmaze-medium}", "{env: pointmaze-medium, bridge_timeout_seconds: 1e10}"), null, HADOOP).trials());
+        assertMentions(e, "evaluate.bridge_timeout_seconds", "at most 86400");
+    }
+
+    @Test
     void theCommandRefusesAnOversizedSweepWithExitTwo() {
         Path spec = dir.resolve("spec.yaml");
         TinyRun.write(spec, BASE + "grid: {agent.alpha: [1, 2], train.seed: [0, 1]}\n");
