@@ -336,6 +336,11 @@ def main(argv=None):
             'noises': [{k: tensor_json(v) for k, v in n.items()} for n in noises],
             'losses_per_step': multi_losses,
             'params_after': {n: tensor_json(after_multi[n]) for n in param_names},
+            'adam_state_after': {
+                't': multi_agent.adam_t,
+                'm': trainable_map(multi_agent.adam_m),
+                'v': trainable_map(multi_agent.adam_v),
+            },
         },
         'float32_reference': {
             'note': 'same computation in float32 (PyTorch); deviations from the float64 values indicate the '

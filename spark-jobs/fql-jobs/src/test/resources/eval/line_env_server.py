@@ -15,6 +15,9 @@ Faults, to test the client's error handling:
   --fault no-handshake print a banner line instead of the handshake
   --fault silent       never send the handshake
   --fault start-error  handshake with ok false
+  --fault duplicate    answer that step twice (in one write)
+  --fault long-line    answer that step with a 5 MB line
+  --fault stderr-flood write one 6 MB line to stderr (ending in END-OF-FLOOD), then exit with code 3, at that step
 The step faults hit the episode reset with --fault-seed (every episode when it is -1), and only while the file
 --fault-file names exists, when that is given (so a test can let a retry succeed).
 """
@@ -89,11 +92,25 @@ def main():
             if args.fault == "error":
                 send({"ok": False, "error": "ValueError: simulated physics blow-up"})
                 continue
+            if args.fault == "long-line":
+                sys.stdout.write('{"ok": true, "padding": "' + "x" * (5 << 20) + '"}\n')
+                sys.stdout.flush()
+                continue
+            if args.fault == "stderr-flood":
+                sys.stderr.write("flood start " + "y" * (6 << 20) + " END-OF-FLOOD\n")
+                sys.stderr.flush()
+                sys.exit(3)
         a = max(-1.0, min(1.0, float(request["action"][0])))
         x += 0.25 * a
         success = x >= 1.0
-        send({"ok": True, "observation": [x, 1.0 - x], "reward": 0.0 if success else -1.0, "terminated": success,
-              "truncated": steps >= args.max_steps, "success": success})
+        answer = {"ok": True, "observation": [x, 1.0 - x], "reward": 0.0 if success else -1.0, "terminated": success,
+                  "truncated": steps >= args.max_steps, "success": success}
+        if faulty and steps == args.fault_step and args.fault == "duplicate":
+            line = json.dumps(answer) + "\n"
+            sys.stdout.write(line + line)   # one write, so both lines reach the client together
+            sys.stdout.flush()
+            continue
+        send(answer)
     return 0
 
 

@@ -10,25 +10,40 @@ import io.jhdf.object.datatype.EnumDataType;
 import io.jhdf.object.datatype.FixedPoint;
 import io.jhdf.object.datatype.FloatingPoint;
 import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
  * An HDF5 file read through jhdf. Converts jhdf's failures (it throws unchecked exceptions for truncated or
  * corrupt files) into {@link DatasetException}s naming file and key.
+ *
+ * <p>A dataset's declared shape is checked before jhdf allocates anything for it: non-negative dimensions, a product
+ * (computed overflow-safe) of at most {@link NpzArchive#MAX_ARRAY_VALUES} values, and a size in bytes that the file
+ * can hold: at most the file's size for unfiltered data, at most {@link NpzArchive#MAX_DEFLATE_RATIO} times it for
+ * compressed (filtered) data.
  */
 final class HdfArchive implements Closeable {
 
     private final String file;
     private final HdfFile hdf;
+    private final long fileBytes;
 
-    private HdfArchive(String file, HdfFile hdf) {
+    private HdfArchive(String file, HdfFile hdf, long fileBytes) {
         this.file = file;
         this.hdf = hdf;
+        this.fileBytes = fileBytes;
     }
 
     static HdfArchive open(Path path) {
+        long size;
         try {
-            return new HdfArchive(path.toString(), new HdfFile(path));
+            size = Files.size(path);
+        } catch (IOException e) {
+            throw new DatasetException(path.toString(), null, "could not be read (" + e.getMessage() + ")", e);
+        }
+        try {
+            return new HdfArchive(path.toString(), new HdfFile(path), size);
         } catch (RuntimeException e) {
             throw new DatasetException(path.toString(), null,
                     "is not a readable HDF5 file; it is truncated or corrupt (" + e.getMessage() + ")", e);
@@ -78,17 +93,51 @@ final class HdfArchive implements Closeable {
             }
             DataType type = ds.getDataType();
             String dtype = dtypeName(type, full);
+            int[] shape = checkShape(ds, type, full);
             Object flat = ds.getDataFlat();
             if (type instanceof EnumDataType) {
                 flat = enumBooleans((Object[]) flat, full);
             }
-            return new SourceArray(file, full, dtype, ds.getDimensions(), flat);
+            return new SourceArray(file, full, dtype, shape, flat);
         } catch (DatasetException e) {
             throw e;
         } catch (RuntimeException e) {
             throw new DatasetException(file, full, "could not be read; the file is truncated or corrupt ("
                     + e.getMessage() + ")", e);
         }
+    }
+
+    /** The declared shape, checked before anything is allocated for it. */
+    private int[] checkShape(Dataset ds, DataType type, String full) {
+        int[] shape = ds.getDimensions();
+        long count = 1;
+        for (int d : shape) {
+            if (d < 0) {
+                throw new DatasetException(file, full, "declares shape " + java.util.Arrays.toString(shape)
+                        + " with a negative dimension; the file is corrupt");
+            }
+            count = d == 0 ? 0 : count > NpzArchive.MAX_ARRAY_VALUES / d ? NpzArchive.MAX_ARRAY_VALUES + 1 : count * d;
+        }
+        if (count > NpzArchive.MAX_ARRAY_VALUES) {
+            throw new DatasetException(file, full, "declares shape " + java.util.Arrays.toString(shape) + ": more than "
+                    + NpzArchive.MAX_ARRAY_VALUES + " values, the most one array can hold; expected a smaller dataset");
+        }
+        long bytes = count * Math.max(1, type.getSize());
+        boolean filtered;
+        try {
+            filtered = !ds.getFilters().isEmpty();
+        } catch (RuntimeException e) {
+            filtered = true;   // unknown filters fail later, when jhdf reads the data
+        }
+        long limit = filtered ? (fileBytes > Long.MAX_VALUE / NpzArchive.MAX_DEFLATE_RATIO ? Long.MAX_VALUE
+                : fileBytes * NpzArchive.MAX_DEFLATE_RATIO + (1 << 20)) : fileBytes;
+        if (bytes > limit) {
+            throw new DatasetException(file, full, "declares shape " + java.util.Arrays.toString(shape) + " of "
+                    + type.getSize() + "-byte values (" + bytes + " bytes) but the file has " + fileBytes + " bytes"
+                    + (filtered ? " and compression expands at most " + NpzArchive.MAX_DEFLATE_RATIO + ":1" : "")
+                    + "; the file is forged or corrupt");
+        }
+        return shape;
     }
 
     private String dtypeName(DataType type, String full) {

@@ -18,11 +18,14 @@ import java.util.regex.Pattern;
  * {@code truncations} (T rows each). Transition t of an episode: s = obs[t], s' = obs[t+1],
  * mask = 1 − terminations[t]; the boundary flag is 1 on the episode's last transition. Episode ids are the
  * Minari ids. Dict observation (or action) spaces, stored as groups, are flattened by concatenating their
- * entries in sorted key order, recursively (as gymnasium's {@code flatten} does for a Dict space).
+ * entries in sorted key order, recursively (as gymnasium's {@code flatten} does for a Dict space), at most
+ * {@value #MAX_SPACE_DEPTH} levels deep.
  */
 final class MinariDatasetReader {
 
     private static final Pattern EPISODE = Pattern.compile("episode_(\\d+)");
+    /** Deepest nesting of Dict spaces accepted; real spaces nest two or three levels. */
+    static final int MAX_SPACE_DEPTH = 16;
 
     private MinariDatasetReader() {}
 
@@ -146,10 +149,10 @@ final class MinariDatasetReader {
         Episode ep = new Episode();
         ep.id = id;
         ep.name = g.getName();
-        ep.act = flat(h5, g, "actions", true);
+        ep.act = flat(h5, g, "actions", 0);
         int steps = ep.act.rows;
         ep.steps = steps;
-        ep.obs = flat(h5, g, "observations", true);
+        ep.obs = flat(h5, g, "observations", 0);
         if (ep.obs.rows != steps + 1) {
             throw new DatasetException(h5.file(), ep.name + "/observations", "has " + ep.obs.rows + " rows but '"
                     + ep.name + "/actions' has " + steps + "; expected T+1 observations for T actions "
@@ -163,8 +166,13 @@ final class MinariDatasetReader {
     }
 
     /** A Box space as (rows, dim), or a Dict space (a group) flattened in sorted key order. */
-    private static Flat flat(HdfArchive h5, Group parent, String key, boolean topLevel) {
+    private static Flat flat(HdfArchive h5, Group parent, String key, int depth) {
         String full = HdfArchive.pathOf(parent, key);
+        boolean topLevel = depth == 0;
+        if (depth > MAX_SPACE_DEPTH) {
+            throw new DatasetException(h5.file(), full, "nests Dict spaces more than " + MAX_SPACE_DEPTH + " levels deep; "
+                    + "expected a flatter observation or action space");
+        }
         Node node = h5.node(parent, key);
         if (node == null) {
             throw new DatasetException(h5.file(), full, "is missing; expected the episode's " + key);
@@ -185,12 +193,16 @@ final class MinariDatasetReader {
         int width = 0;
         StringBuilder layout = new StringBuilder(key).append("{");
         for (String sub : sorted.keySet()) {
-            Flat f = flat(h5, group, sub, false);
+            Flat f = flat(h5, group, sub, depth + 1);
             if (rows >= 0 && f.rows != rows) {
                 throw new DatasetException(h5.file(), HdfArchive.pathOf(group, sub), "has " + f.rows + " rows but "
                         + "its sibling entries have " + rows + " (mismatched lengths)");
             }
             rows = f.rows;
+            if ((long) width + f.width > Integer.MAX_VALUE || (long) rows * (width + f.width) > NpzArchive.MAX_ARRAY_VALUES) {
+                throw new DatasetException(h5.file(), full, "flattens to more than " + NpzArchive.MAX_ARRAY_VALUES
+                        + " values; expected a smaller space");
+            }
             width += f.width;
             parts.add(f);
             layout.append(parts.size() > 1 ? ", " : "").append(f.layout);

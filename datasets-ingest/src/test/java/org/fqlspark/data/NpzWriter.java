@@ -65,6 +65,38 @@ public final class NpzWriter {
         return this;
     }
 
+    /** An entry whose npy header dict is given verbatim (padded as numpy pads it), for forged headers. */
+    public NpzWriter rawHeader(String key, String dict, byte[] payload) {
+        int total = 10 + dict.length() + 1;
+        int pad = (64 - total % 64) % 64;
+        byte[] h = (dict + " ".repeat(pad) + "\n").getBytes(StandardCharsets.ISO_8859_1);
+        ByteBuffer out = ByteBuffer.allocate(10 + h.length + payload.length).order(ByteOrder.LITTLE_ENDIAN);
+        out.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0);
+        out.putShort((short) h.length).put(h).put(payload);
+        entries.put(key, out.array());
+        return this;
+    }
+
+    /**
+     * Rewrites the uncompressed size that the zip's central directory (what readers trust) records for
+     * {@code key}.npy, leaving the compressed data as it is: a forged entry.
+     */
+    public static void forgeDeclaredSize(Path zipFile, String key, long size) throws IOException {
+        byte[] zip = Files.readAllBytes(zipFile);
+        byte[] name = (key + ".npy").getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.wrap(zip).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i + 46 <= zip.length; i++) {
+            if (b.getInt(i) != 0x02014b50) continue;
+            int nameLength = b.getShort(i + 28) & 0xffff;
+            if (nameLength == name.length && java.util.Arrays.equals(zip, i + 46, i + 46 + nameLength, name, 0, name.length)) {
+                b.putInt(i + 24, (int) size);
+                Files.write(zipFile, zip);
+                return;
+            }
+        }
+        throw new IllegalArgumentException("no central directory entry for " + key);
+    }
+
     public Path write(Path file) throws IOException {
         try (OutputStream os = Files.newOutputStream(file); ZipOutputStream zip = new ZipOutputStream(os)) {
             for (Map.Entry<String, byte[]> e : entries.entrySet()) {

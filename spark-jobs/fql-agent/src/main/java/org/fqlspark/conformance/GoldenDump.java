@@ -54,6 +54,15 @@ public final class GoldenDump {
     public final List<StepNoise> multiNoises;
     public final List<Map<String, Double>> multiLosses;
     public final Map<String, Named> multiParamsAfter;
+    /**
+     * Adam's state after the multi-step run ({@code multi_step.adam_state_after}); null in dumps made before it existed,
+     * which {@link Conformance} then fails.
+     */
+    public final AdamState multiAdam;
+
+    /** Adam's step count and moments per trainable tensor. */
+    public record AdamState(long step, Map<String, Named> m, Map<String, Named> v) {
+    }
 
     private GoldenDump(Path source, JsonNode root) {
         this.source = source;
@@ -85,9 +94,12 @@ public final class GoldenDump {
         batch = batch(need(root, "batch"), "batch");
         noise = noise(need(root, "noise"), "noise");
         intermediates = tensors(need(root, "intermediates"), "intermediates");
-        losses = scalars(need(root, "losses"));
+        losses = scalars(need(root, "losses"), "losses");
         grads = new LinkedHashMap<>();
         JsonNode g = need(root, "grads");
+        if (!g.isObject() || g.isEmpty()) {
+            throw new GoldenFormatException(source, "grads", "a non-empty map of loss names to gradient sections");
+        }
         for (Iterator<String> it = g.fieldNames(); it.hasNext(); ) {
             String loss = it.next();
             grads.put(loss, tensors(g.get(loss), "grads." + loss));
@@ -108,9 +120,17 @@ public final class GoldenDump {
             multiNoises.add(noise(n, "multi_step.noises"));
         }
         for (JsonNode l : need(multi, "losses_per_step")) {
-            multiLosses.add(scalars(l));
+            multiLosses.add(scalars(l, "multi_step.losses_per_step"));
         }
         multiParamsAfter = tensors(need(multi, "params_after"), "multi_step.params_after");
+        JsonNode multiAdamNode = multi.get("adam_state_after");
+        if (multiAdamNode == null || multiAdamNode.isNull()) {
+            multiAdam = null;
+        } else {
+            multiAdam = new AdamState(need(multiAdamNode, "t").asLong(),
+                    tensors(need(multiAdamNode, "m"), "multi_step.adam_state_after.m"),
+                    tensors(need(multiAdamNode, "v"), "multi_step.adam_state_after.v"));
+        }
         if (multiBatches.size() != multiNoises.size() || multiBatches.size() != multiLosses.size()) {
             throw new GoldenFormatException(source, "multi_step", "as many batches, noises and losses_per_step entries");
         }
@@ -146,40 +166,59 @@ public final class GoldenDump {
         return out;
     }
 
-    private Map<String, Double> scalars(JsonNode n) {
+    /** A non-empty map of names to numbers; anything else there is an error, not silently a zero. */
+    private Map<String, Double> scalars(JsonNode n, String where) {
+        if (!n.isObject() || n.isEmpty()) {
+            throw new GoldenFormatException(source, where, "a non-empty map of loss names to numbers, found "
+                    + (n.isObject() ? "an empty map" : n.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
+        }
         Map<String, Double> m = new LinkedHashMap<>();
-        n.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().asDouble()));
+        n.fields().forEachRemaining(e -> {
+            if (!e.getValue().isNumber()) {
+                throw new GoldenFormatException(source, where + "." + e.getKey(), "a number, found " + e.getValue());
+            }
+            m.put(e.getKey(), e.getValue().asDouble());
+        });
         return m;
     }
 
+    /** A non-empty map of names to tensors; an entry that is not a tensor is an error, not skipped. */
     private Map<String, Named> tensors(JsonNode n, String where) {
+        if (!n.isObject() || n.isEmpty()) {
+            throw new GoldenFormatException(source, where, "a non-empty map of names to {\"shape\", \"data\"} tensors, found "
+                    + (n.isObject() ? "an empty map" : n.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
+        }
         Map<String, Named> m = new LinkedHashMap<>();
-        n.fields().forEachRemaining(e -> {
-            if (e.getValue().isObject() && e.getValue().has("data")) {
-                m.put(e.getKey(), tensor(e.getValue(), where + "." + e.getKey()));
-            }
-        });
+        n.fields().forEachRemaining(e -> m.put(e.getKey(), tensor(e.getValue(), where + "." + e.getKey())));
         return m;
     }
 
     private Named tensor(JsonNode n, String where) {
         JsonNode shapeNode = n.get("shape");
         JsonNode dataNode = n.get("data");
-        if (shapeNode == null || dataNode == null || !dataNode.isArray()) {
+        if (shapeNode == null || !shapeNode.isArray() || dataNode == null || !dataNode.isArray()) {
             throw new GoldenFormatException(source, where, "{\"shape\": [...], \"data\": [...]}");
         }
         long[] shape = new long[shapeNode.size()];
         long count = 1;
         for (int i = 0; i < shape.length; i++) {
-            shape[i] = shapeNode.get(i).asLong();
-            count *= shape[i];
+            JsonNode d = shapeNode.get(i);
+            if (!d.canConvertToLong() || !d.isIntegralNumber() || d.asLong() < 0) {
+                throw new GoldenFormatException(source, where + ".shape", "non-negative integer dimensions, found " + shapeNode);
+            }
+            shape[i] = d.asLong();
+            count = shape[i] == 0 || count <= Integer.MAX_VALUE / shape[i] ? count * shape[i] : Long.MAX_VALUE;
         }
         if (count != dataNode.size()) {
             throw new GoldenFormatException(source, where, count + " values for shape " + java.util.Arrays.toString(shape) + ", found " + dataNode.size());
         }
         double[] data = new double[dataNode.size()];
         for (int i = 0; i < data.length; i++) {
-            data[i] = dataNode.get(i).asDouble();
+            JsonNode x = dataNode.get(i);
+            if (!x.isNumber()) {
+                throw new GoldenFormatException(source, where + ".data[" + i + "]", "a number, found " + x);
+            }
+            data[i] = x.asDouble();
         }
         return new Named(shape, data);
     }

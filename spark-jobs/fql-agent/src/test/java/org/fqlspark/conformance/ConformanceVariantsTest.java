@@ -51,14 +51,15 @@ class ConformanceVariantsTest {
         System.out.println("=== " + name + "\n" + text.toString(StandardCharsets.UTF_8));
         assertTrue(report.passed(), name + " worst: " + report.worst());
 
-        // every section was compared: 6 losses x (1 + steps), the intermediates, 6 gradients and 2 Adam moments per
-        // trainable tensor, and all tensors (target critic included) after one step and after the multi-step run
+        // every section was compared: 6 losses x (1 + steps), the intermediates, 6 gradients and 2 x 2 Adam moments
+        // (after one step and after the multi-step run) per trainable tensor, and all tensors (target critic
+        // included) after one step and after the multi-step run
         JsonNode root = json(name);
         int trainable = root.get("trainable_param_names").size();
         int all = root.get("param_names").size();
         int steps = root.get("multi_step").get("num_steps").asInt();
         int intermediates = root.get("intermediates").size();
-        assertEquals(6 * (1 + steps) + intermediates + 6 * trainable + 2 * trainable + all + all,
+        assertEquals(6 * (1 + steps) + intermediates + 6 * trainable + 2 * trainable + 2 * trainable + all + all,
                 report.checks().size(), name);
     }
 

@@ -1,6 +1,5 @@
 package org.fqlspark.eval;
 
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,7 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -38,17 +37,28 @@ import org.fqlspark.env.StepResult;
  *
  * <p>Every answer is awaited at most the request timeout (the handshake: the startup timeout). A crash (exit code and
  * stderr tail), a hang (the process is killed) or garbage (an unparsable line, another protocol or version, wrong
- * shapes, non-finite numbers) throws {@link BridgeException}; after that the instance is unusable and its process is
- * gone: close it and start a new one. Not thread-safe.
+ * shapes, non-finite numbers, a line longer than {@link #MAX_LINE_CHARS}, an answer nobody asked for) throws
+ * {@link BridgeException}; after that the instance is unusable and its process is gone: close it and start a new one.
+ * Not thread-safe.
+ *
+ * <p>Whatever the process writes, the memory spent on it is bounded: at most one line of {@link #MAX_LINE_CHARS} is
+ * buffered, the answer queue holds a few entries (a line that arrives when no request awaits an answer stops the reader
+ * and is reported), and of stderr only the last {@value #STDERR_TAIL_LINES} lines are kept, each cut to its first and
+ * last characters. Timeouts are at most {@link #MAX_TIMEOUT}.
  */
 public final class BridgeEnvironment implements Environment, AutoCloseable {
 
     public static final String PROTOCOL = "fql-env-bridge";
     public static final int PROTOCOL_VERSION = 1;
     /** Longest accepted line; a 64×64×3×3 pixel observation is well under 1 MB of JSON. */
-    static final int MAX_LINE_CHARS = 32 << 20;
+    static final int MAX_LINE_CHARS = 4 << 20;
+    /** Longest accepted timeout (startup or request): a day. Longer values are mistakes, and overflow in nanoseconds. */
+    public static final Duration MAX_TIMEOUT = Duration.ofHours(24);
     private static final int STDERR_TAIL_LINES = 25;
-    private static final int STDERR_LINE_CHARS = 500;
+    /** Of a longer stderr line, its first {@value} characters are kept ... */
+    private static final int STDERR_HEAD_CHARS = 200;
+    /** ... and its last {@value}. */
+    private static final int STDERR_END_CHARS = 300;
     private static final Duration CLOSE_GRACE = Duration.ofSeconds(3);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Object END_OF_STREAM = new Object();
@@ -57,7 +67,15 @@ public final class BridgeEnvironment implements Environment, AutoCloseable {
     private final Duration requestTimeout;
     private final Process process;
     private final BufferedWriter requests;
-    private final BlockingQueue<Object> answers = new LinkedBlockingQueue<>();
+    /**
+     * Lines from stdout, in order, then {@code END_OF_STREAM}. Bounded: the reader delivers a line only while a request
+     * awaits its answer ({@link #awaited}), so the queue holds at most that answer, one marker that stops the reader
+     * ({@link LineTooLong}, {@link Unsolicited}) and the end of the stream.
+     */
+    private final BlockingQueue<Object> answers = new ArrayBlockingQueue<>(8);
+    /** Requests (the handshake counts as one) whose answer the stdout reader has not delivered yet; guarded by itself. */
+    private final int[] awaited = {1};
+    private String lastAsked = "handshake";
     private final Deque<String> stderrTail = new ArrayDeque<>();
     private final Thread stdoutPump;
     private final Thread stderrPump;
@@ -129,8 +147,8 @@ public final class BridgeEnvironment implements Environment, AutoCloseable {
      */
     public static BridgeEnvironment start(List<String> command, Duration startupTimeout, Duration requestTimeout) {
         if (command == null || command.isEmpty()) throw new IllegalArgumentException("bridge command is empty");
-        requirePositive(startupTimeout, "startup timeout");
-        requirePositive(requestTimeout, "request timeout");
+        requireTimeout(startupTimeout, "startup timeout");
+        requireTimeout(requestTimeout, "request timeout");
         return new BridgeEnvironment(command, startupTimeout, requestTimeout);
     }
 
@@ -209,6 +227,7 @@ public final class BridgeEnvironment implements Environment, AutoCloseable {
     public void close() {
         if (brokenBy == null && process.isAlive()) {
             try {
+                expectAnswer("close");
                 requests.write("{\"op\":\"close\"}\n");
                 requests.flush();
                 answers.poll(CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
@@ -236,6 +255,7 @@ public final class BridgeEnvironment implements Environment, AutoCloseable {
                     + brokenBy + "); start a new one");
         }
         try {
+            expectAnswer(what);
             requests.write(JSON.writeValueAsString(request));
             requests.write('\n');
             requests.flush();
@@ -270,6 +290,10 @@ public final class BridgeEnvironment implements Environment, AutoCloseable {
         if (next instanceof LineTooLong tooLong) {
             throw fail(BridgeException.Kind.PROTOCOL, "in answer to '" + what + "' the server wrote a line longer than "
                     + tooLong.limit + " characters: " + abbreviate(tooLong.start));
+        }
+        if (next instanceof Unsolicited extra) {
+            throw fail(BridgeException.Kind.PROTOCOL, "the server wrote a line nobody asked for (an extra or duplicate answer"
+                    + " after '" + extra.after + "'; each request gets exactly one): " + abbreviate(extra.line));
         }
         String line = (String) next;
         JsonNode node;
@@ -370,46 +394,114 @@ public final class BridgeEnvironment implements Environment, AutoCloseable {
     private record LineTooLong(int limit, String start) {
     }
 
+    /** A line that arrived while no request awaited an answer. */
+    private record Unsolicited(String line, String after) {
+    }
+
+    /** Counts a request as awaiting its answer, before it is written (so its answer can never arrive uncounted). */
+    private void expectAnswer(String what) {
+        synchronized (awaited) {
+            awaited[0]++;
+            lastAsked = what;
+        }
+    }
+
     private void pumpLines(InputStream stdout) {
         try (Reader reader = new InputStreamReader(stdout, StandardCharsets.UTF_8)) {
             StringBuilder line = new StringBuilder();
             char[] buffer = new char[8192];
             int n;
             while ((n = reader.read(buffer)) >= 0) {
-                for (int i = 0; i < n; i++) {
-                    char c = buffer[i];
-                    if (c == '\n') {
-                        int end = line.length() > 0 && line.charAt(line.length() - 1) == '\r' ? line.length() - 1 : line.length();
-                        String text = line.substring(0, end);
-                        line.setLength(0);
-                        if (!text.isBlank()) answers.add(text);
-                    } else if (line.length() >= MAX_LINE_CHARS) {
-                        answers.add(new LineTooLong(MAX_LINE_CHARS, line.substring(0, 200)));
-                        return;
-                    } else {
-                        line.append(c);
+                // A whole chunk at a time: a duplicate written together with its answer is seen as unsolicited before
+                // the next request can be counted.
+                synchronized (awaited) {
+                    for (int i = 0; i < n; i++) {
+                        char c = buffer[i];
+                        if (c == '\n') {
+                            int end = line.length() > 0 && line.charAt(line.length() - 1) == '\r' ? line.length() - 1 : line.length();
+                            String text = line.substring(0, end);
+                            line.setLength(0);
+                            if (!text.isBlank() && !deliver(text)) return;
+                        } else if (line.length() >= MAX_LINE_CHARS) {
+                            answers.offer(new LineTooLong(MAX_LINE_CHARS, line.substring(0, 200)));
+                            return;
+                        } else {
+                            line.append(c);
+                        }
                     }
                 }
             }
-            if (!line.toString().isBlank()) answers.add(line.toString());
-        } catch (IOException e) {
-            // The process died or was killed: report the end of the stream.
-        } finally {
-            answers.add(END_OF_STREAM);
-        }
-    }
-
-    private void pumpStderr(InputStream stderr) {
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(stderr, StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                synchronized (stderrTail) {
-                    stderrTail.addLast(line.length() > STDERR_LINE_CHARS ? line.substring(0, STDERR_LINE_CHARS) + "…" : line);
-                    while (stderrTail.size() > STDERR_TAIL_LINES) stderrTail.removeFirst();
+            if (!line.toString().isBlank()) {
+                synchronized (awaited) {
+                    deliver(line.toString());
                 }
             }
         } catch (IOException e) {
+            // The process died or was killed: report the end of the stream.
+        } finally {
+            answers.offer(END_OF_STREAM);
+        }
+    }
+
+    /** Hands a line to the waiting request; false (after queueing the report) when nobody asked for it. */
+    private boolean deliver(String text) {
+        if (awaited[0] <= 0) {
+            answers.offer(new Unsolicited(text, lastAsked));
+            return false;
+        }
+        awaited[0]--;
+        answers.offer(text);
+        return true;
+    }
+
+    /**
+     * Keeps the last {@value #STDERR_TAIL_LINES} lines of stderr, each cut to its first {@value #STDERR_HEAD_CHARS} and
+     * last {@value #STDERR_END_CHARS} characters, reading in chunks: a line of any length costs a bounded amount of memory.
+     */
+    private void pumpStderr(InputStream stderr) {
+        try (Reader reader = new InputStreamReader(stderr, StandardCharsets.UTF_8)) {
+            StringBuilder head = new StringBuilder();
+            char[] end = new char[STDERR_END_CHARS];
+            long length = 0;
+            char[] buffer = new char[8192];
+            int n;
+            while ((n = reader.read(buffer)) >= 0) {
+                for (int i = 0; i < n; i++) {
+                    char c = buffer[i];
+                    if (c == '\n') {
+                        keepStderrLine(head, end, length);
+                        head.setLength(0);
+                        length = 0;
+                        continue;
+                    }
+                    if (length < STDERR_HEAD_CHARS) head.append(c);
+                    else end[(int) ((length - STDERR_HEAD_CHARS) % STDERR_END_CHARS)] = c;
+                    length++;
+                }
+            }
+            if (length > 0) keepStderrLine(head, end, length);
+        } catch (IOException e) {
             // The process is gone; the tail so far is what there is.
+        }
+    }
+
+    private void keepStderrLine(StringBuilder head, char[] end, long length) {
+        String line;
+        long rest = length - STDERR_HEAD_CHARS;
+        if (rest <= 0) {
+            line = head.toString();
+        } else if (rest <= STDERR_END_CHARS) {
+            line = head + new String(end, 0, (int) rest);
+        } else {
+            StringBuilder b = new StringBuilder(head).append(" …[").append(rest - STDERR_END_CHARS).append(" characters]… ");
+            int start = (int) (rest % STDERR_END_CHARS);
+            b.append(end, start, STDERR_END_CHARS - start).append(end, 0, start);
+            line = b.toString();
+        }
+        if (line.endsWith("\r")) line = line.substring(0, line.length() - 1);
+        synchronized (stderrTail) {
+            stderrTail.addLast(line);
+            while (stderrTail.size() > STDERR_TAIL_LINES) stderrTail.removeFirst();
         }
     }
 
@@ -454,7 +546,10 @@ public final class BridgeEnvironment implements Environment, AutoCloseable {
         return (s == Math.rint(s) ? String.valueOf((long) s) : String.valueOf(s)) + " s";
     }
 
-    private static void requirePositive(Duration d, String name) {
+    private static void requireTimeout(Duration d, String name) {
         if (d == null || d.isNegative() || d.isZero()) throw new IllegalArgumentException("bridge " + name + " must be positive, was " + d);
+        if (d.compareTo(MAX_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("bridge " + name + " must be at most " + MAX_TIMEOUT.toSeconds() + " s, was " + d);
+        }
     }
 }

@@ -60,6 +60,14 @@ public record EvalOptions(
         if (bridgeRequestTimeout.isNegative() || bridgeRequestTimeout.isZero()) {
             throw new EvalInputException("--bridge-timeout must be positive, was " + bridgeRequestTimeout.toMillis() / 1000.0 + " s");
         }
+        if (bridgeStartupTimeout.compareTo(BridgeEnvironment.MAX_TIMEOUT) > 0) {
+            throw new EvalInputException("--bridge-startup-timeout must be at most " + BridgeEnvironment.MAX_TIMEOUT.toSeconds()
+                    + " s (a day), was " + bridgeStartupTimeout.toSeconds() + " s");
+        }
+        if (bridgeRequestTimeout.compareTo(BridgeEnvironment.MAX_TIMEOUT) > 0) {
+            throw new EvalInputException("--bridge-timeout must be at most " + BridgeEnvironment.MAX_TIMEOUT.toSeconds()
+                    + " s (a day), was " + bridgeRequestTimeout.toSeconds() + " s");
+        }
         checkpoint = checkpoint.trim();
         env = env.trim();
         output = output.trim();

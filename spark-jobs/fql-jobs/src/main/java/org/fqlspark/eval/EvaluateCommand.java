@@ -90,7 +90,10 @@ public final class EvaluateCommand implements Callable<Integer> {
     }
 
     private static Duration seconds(double value, String flag) {
-        if (!(value > 0) || Double.isInfinite(value)) throw new EvalInputException(flag + " must be a positive number of seconds, was " + value);
-        return Duration.ofMillis(Math.round(value * 1000));
+        long max = BridgeEnvironment.MAX_TIMEOUT.toSeconds();
+        if (!(value > 0) || value > max) {
+            throw new EvalInputException(flag + " must be a positive number of seconds, at most " + max + " (a day), was " + value);
+        }
+        return Duration.ofMillis(Math.max(1, Math.round(value * 1000)));
     }
 }

@@ -153,6 +153,8 @@ public record ExperimentConfig(
                 or(t.aggregationDepth(), defaults.aggregationDepth()),
                 t.seed() != null ? t.seed() : defaults.seed());
         Evaluate e = evaluate;
+        requireTimeout(e.bridgeStartupTimeoutSeconds(), "evaluate.bridge_startup_timeout_seconds");
+        requireTimeout(e.bridgeTimeoutSeconds(), "evaluate.bridge_timeout_seconds");
         Evaluate resolvedEvaluate = new Evaluate(e.env().trim(),
                 or(e.episodes(), DEFAULT_EPISODES),
                 e.seed() != null ? e.seed() : 0L,
@@ -297,6 +299,14 @@ public record ExperimentConfig(
             return policy == null ? Policy.ONE_STEP.flag() : Policy.parse(policy).flag();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("evaluate.policy: " + e.getMessage().replace("--policy ", ""), e);
+        }
+    }
+
+    private static void requireTimeout(Double seconds, String key) {
+        long max = org.fqlspark.eval.BridgeEnvironment.MAX_TIMEOUT.toSeconds();
+        if (seconds != null && !(seconds > 0 && seconds <= max)) {
+            throw new IllegalArgumentException(key + " must be a positive number of seconds, at most " + max + " (a day), was "
+                    + seconds);
         }
     }
 

@@ -38,6 +38,11 @@ public final class SweepCommand implements Callable<Integer> {
             description = "trials at a time, as driver threads sharing one SparkSession (default: the spec's max_concurrent, else 1)")
     Integer maxConcurrent;
 
+    @Option(names = "--max-trials", paramLabel = "N",
+            description = "refuse a sweep of more trials than this (default: the spec's max_trials, else "
+                    + SweepSpec.DEFAULT_MAX_TRIALS + "); checked before anything is expanded")
+    Integer maxTrials;
+
     @Option(names = "--dry-run", description = "list the trials and their ids, run nothing")
     boolean dryRun;
 
@@ -50,6 +55,9 @@ public final class SweepCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SweepSpec sweep = SweepSpec.read(spec, hadoopConfiguration());
+        if (maxTrials != null) {
+            sweep = sweep.withMaxTrials(maxTrials);
+        }
         List<SweepSpec.Trial> trials = sweep.trials();
         int concurrent = maxConcurrent != null ? maxConcurrent : sweep.maxConcurrent() != null ? sweep.maxConcurrent() : 1;
         if (concurrent < 1) {

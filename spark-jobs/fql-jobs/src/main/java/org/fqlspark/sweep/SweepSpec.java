@@ -1,6 +1,7 @@
 package org.fqlspark.sweep;
 
 import java.io.IOException;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -20,6 +21,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.events.AliasEvent;
+import org.yaml.snakeyaml.events.CollectionStartEvent;
+import org.yaml.snakeyaml.events.Event;
+import org.yaml.snakeyaml.events.NodeEvent;
+import org.yaml.snakeyaml.events.ScalarEvent;
+import org.yaml.snakeyaml.parser.Parser;
+import org.yaml.snakeyaml.parser.ParserImpl;
+import org.yaml.snakeyaml.reader.StreamReader;
 
 /**
  * A sweep: a base experiment ({@link ExperimentConfig}) and the axes to vary, read from YAML.
@@ -37,6 +48,7 @@ import org.apache.hadoop.fs.Path;
  *   agent.alpha: [3, 10, 30]
  *   train.seed: [0, 1, 2]
  * max_concurrent: 2                       # trials at a time, unless --max-concurrent says otherwise
+ * max_trials: 20000                       # optional: refuse more trials than this (default 10000; --max-trials wins)
  * </pre>
  *
  * A trial's experiment is the base, then the spec's own experiment keys, then its variant values, then its grid values
@@ -44,11 +56,21 @@ import org.apache.hadoop.fs.Path;
  * written (the last axis varies fastest). Each trial's id is the first 12 hex digits of the SHA-256 of its resolved
  * config in canonical JSON (name left out), so the same point in any sweep gets the same id and its finished results
  * are reused.
+ *
+ * <p>Each file is plain YAML: anchors, aliases and tags are refused, naming the file and line. The number of trials is
+ * the product of the value counts, computed (overflow-safe) and checked against the cap before anything is expanded.
  */
 public record SweepSpec(String name, ObjectNode baseTree, ObjectNode overridesTree, Map<String, Map<String, JsonNode>> variants,
-                        Map<String, List<JsonNode>> grid, Integer maxConcurrent, String source) {
+                        Map<String, List<JsonNode>> grid, Integer maxConcurrent, String source, Integer maxTrials) {
 
-    private static final List<String> SPEC_KEYS = List.of("name", "description", "base", "variants", "grid", "max_concurrent");
+    private static final List<String> SPEC_KEYS = List.of("name", "description", "base", "variants", "grid", "max_concurrent",
+            "max_trials");
+
+    /**
+     * Most trials a sweep may expand to unless its {@code max_trials:} key or {@code --max-trials} allows more: a typo
+     * in a grid (a range pasted as a list of thousands) is refused before anything is expanded, trained or written.
+     */
+    public static final int DEFAULT_MAX_TRIALS = 10_000;
 
     /**
      * One point of the sweep: its position, its id, the value of every axis (variant labels and grid values, in axis
@@ -59,6 +81,34 @@ public record SweepSpec(String name, ObjectNode baseTree, ObjectNode overridesTr
             parameters = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
             variantAxes = List.copyOf(variantAxes);
         }
+    }
+
+    /** The same sweep with another cap on its number of trials ({@code --max-trials}). */
+    public SweepSpec withMaxTrials(int cap) {
+        if (cap < 1) {
+            throw new IllegalArgumentException("--max-trials must be a positive integer, was " + cap);
+        }
+        return new SweepSpec(name, baseTree, overridesTree, variants, grid, maxConcurrent, source, cap);
+    }
+
+    /** The cap in force: {@code --max-trials}, else the spec's {@code max_trials}, else {@link #DEFAULT_MAX_TRIALS}. */
+    public int trialCap() {
+        return maxTrials != null ? maxTrials : DEFAULT_MAX_TRIALS;
+    }
+
+    /**
+     * How many trials the spec expands to, from the value counts alone (nothing is expanded), or -1 when the product
+     * does not even fit in a long.
+     */
+    public long trialCount() {
+        long count = 1;
+        try {
+            for (Map<String, JsonNode> axis : variants.values()) count = Math.multiplyExact(count, (long) axis.size());
+            for (List<JsonNode> axis : grid.values()) count = Math.multiplyExact(count, (long) axis.size());
+        } catch (ArithmeticException e) {
+            return -1;
+        }
+        return count;
     }
 
     /** Reads a spec from a local path or any Hadoop URI. */
@@ -131,10 +181,18 @@ public record SweepSpec(String name, ObjectNode baseTree, ObjectNode overridesTr
             }
             maxConcurrent = mc.asInt();
         }
+        Integer maxTrials = null;
+        JsonNode mt = root.get("max_trials");
+        if (mt != null && !mt.isNull()) {
+            if (!mt.isIntegralNumber() || !mt.canConvertToInt() || mt.asInt() < 1) {
+                throw new IllegalArgumentException(where + ": max_trials must be a positive integer, was " + mt);
+            }
+            maxTrials = mt.asInt();
+        }
         ObjectNode start = experiment.deepCopy();
         deepMerge(start, overrides);
         bind(start, where);   // unknown keys and wrong types are reported now, before any trial is expanded
-        return new SweepSpec(name != null ? name : "sweep", experiment, overrides, variants, grid, maxConcurrent, where);
+        return new SweepSpec(name != null ? name : "sweep", experiment, overrides, variants, grid, maxConcurrent, where, maxTrials);
     }
 
     /** A map, or the path of an experiment file (relative to the spec); a sweep spec is refused there. */
@@ -154,8 +212,23 @@ public record SweepSpec(String name, ObjectNode baseTree, ObjectNode overridesTr
         throw new IllegalArgumentException(where + ": " + key + " must be a file path or a map, was " + value.getNodeType());
     }
 
-    /** Every trial of the sweep, in order, each config resolved and validated; two points that resolve alike are refused. */
+    /**
+     * Every trial of the sweep, in order, each config resolved and validated; two points that resolve alike are refused.
+     *
+     * @throws IllegalArgumentException before expanding anything, when the sweep has more trials than {@link #trialCap()}
+     */
     public List<Trial> trials() {
+        long count = trialCount();
+        if (count < 0 || count > trialCap()) {
+            StringBuilder sizes = new StringBuilder();
+            variants.forEach((axis, values) -> sizes.append(sizes.length() > 0 ? " x " : "").append(values.size())
+                    .append(" (").append(axis).append(')'));
+            grid.forEach((axis, values) -> sizes.append(sizes.length() > 0 ? " x " : "").append(values.size())
+                    .append(" (").append(axis).append(')'));
+            throw new IllegalArgumentException(source + ": the sweep has " + (count < 0 ? "more than " + Long.MAX_VALUE : count)
+                    + " trials (" + sizes + "), more than the cap of " + trialCap() + "; shrink the grid, or raise the cap with "
+                    + "max_trials: N in the spec or --max-trials N");
+        }
         List<Map<String, Object>> points = new ArrayList<>();
         List<ObjectNode> trees = new ArrayList<>();
         points.add(new LinkedHashMap<>());
@@ -268,7 +341,14 @@ public record SweepSpec(String name, ObjectNode baseTree, ObjectNode overridesTr
         return value.toString();
     }
 
+    /**
+     * Parses one YAML file of a sweep (a spec or an experiment config). Anchors, aliases and explicit tags are refused:
+     * Jackson would hand an alias back as the anchor's name (a silently wrong value), an alias-heavy file can expand
+     * exponentially in other readers, and a tag ({@code !!python/object}, {@code !!binary}) means something these files
+     * never need. The message names the file, the line and what to write instead.
+     */
     private static JsonNode readYaml(String text, String where) {
+        refuseAliasesAndTags(text, where);
         try {
             JsonNode node = SweepFiles.YAML.readTree(text.getBytes(StandardCharsets.UTF_8));
             if (node == null || node.isMissingNode()) {
@@ -279,6 +359,39 @@ public record SweepSpec(String name, ObjectNode baseTree, ObjectNode overridesTr
             throw new IllegalArgumentException(where + " is not valid YAML: " + e.getMessage(), e);
         }
     }
+
+    /**
+     * Walks the file's YAML events with SnakeYAML's own parser (the one under Jackson's YAML module): Jackson 2.15 reports
+     * aliases but not the anchors of scalars, so the events are read directly.
+     */
+    private static void refuseAliasesAndTags(String text, String where) {
+        Parser events = new ParserImpl(new StreamReader(new StringReader(text)), new LoaderOptions());
+        try {
+            while (events.peekEvent() != null) {
+                Event event = events.getEvent();
+                int line = event.getStartMark() == null ? 0 : event.getStartMark().getLine() + 1;
+                if (event instanceof AliasEvent alias) {
+                    throw new IllegalArgumentException(where + ": line " + line + ": YAML alias '*" + alias.getAnchor()
+                            + "' refused; " + NO_ALIASES);
+                }
+                if (event instanceof NodeEvent node && node.getAnchor() != null) {
+                    throw new IllegalArgumentException(where + ": line " + line + ": YAML anchor '&" + node.getAnchor()
+                            + "' refused; " + NO_ALIASES);
+                }
+                String tag = event instanceof ScalarEvent scalar ? scalar.getTag()
+                        : event instanceof CollectionStartEvent collection ? collection.getTag() : null;
+                if (tag != null) {
+                    throw new IllegalArgumentException(where + ": line " + line + ": YAML tag '" + tag + "' refused; expected "
+                            + "plain maps, lists, numbers, booleans and strings, without tags");
+                }
+            }
+        } catch (YAMLException e) {
+            throw new IllegalArgumentException(where + " is not valid YAML: " + e.getMessage(), e);
+        }
+    }
+
+    private static final String NO_ALIASES = "anchors and aliases are not supported in sweep specs and experiment configs: "
+            + "write the value out (share settings through base: and variants: files)";
 
     private static ObjectNode asObject(JsonNode node, String where) {
         if (!(node instanceof ObjectNode o)) {

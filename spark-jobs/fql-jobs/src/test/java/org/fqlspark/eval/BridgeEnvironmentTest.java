@@ -147,6 +147,49 @@ class BridgeEnvironmentTest {
     }
 
     @Test
+    void aDuplicateAnswerIsAProtocolError() {
+        BridgeEnvironment env = start("--fault", "duplicate", "--fault-step", "1");
+        env.reset(5);
+        env.step(new float[] {0, 0});
+        BridgeException e = assertThrows(BridgeException.class, () -> env.step(new float[] {0, 0}));
+        assertEquals(BridgeException.Kind.PROTOCOL, e.kind());
+        assertTrue(e.getMessage().contains("a line nobody asked for") && e.getMessage().contains("after 'step 1'"), e.getMessage());
+        assertFalse(env.isAlive());
+        env.close();
+    }
+
+    @Test
+    void aLineOfMoreThanAFewMegabytesIsRefused() {
+        BridgeEnvironment env = start("--fault", "long-line");
+        env.reset(5);
+        BridgeException e = assertThrows(BridgeException.class, () -> env.step(new float[] {0, 0}));
+        assertEquals(BridgeException.Kind.PROTOCOL, e.kind());
+        assertTrue(e.getMessage().contains("a line longer than " + BridgeEnvironment.MAX_LINE_CHARS + " characters"), e.getMessage());
+        assertTrue(BridgeEnvironment.MAX_LINE_CHARS <= 8 << 20, "a few MB");
+        env.close();
+    }
+
+    @Test
+    void aFloodOnStderrKeepsOnlyTheEndsOfTheLine() {
+        BridgeEnvironment env = start("--fault", "stderr-flood");
+        env.reset(5);
+        BridgeException e = assertThrows(BridgeException.class, () -> env.step(new float[] {0, 0}));
+        assertEquals(BridgeException.Kind.CRASH, e.kind());
+        // the 6 MB line is cut to its first and last characters: both ends survive, the middle is counted
+        assertTrue(e.getMessage().contains("flood start yyy") && e.getMessage().contains("yyy END-OF-FLOOD"), e.getMessage().substring(0, 300));
+        assertTrue(e.getMessage().contains("characters]"), e.getMessage().substring(0, 300));
+        assertTrue(e.getMessage().length() < 5000, "message of " + e.getMessage().length() + " chars");
+        env.close();
+    }
+
+    @Test
+    void timeoutsAreCapped() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BridgeEnvironment.start(server(), STARTUP, Duration.ofSeconds(10_000_000_000L)));
+        assertTrue(e.getMessage().contains("request timeout must be at most 86400 s"), e.getMessage());
+    }
+
+    @Test
     void badHandshakesAreRefused() {
         BridgeException version = assertThrows(BridgeException.class, () -> start("--fault", "bad-version"));
         assertEquals(BridgeException.Kind.PROTOCOL, version.kind());
@@ -161,9 +204,11 @@ class BridgeEnvironmentTest {
         assertTrue(refused.getMessage().contains("MuJoCo licence not found"), refused.getMessage());
 
         BridgeException silent = assertThrows(BridgeException.class,
-                () -> BridgeEnvironment.start(server("--fault", "silent"), Duration.ofSeconds(2), REQUEST));
+                () -> BridgeEnvironment.start(server("--fault", "silent"), Duration.ofSeconds(8), REQUEST));
         assertEquals(BridgeException.Kind.TIMEOUT, silent.kind());
-        assertTrue(silent.getMessage().contains("no answer to 'handshake' within 2 s"), silent.getMessage());
+        // 8 s: python3 (a pyenv shim here) needs 2-3 s just to start when the box is busy, and the stderr line below must
+        // have been written before the timeout
+        assertTrue(silent.getMessage().contains("no answer to 'handshake' within 8 s"), silent.getMessage());
         assertTrue(silent.getMessage().contains("line_env_server starting"), "stderr tail: " + silent.getMessage());
 
         BridgeException missing = assertThrows(BridgeException.class,
