@@ -76,10 +76,10 @@ class QuickstartCommandTest {
         assertEquals("years of work", Files.readString(mine.resolve("thesis.tex")));
         // the working directory (here: a quick start's own output, so only the cwd rule can refuse it)
         Path cwd = Path.of("").toAbsolutePath();
-        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        var e = org.junit.jupiter.api.Assertions.assertThrows(org.fqlspark.io.OutputGuard.OutputRefusedException.class,
                 () -> QuickstartCommand.prepareOutput(cwd, true));
         assertTrue(e.getMessage().contains("the working directory"), e.getMessage());
-        e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        e = org.junit.jupiter.api.Assertions.assertThrows(org.fqlspark.io.OutputGuard.OutputRefusedException.class,
                 () -> QuickstartCommand.prepareOutput(cwd.getParent(), true));
         assertTrue(e.getMessage().contains("the working directory"), e.getMessage());
     }
