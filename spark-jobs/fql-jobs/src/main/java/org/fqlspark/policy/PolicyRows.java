@@ -1,0 +1,147 @@
+package org.fqlspark.policy;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.SplittableRandom;
+
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+
+import org.fqlspark.agent.FqlAgent;
+import org.fqlspark.eval.Policy;
+
+/**
+ * The task side of {@link FqlPolicyModel#transform}: restores the agent once per partition from the broadcast weights,
+ * then acts on {@value #BATCH_ROWS} rows at a time and appends each row's action.
+ *
+ * <p>Noise: with a seed column, row r's noise is {@code actionDim} draws of
+ * {@code new java.util.SplittableRandom(seed_r).nextGaussian()}, so its action depends on its observation and seed
+ * only, not on partitioning or order. Without one, a partition's rows draw in turn from
+ * {@code new SplittableRandom(modelSeed).split()} advanced per partition index (reproducible for the same input and
+ * partitioning only).
+ */
+final class PolicyRows implements MapPartitionsFunction<Row, Row> {
+
+    static final int BATCH_ROWS = 1024;
+
+    private final Broadcast<PolicyWeights> weights;
+    private final Policy policy;
+    private final int observationIndex;
+    private final String observationColumn;
+    private final int seedIndex;
+    private final String seedColumn;
+    private final long modelSeed;
+
+    PolicyRows(Broadcast<PolicyWeights> weights, Policy policy, int observationIndex, String observationColumn, int seedIndex,
+               String seedColumn, long modelSeed) {
+        this.weights = weights;
+        this.policy = policy;
+        this.observationIndex = observationIndex;
+        this.observationColumn = observationColumn;
+        this.seedIndex = seedIndex;
+        this.seedColumn = seedColumn;
+        this.modelSeed = modelSeed;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+        PolicyWeights w = weights.value();
+        TaskContext task = TaskContext.get();
+        int partition = task == null ? 0 : task.partitionId();
+        SplittableRandom partitionNoise = seedIndex < 0 ? partitionStream(modelSeed, partition) : null;
+        return new Iterator<>() {
+            private FqlAgent agent;
+            private Iterator<Row> pending = java.util.Collections.emptyIterator();
+
+            @Override
+            public boolean hasNext() {
+                while (!pending.hasNext()) {
+                    if (!rows.hasNext()) return false;
+                    pending = nextBatch();
+                }
+                return true;
+            }
+
+            @Override
+            public Row next() {
+                if (!hasNext()) throw new NoSuchElementException();
+                return pending.next();
+            }
+
+            private Iterator<Row> nextBatch() {
+                if (agent == null) agent = w.agent();
+                List<Row> batch = new ArrayList<>(BATCH_ROWS);
+                while (batch.size() < BATCH_ROWS && rows.hasNext()) batch.add(rows.next());
+                int n = batch.size();
+                int d = w.obsDim();
+                int a = w.actionDim();
+                float[] observations = new float[n * d];
+                float[] noise = new float[n * a];
+                for (int i = 0; i < n; i++) {
+                    Row row = batch.get(i);
+                    readObservation(row, observations, i * d, d);
+                    SplittableRandom rng = partitionNoise != null ? partitionNoise : new SplittableRandom(seedOf(row));
+                    for (int c = 0; c < a; c++) noise[i * a + c] = (float) rng.nextGaussian();
+                }
+                float[] actions = PolicyWeights.act(agent, policy, observations, noise, n);
+                List<Row> out = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    Row row = batch.get(i);
+                    Object[] values = new Object[row.length() + 1];
+                    for (int c = 0; c < row.length(); c++) values[c] = row.get(c);
+                    values[row.length()] = java.util.Arrays.copyOfRange(actions, i * a, (i + 1) * a);
+                    out.add(RowFactory.create(values));
+                }
+                return out.iterator();
+            }
+        };
+    }
+
+    /** The per-row noise stream: {@code actionDim} standard normal draws from {@code new SplittableRandom(seed)}. */
+    static float[] noiseForSeed(long seed, int actionDim) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float[] z = new float[actionDim];
+        for (int c = 0; c < actionDim; c++) z[c] = (float) rng.nextGaussian();
+        return z;
+    }
+
+    static SplittableRandom partitionStream(long modelSeed, int partition) {
+        SplittableRandom root = new SplittableRandom(modelSeed);
+        SplittableRandom stream = root.split();
+        for (int p = 0; p < partition; p++) stream = root.split();
+        return stream;
+    }
+
+    private long seedOf(Row row) {
+        if (row.isNullAt(seedIndex)) {
+            throw new PolicyInputException("column '" + seedColumn + "': a row has a null seed; every row needs one");
+        }
+        return ((Number) row.get(seedIndex)).longValue();
+    }
+
+    private void readObservation(Row row, float[] into, int offset, int width) {
+        if (row.isNullAt(observationIndex)) {
+            throw new PolicyInputException("column '" + observationColumn + "': a row has a null observation; expected "
+                    + width + " finite numbers");
+        }
+        List<Object> values = row.getList(observationIndex);
+        if (values.size() != width) {
+            throw new PolicyInputException("column '" + observationColumn + "': a row has " + values.size()
+                    + " values, the policy expects " + width);
+        }
+        for (int c = 0; c < width; c++) {
+            Object v = values.get(c);
+            float f = v == null ? Float.NaN : ((Number) v).floatValue();
+            if (!Float.isFinite(f)) {
+                throw new PolicyInputException("column '" + observationColumn + "': a row has a non-finite or null value ("
+                        + v + ") at index " + c + "; expected finite numbers");
+            }
+            into[offset + c] = f;
+        }
+    }
+}
