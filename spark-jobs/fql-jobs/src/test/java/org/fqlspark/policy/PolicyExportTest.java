@@ -49,7 +49,7 @@ class PolicyExportTest {
     void onnxRuntimeReproducesBothPoliciesOfATinyAgent() throws Exception {
         Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.TINY, 5, 3, 11);
         for (Policy policy : Policy.values()) {
-            assertOnnxActsLikeTheAgent(c, policy, 257, 3.0);
+            assertOnnxActsLikeTheAgent(c, policy, 257, 1.5, 1.0);
         }
     }
 
@@ -57,7 +57,7 @@ class PolicyExportTest {
     void onnxRuntimeReproducesActorLayerNorm() throws Exception {
         Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.withActorLayerNorm(PolicyFixtures.TINY), 4, 2, 3);
         for (Policy policy : Policy.values()) {
-            assertOnnxActsLikeTheAgent(c, policy, 100, 3.0);
+            assertOnnxActsLikeTheAgent(c, policy, 100, 1.5, 1.0);
         }
     }
 
@@ -65,11 +65,11 @@ class PolicyExportTest {
     void onnxRuntimeReproducesBothPoliciesAtPaperSize() throws Exception {
         Checkpoint c = PolicyFixtures.checkpoint(FqlConfig.defaults(), 29, 8, 5);   // 4x512, 10 flow steps
         for (Policy policy : Policy.values()) {
-            assertOnnxActsLikeTheAgent(c, policy, 64, 2.0);
+            assertOnnxActsLikeTheAgent(c, policy, 256, 4.0, 4.0);   // untrained paper-size nets act small: spread the inputs
         }
     }
 
-    private void assertOnnxActsLikeTheAgent(Checkpoint c, Policy policy, int n, double obsScale) throws Exception {
+    private void assertOnnxActsLikeTheAgent(Checkpoint c, Policy policy, int n, double obsScale, double noiseScale) throws Exception {
         byte[] model = PolicyExport.onnx(c, policy);
         Path file = dir.resolve(policy.flag() + "-" + c.obsDim() + ".onnx");
         Files.write(file, model);
@@ -77,7 +77,7 @@ class PolicyExportTest {
 
         SplittableRandom rng = new SplittableRandom(99);
         float[] observations = PolicyFixtures.gaussian(n * c.obsDim(), obsScale, rng);
-        float[] noise = PolicyFixtures.gaussian(n * c.actionDim(), 1.0, rng);
+        float[] noise = PolicyFixtures.gaussian(n * c.actionDim(), noiseScale, rng);
         FqlAgent agent = c.restore();
         float[] expected = PolicyWeights.act(agent, policy, observations, noise, n);
         float[] actual = runOnnx(model, observations, noise, n, c.obsDim(), c.actionDim());

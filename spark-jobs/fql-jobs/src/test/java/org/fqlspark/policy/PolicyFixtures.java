@@ -25,13 +25,13 @@ final class PolicyFixtures {
                 c.adamEps(), c.layerNormEps());
     }
 
-    /** An agent whose parameters are its Glorot init times 1.5 plus small noise on biases and LN scales, at step 42. */
+    /** An agent whose parameters are its Glorot init plus N(0, 0.02²) noise (so biases and LN shifts are not zero), at step 42. */
     static Checkpoint checkpoint(FqlConfig config, int obsDim, int actionDim, long seed) {
         FqlAgent agent = new FqlAgent(config, obsDim, actionDim, seed);
         FqlAgent.AgentState s = agent.state();
         float[] p = s.parameters().clone();
         SplittableRandom rng = new SplittableRandom(seed + 1);
-        for (int i = 0; i < p.length; i++) p[i] = p[i] * 1.5f + (float) (0.05 * rng.nextGaussian());
+        for (int i = 0; i < p.length; i++) p[i] = p[i] + (float) (0.02 * rng.nextGaussian());
         float[] target = s.targetParameters().clone();
         for (int i = 0; i < target.length; i++) target[i] += (float) (0.01 * rng.nextGaussian());
         agent.setState(new FqlAgent.AgentState(p, target, s.adamM(), s.adamV(), 42));
