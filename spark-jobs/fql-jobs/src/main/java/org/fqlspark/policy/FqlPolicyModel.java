@@ -17,6 +17,7 @@ import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;
+import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
@@ -46,9 +47,12 @@ import org.fqlspark.eval.Policy;
  * <p>Params: {@code inputCol} (default {@code observations}), {@code outputCol} ({@code action}), {@code policy}
  * ({@code one-step}: FQL's {@code clip(μ_ω(s, z))}, or {@code flow-bc}: the BC flow's Euler steps), {@code seedCol}
  * (optional, bigint or int: row r's noise z is {@code actionDim} draws of
- * {@code new java.util.SplittableRandom(seed_r).nextGaussian()}, so actions do not depend on partitioning), and
+ * {@code new java.util.SplittableRandom(seed_r).nextGaussian()}, so a row's noise does not depend on partitioning),
  * {@code seed} (without a seed column, each partition draws from a stream of this seed and its index: reproducible
- * only for the same partitioning).
+ * only for the same partitioning), and {@code exact} (default off: ND4J/OpenBLAS, whose GEMM kernels round a row by
+ * a few ulps differently depending on its place in the batch, under 1e-6; on: plain Java kernels that compute each
+ * row alone, so with a seed column a row's action is bit-identical in any partitioning, at a speed cost given in
+ * BENCHMARKS.md).
  *
  * <p>Zeppelin {@code %spark}:
  * <pre>
@@ -80,6 +84,7 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
     private final Param<String> seedCol;
     private final Param<String> policy;
     private final LongParam seed;
+    private final BooleanParam exact;
 
     private FqlPolicyModel(String uid, byte[] checkpointBytes, String checkpointSource) {
         this.uid = uid;
@@ -95,11 +100,14 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
         seedCol = new Param<>(this, "seedCol", "optional bigint/int column seeding each row's noise; empty for none");
         policy = new Param<>(this, "policy", "one-step (FQL's policy) or flow-bc (the BC flow it distils)");
         seed = new LongParam(this, "seed", "noise seed used when there is no seed column");
+        exact = new BooleanParam(this, "exact", "compute each row independently of its batch (plain Java kernels): bit-identical "
+                + "actions in any partitioning, slower; off: ND4J/OpenBLAS, differences under 1e-6");
         setDefault(inputCol, "observations");
         setDefault(outputCol, "action");
         setDefault(seedCol, "");
         setDefault(policy, Policy.ONE_STEP.flag());
         setDefault(seed, 0L);
+        setDefault(exact, false);
     }
 
     /** The model of the checkpoint a file or a run directory names (its checkpoint with the highest step), on any Hadoop path. */
@@ -132,6 +140,19 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
 
     public LongParam seed() {
         return seed;
+    }
+
+    public BooleanParam exact() {
+        return exact;
+    }
+
+    public FqlPolicyModel setExact(boolean value) {
+        set(exact, value);
+        return this;
+    }
+
+    public boolean getExact() {
+        return (Boolean) $(exact);
     }
 
     public FqlPolicyModel setInputCol(String value) {
@@ -232,7 +253,7 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
         String seedColumn = getSeedCol();
         PolicyRows rows = new PolicyRows(weights(dataset.sparkSession().sparkContext()), chosen,
                 schema.fieldIndex(getInputCol()), getInputCol(), seedColumn.isEmpty() ? -1 : schema.fieldIndex(seedColumn),
-                seedColumn, getSeed());
+                seedColumn, getSeed(), getExact());
         return dataset.toDF().mapPartitions(rows, Encoders.row(outSchema));
     }
 
@@ -290,6 +311,7 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
             params.put("seedCol", model.getSeedCol());
             params.put("policy", model.getPolicy());
             params.put("seed", model.getSeed());
+            params.put("exact", model.getExact());
             metadata.put("params", params);
             try {
                 FileSystem fs = dir.getFileSystem(hadoop);
@@ -336,7 +358,8 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
                         .setOutputCol(params.path("outputCol").asText("action"))
                         .setSeedCol(params.path("seedCol").asText(""))
                         .setPolicy(params.path("policy").asText(Policy.ONE_STEP.flag()))
-                        .setSeed(params.path("seed").asLong(0));
+                        .setSeed(params.path("seed").asLong(0))
+                        .setExact(params.path("exact").asBoolean(false));
                 return model;
             } catch (IOException e) {
                 throw new UncheckedIOException(path + ": " + e.getMessage(), e);

@@ -19,6 +19,12 @@ import org.fqlspark.eval.Policy;
  * The task side of {@link FqlPolicyModel#transform}: restores the agent once per partition from the broadcast weights,
  * then acts on {@value #BATCH_ROWS} rows at a time and appends each row's action.
  *
+ * <p>Arithmetic: by default the agent runs on the default ops (ND4J/OpenBLAS GEMMs), whose kernels round a row's dot
+ * products slightly differently depending on where the row sits in the batch (measured: a few float32 ulps, under
+ * 1e-6); with {@code exact} it runs on {@link org.fqlspark.tensor.JavaTensorOps}, which computes every row with the
+ * same loop whatever its neighbours, so a row's action is the same bits in any partitioning (slower: see
+ * BENCHMARKS.md).
+ *
  * <p>Noise: with a seed column, row r's noise is {@code actionDim} draws of
  * {@code new java.util.SplittableRandom(seed_r).nextGaussian()}, so its action depends on its observation and seed
  * only, not on partitioning or order. Without one, a partition's rows draw in turn from
@@ -36,9 +42,11 @@ final class PolicyRows implements MapPartitionsFunction<Row, Row> {
     private final int seedIndex;
     private final String seedColumn;
     private final long modelSeed;
+    private final boolean exact;
 
     PolicyRows(Broadcast<PolicyWeights> weights, Policy policy, int observationIndex, String observationColumn, int seedIndex,
-               String seedColumn, long modelSeed) {
+               String seedColumn, long modelSeed, boolean exact) {
+        this.exact = exact;
         this.weights = weights;
         this.policy = policy;
         this.observationIndex = observationIndex;
@@ -74,7 +82,7 @@ final class PolicyRows implements MapPartitionsFunction<Row, Row> {
             }
 
             private Iterator<Row> nextBatch() {
-                if (agent == null) agent = w.agent();
+                if (agent == null) agent = w.agent(exact);
                 List<Row> batch = new ArrayList<>(BATCH_ROWS);
                 while (batch.size() < BATCH_ROWS && rows.hasNext()) batch.add(rows.next());
                 int n = batch.size();
