@@ -48,6 +48,10 @@ public final class ActCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "noise seed without a seed column (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--exact", description = "compute each row alone (plain Java kernels): with --seed-column, bit-identical actions "
+            + "in any partitioning; slower for large networks (default: ND4J, rows agree to under 1e-6)")
+    boolean exact;
+
     @Option(names = "--overwrite", description = "replace an earlier fql act output at --output (only once the new one is complete)")
     boolean overwrite;
 
@@ -57,7 +61,7 @@ public final class ActCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ActJob.Options options = new ActJob.Options(checkpoint, input, output, Policy.parse(policy), inputColumn, outputColumn,
-                seedColumn, seed, overwrite);
+                seedColumn, seed, exact, overwrite);
         boolean sessionExisted = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
         SparkSession.Builder builder = SparkSession.builder().appName("fql act");
         if (master != null) {

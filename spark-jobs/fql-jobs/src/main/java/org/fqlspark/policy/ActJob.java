@@ -49,7 +49,7 @@ public final class ActJob {
 
     /** What {@code fql act} was asked to do. */
     public record Options(String checkpoint, String input, String output, Policy policy, String inputColumn,
-                          String outputColumn, String seedColumn, long seed, boolean overwrite) {
+                          String outputColumn, String seedColumn, long seed, boolean exact, boolean overwrite) {
     }
 
     public record Result(String output, String checkpoint, long rows, double seconds) {
@@ -73,11 +73,17 @@ public final class ActJob {
                 .setInputCol(options.inputColumn())
                 .setOutputCol(options.outputColumn())
                 .setSeedCol(options.seedColumn())
-                .setSeed(options.seed());
+                .setSeed(options.seed())
+                .setExact(options.exact());
+        try {
+            if (!fileSystem(input, hadoop).exists(input)) throw new PolicyInputException("--input " + input + ": no such file or directory");
+        } catch (IOException e) {
+            throw new UncheckedIOException("--input " + input + ": " + e.getMessage(), e);
+        }
         Dataset<Row> rows;
         try {
             rows = spark.read().parquet(input.toString());
-        } catch (RuntimeException e) {
+        } catch (Exception e) {   // AnalysisException, which Java does not see declared
             throw new PolicyInputException("--input " + options.input() + ": not readable as Parquet: " + e.getMessage().lines().findFirst().orElse(""), e);
         }
         model.transformSchema(rows.schema());

@@ -75,7 +75,7 @@ class FqlPolicyModelTest {
     void actionsEqualTheAgentsWithEachRowsSeedAndDoNotDependOnPartitioning() throws Exception {
         Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.TINY, OBS, ACT, 8);
         Path file = PolicyFixtures.save(c, dir, "agent.fqlckpt");
-        List<Row> rows = rows(1500, 1);   // more than one batch of PolicyRows.BATCH_ROWS
+        List<Row> rows = rows(1100, 1);   // more than one batch of PolicyRows.BATCH_ROWS
         FqlAgent agent = c.restore(new org.fqlspark.tensor.JavaTensorOps());
         for (Policy policy : Policy.values()) {
             for (boolean exact : new boolean[] {true, false}) {
