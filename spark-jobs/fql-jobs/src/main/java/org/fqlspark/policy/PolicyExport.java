@@ -158,6 +158,7 @@ public final class PolicyExport {
         byte[] npy = npy(e.shape(), flat, (int) e.offset());
         ZipEntry entry = new ZipEntry(e.name() + ".npy");
         entry.setMethod(ZipEntry.STORED);
+        entry.setTimeLocal(java.time.LocalDateTime.of(1980, 1, 1, 0, 0));   // same checkpoint, same bytes
         entry.setSize(npy.length);
         entry.setCompressedSize(npy.length);
         CRC32 crc = new CRC32();
