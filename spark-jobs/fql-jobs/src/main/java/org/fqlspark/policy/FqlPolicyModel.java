@@ -251,7 +251,8 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
         StructType outSchema = transformSchema(schema);
         Policy chosen = Policy.parse(getPolicy());
         String seedColumn = getSeedCol();
-        PolicyRows rows = new PolicyRows(weights(dataset.sparkSession().sparkContext()), chosen,
+        Broadcast<PolicyWeights> weights = weights(dataset.sparkSession().sparkContext());
+        PolicyRows rows = new PolicyRows(weights, broadcastKey, chosen,
                 schema.fieldIndex(getInputCol()), getInputCol(), seedColumn.isEmpty() ? -1 : schema.fieldIndex(seedColumn),
                 seedColumn, getSeed(), getExact());
         return dataset.toDF().mapPartitions(rows, Encoders.row(outSchema));
@@ -262,11 +263,13 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
         if (broadcast == null || sc.isStopped() || broadcastContext != sc) {
             broadcast = JavaSparkContext.fromSparkContext(sc).broadcast(PolicyWeights.of(checkpoint));
             broadcastContext = sc;
+            broadcastKey = uid + "/" + java.util.UUID.randomUUID();
         }
         return broadcast;
     }
 
     private transient SparkContext broadcastContext;
+    private transient String broadcastKey;
 
     @Override
     public FqlPolicyModel copy(ParamMap extra) {

@@ -33,7 +33,18 @@ import org.fqlspark.eval.Policy;
  */
 final class PolicyRows implements MapPartitionsFunction<Row, Row> {
 
-    static final int BATCH_ROWS = 1024;
+    static final int BATCH_ROWS = 512;
+
+    /**
+     * The agent of the last weights this executor thread acted with. Restoring an agent and its per-batch-size buffers
+     * (which {@code FqlAgent} sizes for a whole training step: ~250 MB at paper size and 512 rows) costs far more
+     * than acting on a partition, so a thread keeps one agent across tasks, and every batch is padded to
+     * {@value #BATCH_ROWS} rows so that only one set of buffers is ever made.
+     */
+    private static final ThreadLocal<CachedAgent> AGENT = new ThreadLocal<>();
+
+    private record CachedAgent(String key, FqlAgent agent) {
+    }
 
     private final Broadcast<PolicyWeights> weights;
     private final Policy policy;
@@ -43,10 +54,13 @@ final class PolicyRows implements MapPartitionsFunction<Row, Row> {
     private final String seedColumn;
     private final long modelSeed;
     private final boolean exact;
+    private final String weightsKey;
 
-    PolicyRows(Broadcast<PolicyWeights> weights, Policy policy, int observationIndex, String observationColumn, int seedIndex,
-               String seedColumn, long modelSeed, boolean exact) {
+    /** @param weightsKey unique to these broadcast weights (not just to the model: a broadcast id restarts with a context) */
+    PolicyRows(Broadcast<PolicyWeights> weights, String weightsKey, Policy policy, int observationIndex, String observationColumn,
+               int seedIndex, String seedColumn, long modelSeed, boolean exact) {
         this.exact = exact;
+        this.weightsKey = weightsKey + (exact ? "/exact" : "/default");
         this.weights = weights;
         this.policy = policy;
         this.observationIndex = observationIndex;
@@ -58,12 +72,12 @@ final class PolicyRows implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
-        PolicyWeights w = weights.value();
         TaskContext task = TaskContext.get();
         int partition = task == null ? 0 : task.partitionId();
         SplittableRandom partitionNoise = seedIndex < 0 ? partitionStream(modelSeed, partition) : null;
         return new Iterator<>() {
             private FqlAgent agent;
+            private PolicyWeights w;
             private Iterator<Row> pending = java.util.Collections.emptyIterator();
 
             @Override
@@ -82,21 +96,24 @@ final class PolicyRows implements MapPartitionsFunction<Row, Row> {
             }
 
             private Iterator<Row> nextBatch() {
-                if (agent == null) agent = w.agent(exact);
+                if (agent == null) {
+                    w = weights.value();
+                    agent = agent(w);
+                }
                 List<Row> batch = new ArrayList<>(BATCH_ROWS);
                 while (batch.size() < BATCH_ROWS && rows.hasNext()) batch.add(rows.next());
                 int n = batch.size();
                 int d = w.obsDim();
                 int a = w.actionDim();
-                float[] observations = new float[n * d];
-                float[] noise = new float[n * a];
+                float[] observations = new float[BATCH_ROWS * d];   // zero rows pad a short batch
+                float[] noise = new float[BATCH_ROWS * a];
                 for (int i = 0; i < n; i++) {
                     Row row = batch.get(i);
                     readObservation(row, observations, i * d, d);
                     SplittableRandom rng = partitionNoise != null ? partitionNoise : new SplittableRandom(seedOf(row));
                     for (int c = 0; c < a; c++) noise[i * a + c] = (float) rng.nextGaussian();
                 }
-                float[] actions = PolicyWeights.act(agent, policy, observations, noise, n);
+                float[] actions = PolicyWeights.act(agent, policy, observations, noise, BATCH_ROWS);
                 List<Row> out = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
                     Row row = batch.get(i);
@@ -108,6 +125,16 @@ final class PolicyRows implements MapPartitionsFunction<Row, Row> {
                 return out.iterator();
             }
         };
+    }
+
+    private FqlAgent agent(PolicyWeights w) {
+        CachedAgent cached = AGENT.get();
+        if (cached == null || !cached.key().equals(weightsKey)) {
+            AGENT.remove();   // let the old agent go before the new one is built
+            cached = new CachedAgent(weightsKey, w.agent(exact));
+            AGENT.set(cached);
+        }
+        return cached.agent();
     }
 
     /** The per-row noise stream: {@code actionDim} standard normal draws from {@code new SplittableRandom(seed)}. */
