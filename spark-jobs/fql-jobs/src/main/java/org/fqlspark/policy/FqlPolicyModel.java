@@ -63,8 +63,9 @@ import org.fqlspark.eval.Policy;
  * </pre>
  * PySpark, through the JVM: see README "Use the policy".
  *
- * <p>Saved form ({@link #write}): a directory with {@code metadata.json} (class, uid, params) and the checkpoint file
- * it was built from, byte for byte ({@code checkpoint.fqlckpt}, SHA-256 checked when loaded).
+ * <p>Saved form ({@link #write}): a directory with {@code metadata.json} (class, uid, params), Spark's
+ * {@code metadata/} (so the model can be a stage of a saved {@code PipelineModel}) and the checkpoint file it was
+ * built from, byte for byte ({@code checkpoint.fqlckpt}, SHA-256 checked when loaded).
  */
 public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWritable {
 
@@ -316,6 +317,10 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
             params.put("seed", model.getSeed());
             params.put("exact", model.getExact());
             metadata.put("params", params);
+            // Spark's own metadata/ too, so that a Pipeline holding this model saves and loads (PipelineModel reads each
+            // stage's class from it, then calls that class's static read()).
+            org.apache.spark.ml.util.DefaultParamsWriter$.MODULE$.saveMetadata(model, path, sparkSession().sparkContext(),
+                    scala.Option.empty(), scala.Option.empty());
             try {
                 FileSystem fs = dir.getFileSystem(hadoop);
                 fs.mkdirs(dir);

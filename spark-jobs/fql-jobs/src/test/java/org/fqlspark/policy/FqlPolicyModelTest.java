@@ -156,6 +156,14 @@ class FqlPolicyModelTest {
         model.write().overwrite().save(saved);
         FqlPolicyModel copy = model.copy(new org.apache.spark.ml.param.ParamMap());
         assertEquals("flow-bc", copy.getPolicy());
+
+        org.apache.spark.ml.PipelineModel pipeline = new org.apache.spark.ml.Pipeline()
+                .setStages(new org.apache.spark.ml.PipelineStage[] {model}).fit(df);
+        String pipelinePath = dir.resolve("pipeline").toString();
+        pipeline.write().save(pipelinePath);
+        org.apache.spark.ml.PipelineModel reloaded = org.apache.spark.ml.PipelineModel.load(pipelinePath);
+        Map<Integer, float[]> viaPipeline = actionsById(reloaded.transform(df));
+        for (int id = 0; id < 20; id++) assertArrayEquals(before.get(id), viaPipeline.get(id), "through a saved Pipeline");
     }
 
     @Test
