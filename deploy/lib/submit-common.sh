@@ -35,6 +35,7 @@ usage: $script <fql command> [options]
   e.g. $script train --data PATH --run-dir PATH --workers 4 --preset antmaze-large-navigate
        $script evaluate --checkpoint PATH --env pointmaze-medium --episodes 100 --output PATH
        $script sweep --spec deploy/sweeps/pointmaze-alpha-seed.yaml --output PATH --max-concurrent 2
+       $script act --checkpoint PATH --input PARQUET --output PARQUET --seed-column SEED
 Commands and their options: ./fql --help, ./fql <command> --help. Settings: FQL_* variables, see deploy/README.md.
 USAGE
 }

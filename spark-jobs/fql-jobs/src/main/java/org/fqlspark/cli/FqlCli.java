@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
                 org.fqlspark.ingest.IngestCommand.class,
                 org.fqlspark.eval.EvaluateCommand.class,
                 org.fqlspark.sweep.SweepCommand.class,
+                org.fqlspark.policy.ActCommand.class,
+                org.fqlspark.policy.ExportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class FqlCli implements Runnable {
 

@@ -73,7 +73,7 @@ class DeployArtifactsTest {
     void everyFqlCommandNamedInDeployExists() {
         Set<String> known = FqlCli.commandLine().getSubcommands().keySet();
         Map<String, TreeSet<String>> commands = DeployFiles.commands();
-        for (String expected : List.of("train", "evaluate", "sweep")) {
+        for (String expected : List.of("train", "evaluate", "sweep", "act")) {
             assertTrue(commands.containsKey(expected), "deploy/ never runs '" + expected + "': " + commands);
         }
         commands.forEach((command, files) ->

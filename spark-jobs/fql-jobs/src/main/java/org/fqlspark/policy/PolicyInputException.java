@@ -1,0 +1,16 @@
+package org.fqlspark.policy;
+
+/**
+ * Bad input to acting or exporting (a flag, a column, a row, an output path): the message names it and says what was
+ * expected. The command line prints it as one line and exits with code 2.
+ */
+public final class PolicyInputException extends IllegalArgumentException {
+
+    public PolicyInputException(String message) {
+        super(message);
+    }
+
+    public PolicyInputException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,94 @@
+package org.fqlspark.policy;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import org.fqlspark.agent.Checkpoint;
+import org.fqlspark.cli.FqlCli;
+import org.fqlspark.eval.Policy;
+
+/** {@code fql export} through the real command line, from a run directory and from a file. */
+class ExportCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private record Run(int code, String err) {
+    }
+
+    private Run export(String... args) {
+        CommandLine cli = FqlCli.commandLine();
+        StringWriter err = new StringWriter();
+        cli.setErr(new PrintWriter(err));
+        String[] all = new String[args.length + 1];
+        all[0] = "export";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return new Run(cli.execute(all), err.toString());
+    }
+
+    @Test
+    void exportsTheNewestCheckpointOfARunDirectory() throws Exception {
+        Path run = Files.createDirectories(dir.resolve("run/checkpoints"));
+        Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.TINY, 4, 2, 3);
+        c.save(run.resolve("step-000000000042.fqlckpt"));
+        Path onnx = dir.resolve("out/flow.onnx");
+        Run r = export("--checkpoint", dir.resolve("run").toString(), "--format", "onnx", "--policy", "flow-bc", "--output", onnx.toString());
+        assertEquals(0, r.code(), r.err());
+        assertArrayEquals(PolicyExport.onnx(c, Policy.FLOW_BC), Files.readAllBytes(onnx));
+        OnnxChecker.check(onnx);
+        SplittableRandom rng = new SplittableRandom(5);
+        float[] obs = PolicyFixtures.gaussian(8 * 4, 1, rng);
+        float[] z = PolicyFixtures.gaussian(8 * 2, 1, rng);
+        assertArrayEquals(PolicyWeights.act(c.restore(), Policy.FLOW_BC, obs, z, 8),
+                PolicyExportTest.runOnnx(Files.readAllBytes(onnx), obs, z, 8, 4, 2), 1e-5f);
+
+        Path npz = dir.resolve("weights.npz");
+        assertEquals(0, export("--checkpoint", dir.resolve("run").toString(), "--format", "npz", "--output", npz.toString()).code());
+        assertArrayEquals(PolicyExport.npz(c), Files.readAllBytes(npz));
+
+        Run exists = export("--checkpoint", dir.resolve("run").toString(), "--format", "npz", "--output", npz.toString());
+        assertEquals(2, exists.code());
+        assertTrue(exists.err().contains("already exists; pass --overwrite"), exists.err());
+        assertEquals(0, export("--checkpoint", dir.resolve("run").toString(), "--format", "onnx", "--output", npz.toString(), "--overwrite").code());
+        assertArrayEquals(PolicyExport.onnx(c, Policy.ONE_STEP), Files.readAllBytes(npz));
+        try (Stream<Path> s = Files.walk(dir)) {
+            assertFalse(s.anyMatch(p -> p.getFileName().toString().contains(".tmp-")), "temporaries left behind");
+        }
+    }
+
+    @Test
+    void badInputExitsWithCodeTwo() throws Exception {
+        Path ckpt = PolicyFixtures.save(PolicyFixtures.checkpoint(PolicyFixtures.TINY, 4, 2, 3), dir, "a.fqlckpt");
+        Path out = dir.resolve("x.onnx");
+        Run r = export("--checkpoint", ckpt.toString(), "--format", "tflite", "--output", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--format must be 'onnx' or 'npz'"), r.err());
+        r = export("--checkpoint", ckpt.toString(), "--format", "npz", "--policy", "flow-bc", "--output", out.toString());
+        assertEquals(2, r.code());
+        r = export("--checkpoint", ckpt.toString(), "--format", "onnx", "--policy", "greedy", "--output", out.toString());
+        assertEquals(2, r.code());
+        r = export("--checkpoint", dir.resolve("none").toString(), "--format", "onnx", "--output", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("none"), r.err());
+        Files.write(dir.resolve("corrupt.fqlckpt"), new byte[] {1, 2, 3});
+        r = export("--checkpoint", dir.resolve("corrupt.fqlckpt").toString(), "--format", "onnx", "--output", out.toString());
+        assertEquals(2, r.code());
+        r = export("--checkpoint", ckpt.toString(), "--format", "onnx", "--output", dir.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("is a directory"), r.err());
+        assertFalse(Files.exists(out));
+    }
+}

@@ -1,0 +1,211 @@
+package org.fqlspark.policy;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.jetbrains.bio.npy.NpyArray;
+import org.jetbrains.bio.npy.NpzFile;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.fqlspark.agent.Checkpoint;
+import org.fqlspark.agent.FqlAgent;
+import org.fqlspark.agent.FqlConfig;
+import org.fqlspark.agent.QAgg;
+import org.fqlspark.eval.Policy;
+
+/**
+ * The exported ONNX models act like the agent (ONNX Runtime, 1e-5) and pass ONNX's own checker; the NPZ holds exactly
+ * the golden dump's parameter names and shapes, with the checkpoint's values.
+ */
+class PolicyExportTest {
+
+    private static final float TOLERANCE = 1e-5f;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void onnxRuntimeReproducesBothPoliciesOfATinyAgent() throws Exception {
+        Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.TINY, 5, 3, 11);
+        for (Policy policy : Policy.values()) {
+            assertOnnxActsLikeTheAgent(c, policy, 257, 1.5, 1.0);
+        }
+    }
+
+    @Test
+    void onnxRuntimeReproducesActorLayerNorm() throws Exception {
+        Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.withActorLayerNorm(PolicyFixtures.TINY), 4, 2, 3);
+        for (Policy policy : Policy.values()) {
+            assertOnnxActsLikeTheAgent(c, policy, 100, 1.5, 1.0);
+        }
+    }
+
+    @Test
+    void onnxRuntimeReproducesBothPoliciesAtPaperSize() throws Exception {
+        Checkpoint c = PolicyFixtures.checkpoint(FqlConfig.defaults(), 29, 8, 5);   // 4x512, 10 flow steps
+        for (Policy policy : Policy.values()) {
+            assertOnnxActsLikeTheAgent(c, policy, 256, 4.0, 4.0);   // untrained paper-size nets act small: spread the inputs
+        }
+    }
+
+    private void assertOnnxActsLikeTheAgent(Checkpoint c, Policy policy, int n, double obsScale, double noiseScale) throws Exception {
+        byte[] model = PolicyExport.onnx(c, policy);
+        Path file = dir.resolve(policy.flag() + "-" + c.obsDim() + ".onnx");
+        Files.write(file, model);
+        OnnxChecker.check(file);
+
+        SplittableRandom rng = new SplittableRandom(99);
+        float[] observations = PolicyFixtures.gaussian(n * c.obsDim(), obsScale, rng);
+        float[] noise = PolicyFixtures.gaussian(n * c.actionDim(), noiseScale, rng);
+        FqlAgent agent = c.restore();
+        float[] expected = PolicyWeights.act(agent, policy, observations, noise, n);
+        float[] actual = runOnnx(model, observations, noise, n, c.obsDim(), c.actionDim());
+        assertEquals(expected.length, actual.length);
+        float worst = 0;
+        int clipped = 0;
+        for (int i = 0; i < expected.length; i++) {
+            worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
+            if (Math.abs(actual[i]) == 1f) clipped++;
+            assertTrue(actual[i] >= -1f && actual[i] <= 1f, "ONNX action outside [-1, 1]: " + actual[i]);
+        }
+        System.out.printf("ONNX Runtime vs agent, %s, obs %d, %d rows: max |difference| %.3g, %d of %d clipped%n",
+                policy.flag(), c.obsDim(), n, worst, clipped, expected.length);
+        assertTrue(worst <= TOLERANCE, policy.flag() + " at obs " + c.obsDim() + ": ONNX Runtime differs from the agent by " + worst);
+        assertTrue(clipped > 0 && clipped < expected.length,
+                policy.flag() + ": the inputs should drive some actions into the clip and not all (" + clipped + " of " + expected.length + ")");
+    }
+
+    static float[] runOnnx(byte[] model, float[] observations, float[] noise, int n, int obsDim, int actionDim) throws OrtException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(1);
+            try (OrtSession session = env.createSession(model, options);
+                 OnnxTensor obs = OnnxTensor.createTensor(env, FloatBuffer.wrap(observations), new long[] {n, obsDim});
+                 OnnxTensor z = OnnxTensor.createTensor(env, FloatBuffer.wrap(noise), new long[] {n, actionDim})) {
+                Map<String, OnnxTensor> inputs = new LinkedHashMap<>();
+                inputs.put("observations", obs);
+                inputs.put("noise", z);
+                try (OrtSession.Result result = session.run(inputs)) {
+                    assertEquals("actions", result.iterator().next().getKey());
+                    float[][] out = (float[][]) result.get(0).getValue();
+                    float[] flat = new float[n * actionDim];
+                    for (int i = 0; i < n; i++) System.arraycopy(out[i], 0, flat, i * actionDim, actionDim);
+                    return flat;
+                }
+            }
+        }
+    }
+
+    @Test
+    void onnxDeclaresItsInterfaceAndMetadata() throws Exception {
+        Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.TINY, 5, 3, 1);
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession session = env.createSession(PolicyExport.onnx(c, Policy.FLOW_BC), new OrtSession.SessionOptions())) {
+            assertEquals(java.util.Set.of("observations", "noise"), session.getInputNames());
+            assertEquals(java.util.Set.of("actions"), session.getOutputNames());
+            Map<String, String> meta = session.getMetadata().getCustomMetadata();
+            assertEquals("5", meta.get("obs_dim"));
+            assertEquals("3", meta.get("action_dim"));
+            assertEquals("flow-bc", meta.get("policy"));
+            assertEquals("4", meta.get("flow_steps"));
+            assertEquals("42", meta.get("step"));
+        }
+    }
+
+    @Test
+    void theCheckerRejectsAnInvalidModel() throws Exception {
+        OnnxGraph g = new OnnxGraph();
+        g.input("x", 2);
+        g.output("y", 2);
+        g.nodeTo("y", "NoSuchOperator", Map.of(), "x");
+        Path file = dir.resolve("bad.onnx");
+        Files.write(file, g.model("bad", "an operator ONNX does not have", "test"));
+        assertThrows(RuntimeException.class, () -> OnnxChecker.check(file));
+    }
+
+    @Test
+    void npzHoldsExactlyTheGoldenParameterNamesAndShapes() throws Exception {
+        JsonNode golden;
+        try (InputStream in = getClass().getResourceAsStream("/policy_golden_parameters.json")) {
+            golden = new ObjectMapper().readTree(in);
+        }
+        JsonNode gc = golden.get("config");
+        FqlConfig config = new FqlConfig(gc.get("lr").asDouble(), gc.get("batch_size").asInt(),
+                PolicyFixtures.dims(8, 8), PolicyFixtures.dims(8, 8), gc.get("layer_norm").asBoolean(),
+                gc.get("actor_layer_norm").asBoolean(), gc.get("discount").asDouble(), gc.get("tau").asDouble(), QAgg.MEAN,
+                gc.get("alpha").asDouble(), gc.get("flow_steps").asInt(), false, gc.get("adam_b1").asDouble(),
+                gc.get("adam_b2").asDouble(), gc.get("adam_eps").asDouble(), gc.get("ln_eps").asDouble());
+        Checkpoint c = PolicyFixtures.checkpoint(config, gc.get("obs_dim").asInt(), gc.get("action_dim").asInt(), 3);
+        Path file = dir.resolve("weights.npz");
+        Files.write(file, PolicyExport.npz(c));
+
+        Map<String, String> expected = new TreeMap<>();
+        for (JsonNode p : golden.get("parameters")) expected.put(p.get("name").asText(), p.get("shape").toString());
+        Map<String, String> actual = new TreeMap<>();
+        Map<String, float[]> values = new LinkedHashMap<>();
+        try (NpzFile.Reader reader = NpzFile.read(file)) {
+            for (var entry : reader.introspect()) {
+                String name = entry.getName().replaceAll("\\.npy$", "");
+                NpyArray array = reader.get(name, 1 << 20);
+                actual.put(name, java.util.Arrays.toString(array.getShape()).replace(" ", ""));
+                values.put(name, array.asFloatArray());
+            }
+        }
+        assertEquals(expected, actual);
+
+        org.fqlspark.agent.ParameterLayout layout = c.restore().layout();
+        for (org.fqlspark.agent.ParameterLayout.Entry e : layout.entries()) {
+            float[] want = java.util.Arrays.copyOfRange(c.state().parameters(), (int) e.offset(), (int) (e.offset() + e.size()));
+            assertArrayEquals(want, values.get(e.name()), e.name());
+        }
+        float[] target = values.get("target_critic/Dense_0/kernel");
+        assertArrayEquals(java.util.Arrays.copyOfRange(c.state().targetParameters(), 0, target.length), target);
+        assertNumpyReads(file, expected);
+    }
+
+    /** When python3 with numpy is installed, numpy.load reads the same names and shapes. */
+    private void assertNumpyReads(Path file, Map<String, String> expected) throws IOException, InterruptedException {
+        String code = "import numpy as np, sys\n"
+                + "z = np.load(sys.argv[1])\n"
+                + "for k in sorted(z.files): print(k, list(z[k].shape), z[k].dtype)\n";
+        Process p;
+        try {
+            p = new ProcessBuilder("python3", "-c", code, file.toString()).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            return;   // no python3: the Java reader above is the check
+        }
+        String out = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            Assumptions.assumeFalse(out.contains("No module named"), "numpy not installed");
+            throw new AssertionError("numpy could not read the npz: " + out);
+        }
+        Map<String, String> read = new TreeMap<>();
+        for (String line : out.strip().split("\n")) {
+            String[] parts = line.split(" ", 2);
+            read.put(parts[0], parts[1].replace(" float32", "").replace(" ", ""));
+            assertTrue(line.endsWith("float32"), line);
+        }
+        assertEquals(expected, read);
+    }
+}
