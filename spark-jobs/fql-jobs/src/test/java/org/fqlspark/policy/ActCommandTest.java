@@ -103,7 +103,7 @@ class ActCommandTest {
         Files.writeString(foreign.resolve("notes.txt"), "keep me");
         Run run = act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", foreign.toString(), "--overwrite");
         assertEquals(2, run.code(), run.err());
-        assertTrue(run.err().contains("was not written by fql act"), run.err());
+        assertTrue(run.err().contains("not recognisably a fql act output") && run.err().contains("nothing was touched"), run.err());
         assertEquals("keep me", Files.readString(foreign.resolve("notes.txt")));
         try (Stream<Path> s = Files.list(foreign)) {
             assertEquals(1, s.count());

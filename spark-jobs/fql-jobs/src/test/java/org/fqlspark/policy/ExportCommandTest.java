@@ -64,6 +64,14 @@ class ExportCommandTest {
         assertTrue(exists.err().contains("already exists; pass --overwrite"), exists.err());
         assertEquals(0, export("--checkpoint", dir.resolve("run").toString(), "--format", "onnx", "--output", npz.toString(), "--overwrite").code());
         assertArrayEquals(PolicyExport.onnx(c, Policy.ONE_STEP), Files.readAllBytes(npz));
+        // --overwrite replaces only a file fql export wrote (its ONNX producer or NPZ comment), never a user's
+        Path theirs = Files.writeString(dir.resolve("model.onnx"), "a model from elsewhere, long enough to be looked at");
+        Run foreign = export("--checkpoint", dir.resolve("run").toString(), "--format", "onnx", "--output", theirs.toString(), "--overwrite");
+        assertEquals(2, foreign.code(), foreign.err());
+        assertTrue(foreign.err().contains("not a file fql export wrote"), foreign.err());
+        assertEquals("a model from elsewhere, long enough to be looked at", Files.readString(theirs));
+        assertEquals(0, export("--checkpoint", dir.resolve("run").toString(), "--format", "npz", "--output", npz.toString(), "--overwrite").code());
+        assertArrayEquals(PolicyExport.npz(c), Files.readAllBytes(npz));
         try (Stream<Path> s = Files.walk(dir)) {
             assertFalse(s.anyMatch(p -> p.getFileName().toString().contains(".tmp-")), "temporaries left behind");
         }
