@@ -90,14 +90,18 @@ public final class ActJob {
                 .setSeedCol(options.seedColumn())
                 .setSeed(options.seed())
                 .setExact(options.exact());
+        boolean directory;
         try {
-            if (!fileSystem(input, hadoop).exists(input)) throw new PolicyInputException("--input " + input + ": no such file or directory");
+            FileSystem inputFs = fileSystem(input, hadoop);
+            if (!inputFs.exists(input)) throw new PolicyInputException("--input " + input + ": no such file or directory");
+            directory = inputFs.getFileStatus(input).isDirectory();
         } catch (IOException e) {
             throw new UncheckedIOException("--input " + input + ": " + e.getMessage(), e);
         }
         Dataset<Row> rows;
         try {
-            rows = spark.read().parquet(input.toString());
+            // A dataset directory holds manifest.json beside its shards: read only the *.parquet files of a directory.
+            rows = (directory ? spark.read().option("pathGlobFilter", "*.parquet") : spark.read()).parquet(input.toString());
         } catch (Exception e) {   // AnalysisException, which Java does not see declared
             throw new PolicyInputException("--input " + options.input() + ": not readable as Parquet: " + e.getMessage().lines().findFirst().orElse(""), e);
         }

@@ -51,6 +51,7 @@ class PolicyReadmeExampleTest {
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < 20; i++) rows.add(RowFactory.create(new float[] {i * 0.1f, -i * 0.2f}, i / 10, i % 10));
         spark.createDataFrame(rows, schema).write().parquet(dir.resolve("data/pointmaze-medium-stitch").toString());
+        Files.writeString(dir.resolve("data/pointmaze-medium-stitch/manifest.json"), "{}");   // as a dataset directory has
 
         try (ScalaParagraphs scala = new ScalaParagraphs(spark, new NoteForms(Map.of()))) {
             String printed = scala.run(code);

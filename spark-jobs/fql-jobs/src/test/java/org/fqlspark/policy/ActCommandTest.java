@@ -71,6 +71,7 @@ class ActCommandTest {
     void writesEveryInputRowWithItsActionAtomically() throws Exception {
         Path ckpt = checkpoint();
         Path in = input("states", rows(40));
+        Files.writeString(in.resolve("manifest.json"), "{}");   // a dataset directory's manifest is skipped
         Path out = dir.resolve("acted");
         Run run = act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", out.toString(), "--seed-column", "seed",
                 "--policy", "flow-bc", "--exact");
