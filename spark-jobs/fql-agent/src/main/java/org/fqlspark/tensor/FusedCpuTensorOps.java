@@ -20,9 +20,51 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
     private float[] scratchC = new float[0];
     private float[] scratchD = new float[0];
 
+    /** oneDNN's sgemm where it loads (it picks its kernels from the processor's features), else ND4J's GEMM. */
+    private final DnnlGemm dnnl;
+
+    /** GEMM through oneDNN where it loads, else ND4J's. */
+    public FusedCpuTensorOps() {
+        this(true);
+    }
+
+    /** {@code useDnnl = false} keeps ND4J's GEMM (OpenBLAS) even where oneDNN loads: for comparisons and tests. */
+    public FusedCpuTensorOps(boolean useDnnl) {
+        this.dnnl = useDnnl && DnnlGemm.available() ? new DnnlGemm() : null;
+    }
+
+    /** True when GEMMs run on oneDNN. */
+    public boolean usesDnnl() {
+        return dnnl != null;
+    }
+
     @Override
     public String describe() {
-        return super.describe() + ", fused Java element-wise kernels";
+        return super.describe() + ", GEMM: " + (dnnl != null ? "oneDNN sgemm (" + DnnlGemm.isa() + ")"
+                : "ND4J/OpenBLAS (oneDNN unavailable: " + DnnlGemm.unavailableReason() + ")") + ", fused Java element-wise kernels";
+    }
+
+    @Override
+    public void gemm(Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c, float beta) {
+        if (dnnl == null) {
+            super.gemm(a, transposeA, b, transposeB, c, beta);
+            return;
+        }
+        int m = transposeA ? a.cols() : a.rows();
+        int k = transposeA ? a.rows() : a.cols();
+        int n = transposeB ? b.rows() : b.cols();
+        int kb = transposeB ? b.cols() : b.rows();
+        if (kb != k || c.rows() != m || c.cols() != n) {
+            throw new IllegalArgumentException("gemm shapes do not fit: op(a) " + m + "x" + k + ", op(b) " + kb + "x" + n
+                    + ", c " + c.rows() + "x" + c.cols());
+        }
+        dnnl.sgemm(transposeA, transposeB, m, n, k, address(a), a.cols(), address(b), b.cols(), beta, address(c), c.cols());
+    }
+
+    /** The native address of a tensor's first element (tensors are contiguous c-ordered rows, see Nd4jTensor). */
+    private static long address(Tensor t) {
+        INDArray x = arr(t);
+        return x.data().address() + 4L * x.offset();
     }
 
     // ------------------------------------------------------------------ host memory access

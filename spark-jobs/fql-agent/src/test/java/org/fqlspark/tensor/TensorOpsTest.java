@@ -122,6 +122,37 @@ class TensorOpsTest {
     }
 
     @Test
+    void oneDnnGemmIsUsedOnThisPlatformAndAgreesOnViewsAndTransposes() {
+        assertTrue(DnnlGemm.available(), "oneDNN did not load: " + DnnlGemm.unavailableReason());
+        assertTrue(new FusedCpuTensorOps().usesDnnl());
+        TensorOps reference = new JavaTensorOps();
+        TensorOps[] impls = {new FusedCpuTensorOps(true), reference};
+        // odd sizes (m 5, k 7, n 3) and views at odd offsets of one flat tensor, all four transpose combinations
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                float[][] out = new float[2][];
+                for (int k = 0; k < 2; k++) {
+                    TensorOps ops = impls[k];
+                    SplittableRandom r = new SplittableRandom(11);
+                    float[] init = new float[3 + 35 + 21 + 15];
+                    for (int i = 0; i < init.length; i++) init[i] = (float) r.nextGaussian();
+                    Tensor flat = ops.zeros(1, init.length);
+                    ops.upload(init, flat);
+                    Tensor a = ta ? ops.view(flat, 3, 7, 5) : ops.view(flat, 3, 5, 7);
+                    Tensor b = tb ? ops.view(flat, 38, 3, 7) : ops.view(flat, 38, 7, 3);
+                    Tensor c = ops.view(flat, 59, 5, 3);
+                    ops.gemm(a, ta, b, tb, c, 0.5f);
+                    out[k] = new float[init.length];
+                    ops.download(flat, out[k]);
+                }
+                for (int i = 0; i < out[0].length; i++) {
+                    assertEquals(out[1][i], out[0][i], 1e-5f * Math.max(1f, Math.abs(out[1][i])), "ta " + ta + ", tb " + tb + ", element " + i);
+                }
+            }
+        }
+    }
+
+    @Test
     void goldenDumpPassesOnBothImplementations() throws Exception {
         GoldenDump dump = GoldenDump.load(java.nio.file.Path.of(getClass().getResource("/golden/fql_tiny_default.json").toURI()));
         assertTrue(Conformance.run(dump, Conformance.DEFAULT_TOLERANCE, new Nd4jTensorOps()).passed());
