@@ -170,16 +170,23 @@ public final class FqlAgent {
         return computeFlowActions(observations, noise, n, buffers(n).euler);
     }
 
+    /**
+     * The Euler integration runs on the flow network's input tensor {@code [s, x, t]} itself: each step sets the
+     * time column and adds {@code v / M} to the action columns in place, so the whole integration is one upload
+     * and one download whatever M is (on a GPU: no host round trip per step).
+     */
     private float[] computeFlowActions(float[] observations, float[] noise, int n, Mlp.Activations a) {
         int m = config.flowSteps();
-        float[] x = noise.clone();
-        float[] time = new float[n];
+        ops.upload(concat(n, observations, obsDim, noise, actionDim, new float[n]), a.input);
         for (int j = 0; j < m; j++) {
-            java.util.Arrays.fill(time, (float) j / m);
-            float[] v = forward(bcFlow, a, concat(n, observations, obsDim, x, actionDim, time));
-            for (int i = 0; i < x.length; i++) {
-                x[i] += v[i] / m;
-            }
+            ops.setColumn(a.input, obsDim + actionDim, (float) j / m);
+            ops.addDividedToColumns(a.input, obsDim, bcFlow.forward(a), m);
+        }
+        float[] input = read(a.input);
+        int w = obsDim + actionDim + 1;
+        float[] x = new float[n * actionDim];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(input, i * w + obsDim, x, i * actionDim, actionDim);
         }
         clipInPlace(x);
         return x;

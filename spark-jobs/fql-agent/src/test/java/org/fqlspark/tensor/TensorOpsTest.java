@@ -26,13 +26,22 @@ class TensorOpsTest {
 
     @Test
     void fusedAndPortableOpsAgreeOnEveryOperation() {
-        TensorOps[] impls = {new Nd4jTensorOps(), new FusedCpuTensorOps(), new JavaTensorOps()};
+        agreeOnEveryOperation(7, 5, new TensorOps[] {new Nd4jTensorOps(), new FusedCpuTensorOps(), new JavaTensorOps()});
+    }
+
+    @Test
+    void twoThreadElementWiseKernelsAgreeWithOneThread() {
+        // 300 x 130 = 39 000 elements: above the size where the fused kernels split rows between two threads
+        assertTrue(300 * 130 >= FusedCpuTensorOps.PARALLEL_MIN);
+        agreeOnEveryOperation(300, 130, new TensorOps[] {new JavaTensorOps(), new FusedCpuTensorOps(true, 2),
+                new FusedCpuTensorOps(false, 1), new Nd4jTensorOps()});
+    }
+
+    private static void agreeOnEveryOperation(int rows, int cols, TensorOps[] impls) {
         float[][] results = new float[impls.length][];
         for (int k = 0; k < impls.length; k++) {
             TensorOps ops = impls[k];
             SplittableRandom r = new SplittableRandom(3);
-            int rows = 7;
-            int cols = 5;
             Tensor flat = ops.zeros(1, 3 * cols + 4 * rows * cols);
             float[] init = new float[3 * cols + 4 * rows * cols];
             for (int i = 0; i < init.length; i++) init[i] = (float) r.nextGaussian();
