@@ -46,6 +46,11 @@ public final class ProfilingTensorOps implements TensorOps {
         totals.clear();
     }
 
+    /** Calls of all operations since the last {@link #reset}. */
+    public long totalCalls() {
+        return totals.values().stream().mapToLong(t -> t[1]).sum();
+    }
+
     public long totalNanos() {
         return totals.values().stream().mapToLong(t -> t[0]).sum();
     }

@@ -4,6 +4,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.dnnl.global.dnnl;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Row-major single-precision GEMM through oneDNN's {@code dnnl_sgemm} on native addresses (no copies). oneDNN
@@ -27,6 +28,9 @@ final class DnnlGemm {
             problem = "disabled by -Dfql.noDnnl";
         } else {
             try {
+                // ND4J's natives first: libdnnl then binds to the libgomp already loaded with them (the shaded jar
+                // keeps one copy, see fql-jobs/pom.xml), and both share one OpenMP runtime.
+                Nd4j.getBackend();
                 Loader.load(dnnl.class);
                 isa = isaName(dnnl.dnnl_get_effective_cpu_isa());
             } catch (Throwable t) {

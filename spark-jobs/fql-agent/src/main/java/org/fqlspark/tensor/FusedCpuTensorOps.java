@@ -121,20 +121,15 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
 
     /** The native address of a tensor's first element (tensors are contiguous c-ordered rows, see Nd4jTensor). */
     private static long address(Tensor t) {
-        INDArray x = arr(t);
-        return x.data().address() + 4L * x.offset();
+        return ((Nd4jTensor) t).address();
     }
 
     // ------------------------------------------------------------------ host memory access
 
-    private static FloatBuffer buffer(INDArray a) {
-        return a.data().asNioFloat();
-    }
-
     /** Copies {@code len} values of a tensor from element {@code from} into {@code dst[0, len)}. */
     private static float[] read(Tensor t, long from, float[] dst, int len) {
-        INDArray a = arr(t);
-        buffer(a).get((int) (a.offset() + from), dst, 0, len);
+        Nd4jTensor a = (Nd4jTensor) t;
+        a.host().get((int) (a.offset() + from), dst, 0, len);
         return dst;
     }
 
@@ -143,8 +138,8 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
     }
 
     private static void write(float[] src, int len, Tensor t, long from) {
-        INDArray a = arr(t);
-        buffer(a).put((int) (a.offset() + from), src, 0, len);
+        Nd4jTensor a = (Nd4jTensor) t;
+        a.host().put((int) (a.offset() + from), src, 0, len);
     }
 
     private static void write(float[] src, Tensor t) {
@@ -191,9 +186,9 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
 
     @Override
     public void setColumn(Tensor dst, int col, float value) {
-        INDArray a = arr(dst);
-        FloatBuffer b = buffer(a);
-        int base = (int) a.offset();
+        Nd4jTensor a = (Nd4jTensor) dst;
+        FloatBuffer b = a.host();
+        int base = a.offset();
         for (int r = 0; r < dst.rows(); r++) {
             b.put(base + r * dst.cols() + col, value);
         }
@@ -266,10 +261,10 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
             int n = rows * cols;
             float[] in = read(x, (long) r0 * cols, s.a(n), n);
             float[] params = s.b(2L * cols);
-            INDArray sa = arr(scale);
-            INDArray ba = arr(bias);
-            buffer(sa).get((int) sa.offset(), params, 0, cols);
-            buffer(ba).get((int) ba.offset(), params, cols, cols);
+            Nd4jTensor sa = (Nd4jTensor) scale;
+            Nd4jTensor ba = (Nd4jTensor) bias;
+            sa.host().get(sa.offset(), params, 0, cols);
+            ba.host().get(ba.offset(), params, cols, cols);
             float[] y = s.c(n);
             float[] tmp = s.d(cols + rows);
             float[] inv = new float[rows];

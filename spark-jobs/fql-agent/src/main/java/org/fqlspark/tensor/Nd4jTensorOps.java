@@ -1,5 +1,6 @@
 package org.fqlspark.tensor;
 
+import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -22,22 +23,54 @@ public class Nd4jTensorOps implements TensorOps {
     static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
     static final double GELU_CUBIC = 0.044715;
 
-    /** A tensor backed by a c-ordered 2-D ND4J array (possibly a view into a flat parameter vector). */
-    public record Nd4jTensor(INDArray array) implements Tensor {
-        public Nd4jTensor {
+    /**
+     * A tensor backed by a c-ordered 2-D ND4J array (possibly a view into a flat parameter vector). Keeps the host
+     * view of its memory and its native address once asked for, so the fused kernels' per-call cost stays small.
+     */
+    public static final class Nd4jTensor implements Tensor {
+        private final INDArray array;
+        private final int rows;
+        private final int cols;
+        private FloatBuffer host;
+
+        public Nd4jTensor(INDArray array) {
             if (array.rank() != 2 || array.ordering() != 'c') {
                 throw new IllegalArgumentException("expected a c-ordered rank-2 array, got " + array.shapeInfoToString());
             }
+            this.array = array;
+            this.rows = (int) array.size(0);
+            this.cols = (int) array.size(1);
+        }
+
+        public INDArray array() {
+            return array;
         }
 
         @Override
         public int rows() {
-            return (int) array.size(0);
+            return rows;
         }
 
         @Override
         public int cols() {
-            return (int) array.size(1);
+            return cols;
+        }
+
+        /** The whole underlying buffer as floats (absolute indexing; this tensor starts at {@link #offset()}). */
+        FloatBuffer host() {
+            if (host == null) {
+                host = array.data().asNioFloat();
+            }
+            return host;
+        }
+
+        int offset() {
+            return (int) array.offset();
+        }
+
+        /** The native address of the first element (CPU backend). */
+        long address() {
+            return array.data().address() + 4L * array.offset();
         }
     }
 
