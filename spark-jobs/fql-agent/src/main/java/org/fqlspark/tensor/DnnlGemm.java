@@ -5,6 +5,7 @@ import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.dnnl.global.dnnl;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
 
 /**
  * Row-major single-precision GEMM through oneDNN's {@code dnnl_sgemm} on native addresses (no copies). oneDNN
@@ -26,6 +27,8 @@ final class DnnlGemm {
         String isa = "";
         if (Boolean.getBoolean("fql.noDnnl")) {
             problem = "disabled by -Dfql.noDnnl";
+        } else if (BackendGuard.cudaBackendPresent()) {
+            problem = "the CUDA backend holds tensors in device memory";
         } else {
             try {
                 // ND4J's natives first: libdnnl then binds to the libgomp already loaded with them (the shaded jar
@@ -53,6 +56,19 @@ final class DnnlGemm {
         }
     }
 
+    /**
+     * Products below this many multiply-adds run on one OpenMP thread: waking a second thread costs more than it
+     * saves (a batch-1 action, five matrix-vector products, measured 50 µs on one thread against 130–150 µs on two
+     * on a loaded 2-core machine), and the FQL step's thin products (256x512x8, 256x512x1) gain nothing from it.
+     */
+    static final long SINGLE_THREAD_MAX_MACS = 1L << 22;
+
+    /** The OpenMP threads larger products use: {@code OMP_NUM_THREADS} when set, else the processors the JVM sees. */
+    private static final int MAX_THREADS = ompThreads();
+
+    /** The OpenMP thread count last set on each calling thread (an OpenMP setting is per thread). */
+    private static final ThreadLocal<int[]> THREADS_SET = ThreadLocal.withInitial(() -> new int[] {-1});
+
     private final Address a = new Address();
     private final Address b = new Address();
     private final Address c = new Address();
@@ -77,11 +93,31 @@ final class DnnlGemm {
      */
     void sgemm(boolean transA, boolean transB, int m, int n, int k,
                long addressA, int lda, long addressB, int ldb, float beta, long addressC, int ldc) {
+        int threads = (long) m * n * k <= SINGLE_THREAD_MAX_MACS ? 1 : MAX_THREADS;
+        int[] set = THREADS_SET.get();
+        if (set[0] != threads) {
+            // oneDNN shares ND4J's libgomp (see the static block), so ND4J's call sets oneDNN's OpenMP threads
+            NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
+            set[0] = threads;
+        }
         int status = dnnl.dnnl_sgemm((byte) (transA ? 'T' : 'N'), (byte) (transB ? 'T' : 'N'), m, n, k, 1f,
                 a.at(addressA), lda, b.at(addressB), ldb, beta, c.at(addressC), ldc);
         if (status != dnnl.dnnl_success) {
             throw new IllegalStateException("dnnl_sgemm failed with status " + status + " (m " + m + ", n " + n + ", k " + k + ")");
         }
+    }
+
+    private static int ompThreads() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        String omp = System.getenv("OMP_NUM_THREADS");
+        if (omp != null) {
+            try {
+                return Math.max(1, Integer.parseInt(omp.trim()));
+            } catch (NumberFormatException e) {
+                return cores;
+            }
+        }
+        return cores;
     }
 
     private static String isaName(int isa) {
