@@ -54,7 +54,7 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
     private final DnnlGemm dnnl;
     private final int threads;
 
-    /** GEMM through oneDNN where it loads, else ND4J's; element-wise work on {@link #defaultThreads()} threads. */
+    /** GEMM through oneDNN where it loads, else ND4J's; element-wise work on {@link #defaultThreads()} thread(s). */
     public FusedCpuTensorOps() {
         this(true, defaultThreads());
     }
@@ -74,20 +74,16 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
     }
 
     /**
-     * Two element-wise threads where the process may use two cores ({@code OMP_NUM_THREADS}, which also sizes the
-     * GEMM's threads, when set; otherwise the processors the JVM sees), else one.
+     * One element-wise thread unless {@code -Dfql.kernelThreads=2}. Splitting the kernels over two threads was
+     * slower on the 2-core machines measured (BENCHMARKS.md): the helper competes with oneDNN's GEMM threads for
+     * the same two cores, and on a shared machine the hand-off waits for a descheduled thread.
      */
     public static int defaultThreads() {
-        int cores = Runtime.getRuntime().availableProcessors();
-        String omp = System.getenv("OMP_NUM_THREADS");
-        if (omp != null) {
-            try {
-                cores = Math.min(cores, Integer.parseInt(omp.trim()));
-            } catch (NumberFormatException e) {
-                // not a number: OpenMP ignores it too
-            }
+        String v = System.getProperty("fql.kernelThreads", "1");
+        if (!v.equals("1") && !v.equals("2")) {
+            throw new IllegalArgumentException("-Dfql.kernelThreads must be 1 or 2, was '" + v + "'");
         }
-        return cores >= 2 ? 2 : 1;
+        return Integer.parseInt(v);
     }
 
     /** True when GEMMs run on oneDNN. */

@@ -13,7 +13,7 @@ import java.util.function.IntConsumer;
  */
 final class TwoWay {
 
-    private static final int SPINS = 4_000;
+    private static final int SPINS = 200;
 
     private final Thread helper;
     private volatile IntConsumer task;
