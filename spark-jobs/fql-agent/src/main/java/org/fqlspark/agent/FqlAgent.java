@@ -122,7 +122,7 @@ public final class FqlAgent {
         final Mlp.Activations[] criticActor = new Mlp.Activations[FqlConfig.CRITIC_ENSEMBLE];
         final Mlp.Activations flowMatching;
         final Mlp.Activations euler;
-        final Mlp.Activations student;
+        final Mlp.Activations actor;     // the one-step policy at (s, z): actor_actions
         final Tensor gradQ;
         final Tensor gradAction;
         final Tensor gradVelocity;
@@ -136,7 +136,7 @@ public final class FqlAgent {
             }
             flowMatching = bcFlow.newActivations(b);
             euler = bcFlow.newActivations(b);
-            student = oneStep.newActivations(b);
+            actor = oneStep.newActivations(b);
             gradQ = ops.zeros(b, 1);
             gradAction = ops.zeros(b, actionDim);
             gradVelocity = ops.zeros(b, actionDim);
@@ -170,16 +170,23 @@ public final class FqlAgent {
         return computeFlowActions(observations, noise, n, buffers(n).euler);
     }
 
+    /**
+     * The Euler integration runs on the flow network's input tensor {@code [s, x, t]} itself: each step sets the
+     * time column and adds {@code v / M} to the action columns in place, so the whole integration is one upload
+     * and one download whatever M is (on a GPU: no host round trip per step).
+     */
     private float[] computeFlowActions(float[] observations, float[] noise, int n, Mlp.Activations a) {
         int m = config.flowSteps();
-        float[] x = noise.clone();
-        float[] time = new float[n];
+        ops.upload(concat(n, observations, obsDim, noise, actionDim, new float[n]), a.input);
         for (int j = 0; j < m; j++) {
-            java.util.Arrays.fill(time, (float) j / m);
-            float[] v = forward(bcFlow, a, concat(n, observations, obsDim, x, actionDim, time));
-            for (int i = 0; i < x.length; i++) {
-                x[i] += v[i] / m;
-            }
+            ops.setColumn(a.input, obsDim + actionDim, (float) j / m);
+            ops.addDividedToColumns(a.input, obsDim, bcFlow.forward(a), m);
+        }
+        float[] input = read(a.input);
+        int w = obsDim + actionDim + 1;
+        float[] x = new float[n * actionDim];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(input, i * w + obsDim, x, i * actionDim, actionDim);
         }
         clipInPlace(x);
         return x;
@@ -190,17 +197,73 @@ public final class FqlAgent {
     /**
      * Evaluates the four losses at the current weights and writes the gradient of
      * {@code terms.critic·L_Q + terms.flow·L_flow + terms.distill·L_distill + terms.q·L_q} into the gradient
-     * buffer ({@link #gradients()}), with the stop-gradients of spec §2.5.
+     * buffer ({@link #gradients()}), with the stop-gradients of spec §2.5. Each trainable network's gradient comes
+     * from exactly one overwriting backward pass (critic members: the TD loss; BC flow: flow matching; one-step
+     * policy: distillation plus Q); {@link Mlp} checks that rule and this method checks every network got its pass.
      */
     public LossReport computeLossesAndGradients(Batch batch, StepNoise noise, GradientTerms terms, boolean keepIntermediates) {
+        checkBatch(batch, noise);
+        Buffers buf = buffers(batch.size());
+        for (Mlp net : trainableNetworks()) {
+            net.startGradientPass();
+        }
+        CriticPart criticPart = criticLossAndGradients(batch, noise, terms, buf);
+        FlowPart flowPart = flowLossAndGradients(batch, noise, terms, buf);
+        ActorPart actorPart = distillAndQLossAndGradients(batch, noise, terms, buf);
+        for (Mlp net : trainableNetworks()) {
+            net.requireGradientPass();
+        }
+        double gradNorm = Math.sqrt(ops.sumOfSquares(grads));
+        Map<String, float[]> inter = null;
+        if (keepIntermediates) {
+            inter = new LinkedHashMap<>();
+            inter.put("next_actions", criticPart.nextActions());
+            inter.put("next_qs", stack(criticPart.nextQs()));
+            inter.put("next_q", criticPart.nextQ());
+            inter.put("target_q", criticPart.targetQ());
+            inter.put("q", stack(criticPart.q()));
+            inter.put("x_t", flowPart.xt());
+            inter.put("vel", flowPart.velocity());
+            inter.put("bc_pred", flowPart.prediction());
+            inter.put("target_flow_actions", actorPart.targetFlowActions());
+            inter.put("actor_actions", actorPart.actorActions());
+            inter.put("actor_actions_clipped", actorPart.actorActionsClipped());
+            inter.put("q_actor", stack(actorPart.qActor()));
+        }
+        return new LossReport(criticPart.loss(), flowPart.loss(), actorPart.distillLoss(), actorPart.qLoss(),
+                criticPart.qMean(), criticPart.qMax(), criticPart.qMin(), actorPart.meanQ(), gradNorm, inter);
+    }
+
+    private Mlp[] trainableNetworks() {
+        Mlp[] nets = new Mlp[critic.length + 2];
+        System.arraycopy(critic, 0, nets, 0, critic.length);
+        nets[critic.length] = bcFlow;
+        nets[critic.length + 1] = oneStep;
+        return nets;
+    }
+
+    /** The critic term's loss, metrics and the intermediates named as in {@code fql.py}. */
+    private record CriticPart(double loss, double qMean, double qMax, double qMin,
+                              float[] nextActions, float[][] nextQs, float[] nextQ, float[] targetQ, float[][] q) {
+    }
+
+    /** The BC flow-matching term's loss and intermediates. */
+    private record FlowPart(double loss, float[] xt, float[] velocity, float[] prediction) {
+    }
+
+    /** The one-step policy's terms (distillation and Q) and intermediates. */
+    private record ActorPart(double distillLoss, double qLoss, double meanQ, float[] targetFlowActions,
+                             float[] actorActions, float[] actorActionsClipped, float[][] qActor) {
+    }
+
+    /**
+     * Critic loss: TD target from the target critic at the current policy's next action (all sg); writes the
+     * critic members' gradients.
+     */
+    private CriticPart criticLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
         int b = batch.size();
         int d = actionDim;
         int k = critic.length;
-        checkBatch(batch, noise);
-        Buffers buf = buffers(b);
-        Map<String, float[]> inter = keepIntermediates ? new LinkedHashMap<>() : null;
-
-        // ---- critic loss: TD target from the target critic at the current policy's next action (all sg)
         float[] nextActions = forward(oneStep, buf.nextAction, concat(b, batch.nextObservations(), obsDim, noise.nextNoise(), d, null));
         clipInPlace(nextActions);
         float[] targetInput = concat(b, batch.nextObservations(), obsDim, nextActions, d, null);
@@ -220,7 +283,7 @@ public final class FqlAgent {
         }
         float[] criticInput = concat(b, batch.observations(), obsDim, batch.actions(), d, null);
         float[][] q = new float[k][];
-        double criticLoss = 0;
+        double loss = 0;
         double qSum = 0;
         double qMax = Double.NEGATIVE_INFINITY;
         double qMin = Double.POSITIVE_INFINITY;
@@ -229,7 +292,7 @@ public final class FqlAgent {
             float[] dq = new float[b];
             for (int i = 0; i < b; i++) {
                 double diff = q[j][i] - targetQ[i];
-                criticLoss += diff * diff;
+                loss += diff * diff;
                 dq[i] = (float) (terms.critic() * 2.0 * diff / (k * b));
                 qSum += q[j][i];
                 qMax = Math.max(qMax, q[j][i]);
@@ -238,9 +301,13 @@ public final class FqlAgent {
             ops.upload(dq, buf.gradQ);
             critic[j].backward(buf.criticTd[j], buf.gradQ, true, false);
         }
-        criticLoss /= (double) k * b;
+        return new CriticPart(loss / ((double) k * b), qSum / ((double) k * b), qMax, qMin, nextActions, nextQs, nextQ, targetQ, q);
+    }
 
-        // ---- BC flow matching: x_t = (1 − t) x0 + t a, target velocity a − x0
+    /** BC flow matching: {@code x_t = (1 − t) x0 + t a}, target velocity {@code a − x0}; writes the BC flow's gradients. */
+    private FlowPart flowLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
+        int b = batch.size();
+        int d = actionDim;
         float[] xt = new float[b * d];
         float[] velocity = new float[b * d];
         for (int i = 0; i < b; i++) {
@@ -252,31 +319,39 @@ public final class FqlAgent {
             }
         }
         float[] prediction = forward(bcFlow, buf.flowMatching, concat(b, batch.observations(), obsDim, xt, d, noise.t()));
-        double flowLoss = 0;
+        double loss = 0;
         float[] dVel = new float[b * d];
         for (int idx = 0; idx < b * d; idx++) {
             double diff = prediction[idx] - velocity[idx];
-            flowLoss += diff * diff;
+            loss += diff * diff;
             dVel[idx] = (float) (terms.flow() * 2.0 * diff / ((double) b * d));
         }
-        flowLoss /= (double) b * d;
         ops.upload(dVel, buf.gradVelocity);
         bcFlow.backward(buf.flowMatching, buf.gradVelocity, true, false);
+        return new FlowPart(loss / ((double) b * d), xt, velocity, prediction);
+    }
 
-        // ---- distillation: the Euler-integrated BC flow is a constant teacher for the one-step student
-        float[] teacher = computeFlowActions(batch.observations(), noise.z(), b, buf.euler);
-        float[] student = forward(oneStep, buf.student, concat(b, batch.observations(), obsDim, noise.z(), d, null));
+    /**
+     * Distillation (the Euler-integrated BC flow, {@code target_flow_actions}, is a constant teacher for the one-step
+     * policy's {@code actor_actions}) plus the Q term (mean critic at the clipped actor actions; its gradient reaches
+     * the one-step policy through the action only). Writes the one-step policy's gradients.
+     */
+    private ActorPart distillAndQLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
+        int b = batch.size();
+        int d = actionDim;
+        int k = critic.length;
+        float[] targetFlowActions = computeFlowActions(batch.observations(), noise.z(), b, buf.euler);
+        float[] actorActions = forward(oneStep, buf.actor, concat(b, batch.observations(), obsDim, noise.z(), d, null));
         double distillLoss = 0;
         for (int idx = 0; idx < b * d; idx++) {
-            double diff = student[idx] - teacher[idx];
+            double diff = actorActions[idx] - targetFlowActions[idx];
             distillLoss += diff * diff;
         }
         distillLoss /= (double) b * d;
 
-        // ---- Q term: mean critic at the clipped student action; gradient reaches ω through the action only
-        float[] studentClipped = student.clone();
-        clipInPlace(studentClipped);
-        float[] actorInput = concat(b, batch.observations(), obsDim, studentClipped, d, null);
+        float[] actorActionsClipped = actorActions.clone();
+        clipInPlace(actorActionsClipped);
+        float[] actorInput = concat(b, batch.observations(), obsDim, actorActionsClipped, d, null);
         float[][] qActor = new float[k][];
         float[] qPi = new float[b];
         for (int j = 0; j < k; j++) {
@@ -295,6 +370,8 @@ public final class FqlAgent {
         meanAbsQPi /= b;
         double lambda = config.normalizeQLoss() ? 1.0 / meanAbsQPi : 1.0;   // a constant: no gradient through λ
         double qLoss = -lambda * meanQPi;
+
+        // dL/d(actor actions): the Q term through both critic members' input gradients (critic weights: sg) ...
         float[] dAction = new float[b * d];
         float[] gradQ = new float[b];
         java.util.Arrays.fill(gradQ, (float) (-terms.q() * lambda / ((double) k * b)));
@@ -310,31 +387,15 @@ public final class FqlAgent {
                 }
             }
         }
+        // ... passed by the clip only inside [-1, 1], plus the distillation term's gradient.
         for (int idx = 0; idx < b * d; idx++) {
-            boolean inside = student[idx] >= -1f && student[idx] <= 1f;   // clip passes gradient only inside
-            double dDistill = terms.distill() * 2.0 * (student[idx] - teacher[idx]) / ((double) b * d);
+            boolean inside = actorActions[idx] >= -1f && actorActions[idx] <= 1f;
+            double dDistill = terms.distill() * 2.0 * (actorActions[idx] - targetFlowActions[idx]) / ((double) b * d);
             dAction[idx] = (float) (dDistill + (inside ? dAction[idx] : 0f));
         }
         ops.upload(dAction, buf.gradAction);
-        oneStep.backward(buf.student, buf.gradAction, true, false);
-
-        double gradNorm = Math.sqrt(ops.sumOfSquares(grads));
-        if (inter != null) {
-            inter.put("next_actions", nextActions);
-            inter.put("next_qs", stack(nextQs));
-            inter.put("next_q", nextQ);
-            inter.put("target_q", targetQ);
-            inter.put("q", stack(q));
-            inter.put("x_t", xt);
-            inter.put("vel", velocity);
-            inter.put("bc_pred", prediction);
-            inter.put("target_flow_actions", teacher);
-            inter.put("actor_actions", student);
-            inter.put("actor_actions_clipped", studentClipped);
-            inter.put("q_actor", stack(qActor));
-        }
-        return new LossReport(criticLoss, flowLoss, distillLoss, qLoss, qSum / ((double) k * b), qMax, qMin,
-                meanQPi, gradNorm, inter);
+        oneStep.backward(buf.actor, buf.gradAction, true, false);
+        return new ActorPart(distillLoss, qLoss, meanQPi, targetFlowActions, actorActions, actorActionsClipped, qActor);
     }
 
     /**

@@ -22,6 +22,8 @@ final class Mlp {
     private final Tensor[] gradBiases;
     private final Tensor[] gradLnScales;
     private final Tensor[] gradLnBiases;
+    private final String name;
+    private boolean gradientsWritten;
 
     /**
      * Binds one network (one member of an ensemble when {@code member >= 0}) to the flat vectors.
@@ -32,6 +34,7 @@ final class Mlp {
     Mlp(TensorOps ops, ParameterLayout layout, ParameterLayout.ModuleDims module, String prefix, int member,
         Tensor params, Tensor grads, float layerNormEps) {
         this.ops = ops;
+        this.name = member >= 0 ? prefix + "[" + member + "]" : prefix;
         this.dims = module.dims().clone();
         this.layerNorm = module.layerNorm();
         this.layerNormEps = layerNormEps;
@@ -143,15 +146,40 @@ final class Mlp {
     }
 
     /**
+     * Starts a gradient pass (one training step): from here until the next call, exactly one {@link #backward} may
+     * write this network's parameter gradients. Backward passes overwrite the gradient views rather than add to
+     * them, so a second one would silently discard the first's contribution; {@link #backward} refuses it and
+     * {@link #requireGradientPass} reports a network that got none.
+     */
+    void startGradientPass() {
+        gradientsWritten = false;
+    }
+
+    /** Throws unless a backward pass wrote this network's parameter gradients since {@link #startGradientPass}. */
+    void requireGradientPass() {
+        if (!gradientsWritten) {
+            throw new IllegalStateException(name + ": no backward pass wrote its parameter gradients in this step"
+                    + " (they would be left over from an earlier step)");
+        }
+    }
+
+    /**
      * Backward pass from {@code gradOutput} ({@code [B, out]}) through the activations of the last
      * {@link #forward}. Writes the parameter gradients into the gradient views when {@code parameterGradients}
-     * (overwriting: every parameter gets its gradient from exactly one backward pass per step), and the input
-     * gradient into {@code a.gradInput} when {@code inputGradient}. Activations are left intact, so one forward
-     * pass can be taken back more than once.
+     * (overwriting: every parameter gets its gradient from exactly one backward pass per gradient pass, checked:
+     * see {@link #startGradientPass}), and the input gradient into {@code a.gradInput} when {@code inputGradient}.
+     * Activations are left intact, so one forward pass can be taken back more than once.
      */
     void backward(Activations a, Tensor gradOutput, boolean parameterGradients, boolean inputGradient) {
         if (parameterGradients && gradKernels[0] == null) {
-            throw new IllegalStateException("this network has no gradient buffers");
+            throw new IllegalStateException(name + " has no gradient buffers");
+        }
+        if (parameterGradients) {
+            if (gradientsWritten) {
+                throw new IllegalStateException(name + ": a second backward pass would overwrite the parameter gradients"
+                        + " of the first in the same step (gradients are overwritten, not accumulated)");
+            }
+            gradientsWritten = true;
         }
         int layers = dims.length - 1;
         Tensor dz = a.gradOutputs[layers - 1];

@@ -147,6 +147,16 @@ public final class AgentBenchmark {
         return a;
     }
 
+    /** The 1-, 5- and 15-minute load averages from /proc/loadavg, or "" where there is none. */
+    public static String loadAverage() {
+        try {
+            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (java.io.IOException | RuntimeException e) {
+            return "";
+        }
+    }
+
     public static void printTable(List<Result> results, PrintStream out) {
         out.printf(Locale.ROOT, "%-64s %8s %12s %12s %12s  %s%n", "case", "runs", "median ms", "p10 ms", "p90 ms", "");
         for (Result r : results) {
@@ -160,6 +170,8 @@ public final class AgentBenchmark {
         m.put("java", System.getProperty("java.version"));
         m.put("cores", Runtime.getRuntime().availableProcessors());
         m.put("omp_num_threads", System.getenv().getOrDefault("OMP_NUM_THREADS", ""));
+        m.put("openblas_coretype", System.getenv().getOrDefault("OPENBLAS_CORETYPE", ""));
+        m.put("load_average", loadAverage());
         List<Map<String, Object>> rows = new ArrayList<>();
         for (Result r : results) {
             Map<String, Object> row = new LinkedHashMap<>();
@@ -195,8 +207,46 @@ public final class AgentBenchmark {
         ops.print(out, steps, System.nanoTime() - t0);
     }
 
+    /** Operations of one training step: calls into {@link org.fqlspark.tensor.TensorOps}, and the ND4J ops they ran. */
+    public record OpCounts(String backend, long tensorOpsCalls, long nd4jOps) {
+    }
+
+    /**
+     * Counts the operations of one paper-size-like training step on {@code ops} after one warm-up step: the
+     * TensorOps calls (the profiler's counts) and the ND4J ops they executed (ND4J's op profiler; each is a kernel
+     * launch on the CUDA backend, GEMMs included).
+     */
+    public static OpCounts opsPerStep(FqlConfig config, int obsDim, int actionDim, org.fqlspark.tensor.TensorOps backend) {
+        ProfilingTensorOps ops = new ProfilingTensorOps(backend);
+        FqlAgent agent = new FqlAgent(config, obsDim, actionDim, 0, ops);
+        SplittableRandom rng = new SplittableRandom(1);
+        Batch batch = randomBatch(config.batchSize(), obsDim, actionDim, rng);
+        StepNoise noise = StepNoise.sample(config.batchSize(), actionDim, rng);
+        agent.update(batch, noise);
+        ops.reset();
+        org.nd4j.linalg.api.ops.executioner.OpExecutioner ex = org.nd4j.linalg.factory.Nd4j.getExecutioner();
+        org.nd4j.linalg.api.ops.executioner.OpExecutioner.ProfilingMode before = ex.getProfilingMode();
+        ex.setProfilingMode(org.nd4j.linalg.api.ops.executioner.OpExecutioner.ProfilingMode.OPERATIONS);
+        org.nd4j.linalg.profiler.OpProfiler.getInstance().reset();
+        try {
+            agent.update(batch, noise);
+            return new OpCounts(backend.describe(), ops.totalCalls(), org.nd4j.linalg.profiler.OpProfiler.getInstance().getInvocationsCount());
+        } finally {
+            ex.setProfilingMode(before);
+        }
+    }
+
     /** For running without the CLI: {@code java -cp ... org.fqlspark.bench.AgentBenchmark [seconds | profile]}. */
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("ops")) {
+            for (org.fqlspark.tensor.TensorOps b : new org.fqlspark.tensor.TensorOps[] {
+                    new org.fqlspark.tensor.Nd4jTensorOps(), new org.fqlspark.tensor.FusedCpuTensorOps()}) {
+                OpCounts c = opsPerStep(FqlConfig.defaults(), 29, 8, b);
+                System.out.printf(Locale.ROOT, "%s: %d TensorOps calls, %d ND4J ops per paper-size train step%n",
+                        c.backend(), c.tensorOpsCalls(), c.nd4jOps());
+            }
+            return;
+        }
         if (args.length > 0 && args[0].equals("profile")) {
             profile(FqlConfig.defaults(), 29, 8, 5, System.out);
             profile(FqlConfig.defaults().withHiddenDims(64, 64, 64), 2, 2, 50, System.out);

@@ -46,6 +46,11 @@ public final class ProfilingTensorOps implements TensorOps {
         totals.clear();
     }
 
+    /** Calls of all operations since the last {@link #reset}. */
+    public long totalCalls() {
+        return totals.values().stream().mapToLong(t -> t[1]).sum();
+    }
+
     public long totalNanos() {
         return totals.values().stream().mapToLong(t -> t[0]).sum();
     }
@@ -69,6 +74,12 @@ public final class ProfilingTensorOps implements TensorOps {
     @Override public void download(Tensor src, float[] dst) { time("download", () -> delegate.download(src, dst)); }
     @Override public void fill(Tensor dst, float value) { time("fill", () -> delegate.fill(dst, value)); }
     @Override public void copy(Tensor src, Tensor dst) { time("copy", () -> delegate.copy(src, dst)); }
+    @Override public void setColumn(Tensor dst, int col, float value) { time("setColumn", () -> delegate.setColumn(dst, col, value)); }
+
+    @Override
+    public void addDividedToColumns(Tensor dst, int firstCol, Tensor src, float divisor) {
+        time("addDividedToColumns", () -> delegate.addDividedToColumns(dst, firstCol, src, divisor));
+    }
 
     @Override
     public void gemm(Tensor a, boolean ta, Tensor b, boolean tb, Tensor c, float beta) {

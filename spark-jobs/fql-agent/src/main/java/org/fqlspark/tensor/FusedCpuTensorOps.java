@@ -15,191 +15,377 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
 
     private static final int CHUNK = 16_384;
 
-    private float[] scratchA = new float[0];
-    private float[] scratchB = new float[0];
-    private float[] scratchC = new float[0];
-    private float[] scratchD = new float[0];
+    /** Element-wise work smaller than this stays on one thread (a hand-off costs microseconds). */
+    static final int PARALLEL_MIN = 32_768;
+
+    private static final ThreadLocal<TwoWay> HELPERS = ThreadLocal.withInitial(TwoWay::new);
+
+    /** Heap scratch of one thread: zero-offset arrays, which C2 vectorises (see {@link Kernels}). */
+    private static final class Scratch {
+        private float[] a = new float[0];
+        private float[] b = new float[0];
+        private float[] c = new float[0];
+        private float[] d = new float[0];
+
+        float[] a(long n) {
+            if (a.length < n) a = new float[(int) n];
+            return a;
+        }
+
+        float[] b(long n) {
+            if (b.length < n) b = new float[(int) n];
+            return b;
+        }
+
+        float[] c(long n) {
+            if (c.length < n) c = new float[(int) n];
+            return c;
+        }
+
+        float[] d(long n) {
+            if (d.length < n) d = new float[(int) n];
+            return d;
+        }
+    }
+
+    private final Scratch[] scratch = {new Scratch(), new Scratch()};
+
+    /** oneDNN's sgemm where it loads (it picks its kernels from the processor's features), else ND4J's GEMM. */
+    private final DnnlGemm dnnl;
+    private final int threads;
+
+    /** GEMM through oneDNN where it loads, else ND4J's; element-wise work on {@link #defaultThreads()} thread(s). */
+    public FusedCpuTensorOps() {
+        this(true, defaultThreads());
+    }
+
+    /** {@code useDnnl = false} keeps ND4J's GEMM (OpenBLAS) even where oneDNN loads: for comparisons and tests. */
+    public FusedCpuTensorOps(boolean useDnnl) {
+        this(useDnnl, defaultThreads());
+    }
+
+    /** @param threads 1 or 2: element-wise kernels over rows split between the caller and one helper thread */
+    public FusedCpuTensorOps(boolean useDnnl, int threads) {
+        if (threads != 1 && threads != 2) {
+            throw new IllegalArgumentException("element-wise threads must be 1 or 2, was " + threads);
+        }
+        this.dnnl = useDnnl && DnnlGemm.available() ? new DnnlGemm() : null;
+        this.threads = threads;
+    }
+
+    /**
+     * One element-wise thread unless {@code -Dfql.kernelThreads=2}. Splitting the kernels over two threads was
+     * slower on the 2-core machines measured (BENCHMARKS.md): the helper competes with oneDNN's GEMM threads for
+     * the same two cores, and on a shared machine the hand-off waits for a descheduled thread.
+     */
+    public static int defaultThreads() {
+        String v = System.getProperty("fql.kernelThreads", "1");
+        if (!v.equals("1") && !v.equals("2")) {
+            throw new IllegalArgumentException("-Dfql.kernelThreads must be 1 or 2, was '" + v + "'");
+        }
+        return Integer.parseInt(v);
+    }
+
+    /** True when GEMMs run on oneDNN. */
+    public boolean usesDnnl() {
+        return dnnl != null;
+    }
 
     @Override
     public String describe() {
-        return super.describe() + ", fused Java element-wise kernels";
+        return super.describe() + ", GEMM: " + (dnnl != null ? "oneDNN sgemm (" + DnnlGemm.isa() + ")"
+                : "ND4J/OpenBLAS (oneDNN unavailable: " + DnnlGemm.unavailableReason() + ")")
+                + ", fused Java element-wise kernels on " + threads + " thread" + (threads > 1 ? "s" : "");
+    }
+
+    @Override
+    public void gemm(Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c, float beta) {
+        if (dnnl == null) {
+            super.gemm(a, transposeA, b, transposeB, c, beta);
+            return;
+        }
+        int m = transposeA ? a.cols() : a.rows();
+        int k = transposeA ? a.rows() : a.cols();
+        int n = transposeB ? b.rows() : b.cols();
+        int kb = transposeB ? b.cols() : b.rows();
+        if (kb != k || c.rows() != m || c.cols() != n) {
+            throw new IllegalArgumentException("gemm shapes do not fit: op(a) " + m + "x" + k + ", op(b) " + kb + "x" + n
+                    + ", c " + c.rows() + "x" + c.cols());
+        }
+        dnnl.sgemm(transposeA, transposeB, m, n, k, address(a), a.cols(), address(b), b.cols(), beta, address(c), c.cols());
+    }
+
+    /** The native address of a tensor's first element (tensors are contiguous c-ordered rows, see Nd4jTensor). */
+    private static long address(Tensor t) {
+        return ((Nd4jTensor) t).address();
     }
 
     // ------------------------------------------------------------------ host memory access
 
-    private static FloatBuffer buffer(INDArray a) {
-        return a.data().asNioFloat();
-    }
-
-    /** Copies a tensor's values into {@code dst} (which must be long enough). */
-    private static float[] read(Tensor t, float[] dst) {
-        INDArray a = arr(t);
-        buffer(a).get((int) a.offset(), dst, 0, (int) a.length());
+    /** Copies {@code len} values of a tensor from element {@code from} into {@code dst[0, len)}. */
+    private static float[] read(Tensor t, long from, float[] dst, int len) {
+        Nd4jTensor a = (Nd4jTensor) t;
+        a.host().get((int) (a.offset() + from), dst, 0, len);
         return dst;
     }
 
+    private static float[] read(Tensor t, float[] dst) {
+        return read(t, 0, dst, (int) t.size());
+    }
+
+    private static void write(float[] src, int len, Tensor t, long from) {
+        Nd4jTensor a = (Nd4jTensor) t;
+        a.host().put((int) (a.offset() + from), src, 0, len);
+    }
+
     private static void write(float[] src, Tensor t) {
-        INDArray a = arr(t);
-        buffer(a).put((int) a.offset(), src, 0, (int) a.length());
+        write(src, (int) t.size(), t, 0);
     }
 
-    private float[] a(long n) {
-        if (scratchA.length < n) scratchA = new float[(int) n];
-        return scratchA;
+    /** Row ranges: rows split in two when the work is large enough and two threads are allowed. */
+    private boolean split(long elements, int rows) {
+        return threads > 1 && elements >= PARALLEL_MIN && rows >= 2;
     }
 
-    private float[] b(long n) {
-        if (scratchB.length < n) scratchB = new float[(int) n];
-        return scratchB;
+    /** Runs {@code part(index, firstRow, endRow)} over all rows, in two halves at once when worth it. */
+    private void overRows(int rows, int cols, RowPart part) {
+        if (!split((long) rows * cols, rows)) {
+            part.run(scratch[0], 0, rows);
+            return;
+        }
+        int mid = rows / 2;
+        HELPERS.get().run(h -> {
+            if (h == 0) {
+                part.run(scratch[0], 0, mid);
+            } else {
+                part.run(scratch[1], mid, rows);
+            }
+        });
     }
 
-    private float[] c(long n) {
-        if (scratchC.length < n) scratchC = new float[(int) n];
-        return scratchC;
-    }
-
-    private float[] d(long n) {
-        if (scratchD.length < n) scratchD = new float[(int) n];
-        return scratchD;
+    @FunctionalInterface
+    private interface RowPart {
+        void run(Scratch s, int firstRow, int endRow);
     }
 
     // ------------------------------------------------------------------ operations
 
     @Override
+    public void fill(Tensor dst, float value) {
+        int n = Math.toIntExact(dst.size());
+        float[] v = scratch[0].a(Math.min(n, CHUNK));
+        java.util.Arrays.fill(v, 0, Math.min(n, CHUNK), value);
+        for (int start = 0; start < n; start += CHUNK) {
+            write(v, Math.min(CHUNK, n - start), dst, start);
+        }
+    }
+
+    @Override
+    public void setColumn(Tensor dst, int col, float value) {
+        Nd4jTensor a = (Nd4jTensor) dst;
+        FloatBuffer b = a.host();
+        int base = a.offset();
+        for (int r = 0; r < dst.rows(); r++) {
+            b.put(base + r * dst.cols() + col, value);
+        }
+    }
+
+    @Override
+    public void addDividedToColumns(Tensor dst, int firstCol, Tensor src, float divisor) {
+        int rows = dst.rows();
+        int w = dst.cols();
+        int d = src.cols();
+        float[] x = read(dst, scratch[0].a(dst.size()));
+        float[] v = read(src, scratch[0].b(src.size()));
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < d; j++) {
+                x[r * w + firstCol + j] += v[r * d + j] / divisor;
+            }
+        }
+        write(x, dst);
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        int n = Math.toIntExact(src.size());
+        float[] v = scratch[0].a(Math.min(n, CHUNK));
+        for (int start = 0; start < n; start += CHUNK) {
+            int len = Math.min(CHUNK, n - start);
+            read(src, start, v, len);
+            write(v, len, dst, start);
+        }
+    }
+
+    @Override
     public void biasGelu(Tensor z, Tensor bias, Tensor out) {
-        int rows = z.rows();
         int cols = z.cols();
-        int n = rows * cols;
-        float[] x = read(z, a(n));
-        Kernels.addRowVector(x, 0, read(bias, b(cols)), 0, rows, cols);
-        write(x, z);
-        float[] y = c(n);
-        Kernels.gelu(x, 0, y, 0, n);
-        write(y, out);
+        overRows(z.rows(), cols, (s, r0, r1) -> {
+            int n = (r1 - r0) * cols;
+            float[] x = read(z, (long) r0 * cols, s.a(n), n);
+            Kernels.addRowVector(x, 0, read(bias, s.b(cols)), 0, r1 - r0, cols);
+            write(x, n, z, (long) r0 * cols);
+            float[] y = s.c(n);
+            Kernels.gelu(x, 0, y, 0, n);
+            write(y, n, out, (long) r0 * cols);
+        });
     }
 
     @Override
     public void addBias(Tensor z, Tensor bias) {
-        float[] x = read(z, a(z.size()));
-        Kernels.addRowVector(x, 0, read(bias, b(z.cols())), 0, z.rows(), z.cols());
+        Scratch s = scratch[0];
+        float[] x = read(z, s.a(z.size()));
+        Kernels.addRowVector(x, 0, read(bias, s.b(z.cols())), 0, z.rows(), z.cols());
         write(x, z);
     }
 
     @Override
     public void geluBackward(Tensor grad, Tensor z) {
-        int n = Math.toIntExact(z.size());
-        float[] g = read(grad, a(n));
-        Kernels.geluBackward(g, 0, read(z, b(n)), 0, c(n), n);
-        write(g, grad);
+        int cols = z.cols();
+        overRows(z.rows(), cols, (s, r0, r1) -> {
+            int n = (r1 - r0) * cols;
+            float[] g = read(grad, (long) r0 * cols, s.a(n), n);
+            Kernels.geluBackward(g, 0, read(z, (long) r0 * cols, s.b(n), n), 0, s.c(n), n);
+            write(g, n, grad, (long) r0 * cols);
+        });
     }
 
     @Override
     public void layerNorm(Tensor x, Tensor scale, Tensor bias, float eps, Tensor xhat, Tensor invStd, Tensor out) {
-        int rows = x.rows();
         int cols = x.cols();
-        int n = rows * cols;
-        float[] in = read(x, a(n));
-        float[] params = b(2L * cols);
-        INDArray s = arr(scale);
-        INDArray bi = arr(bias);
-        buffer(s).get((int) s.offset(), params, 0, cols);
-        buffer(bi).get((int) bi.offset(), params, cols, cols);
-        float[] y = c(n);
-        float[] tmp = d(cols + rows);
-        float[] inv = new float[rows];
-        Kernels.layerNorm(in, 0, params, 0, params, cols, eps, y, 0, inv, 0, tmp, rows, cols);
-        write(in, xhat);
-        write(y, out);
-        write(inv, invStd);
+        overRows(x.rows(), cols, (s, r0, r1) -> {
+            int rows = r1 - r0;
+            int n = rows * cols;
+            float[] in = read(x, (long) r0 * cols, s.a(n), n);
+            float[] params = s.b(2L * cols);
+            Nd4jTensor sa = (Nd4jTensor) scale;
+            Nd4jTensor ba = (Nd4jTensor) bias;
+            sa.host().get(sa.offset(), params, 0, cols);
+            ba.host().get(ba.offset(), params, cols, cols);
+            float[] y = s.c(n);
+            float[] tmp = s.d(cols + rows);
+            float[] inv = new float[rows];
+            Kernels.layerNorm(in, 0, params, 0, params, cols, eps, y, 0, inv, 0, tmp, rows, cols);
+            write(in, n, xhat, (long) r0 * cols);
+            write(y, n, out, (long) r0 * cols);
+            write(inv, rows, invStd, r0);
+        });
     }
 
     @Override
     public void layerNormBackward(Tensor gradOut, Tensor xhat, Tensor invStd, Tensor scale,
                                   Tensor gradIn, Tensor gradScale, Tensor gradBias) {
-        int rows = gradOut.rows();
         int cols = gradOut.cols();
-        int n = rows * cols;
-        float[] dOut = read(gradOut, a(n));
-        float[] xh = read(xhat, b(n));
-        float[] s = read(scale, new float[cols]);
-        float[] inv = read(invStd, new float[rows]);
-        float[] dScale = gradScale == null ? null : read(gradScale, new float[cols]);
-        float[] dBias = gradBias == null ? null : read(gradBias, new float[cols]);
-        Kernels.layerNormBackward(dOut, 0, xh, 0, inv, 0, s, 0, dScale, 0, dBias, 0, c(2L * cols), rows, cols);
-        write(dOut, gradIn);
-        if (dScale != null) write(dScale, gradScale);
-        if (dBias != null) write(dBias, gradBias);
+        float[] sc = read(scale, new float[cols]);
+        float[][] dScale = new float[2][];
+        float[][] dBias = new float[2][];
+        overRows(gradOut.rows(), cols, (s, r0, r1) -> {
+            int rows = r1 - r0;
+            int n = rows * cols;
+            int part = s == scratch[0] ? 0 : 1;
+            float[] dOut = read(gradOut, (long) r0 * cols, s.a(n), n);
+            float[] xh = read(xhat, (long) r0 * cols, s.b(n), n);
+            float[] inv = read(invStd, r0, new float[rows], rows);
+            float[] ds = gradScale == null ? null : new float[cols];
+            float[] db = gradBias == null ? null : new float[cols];
+            Kernels.layerNormBackward(dOut, 0, xh, 0, inv, 0, sc, 0, ds, 0, db, 0, s.c(2L * cols), rows, cols);
+            write(dOut, n, gradIn, (long) r0 * cols);
+            dScale[part] = ds;
+            dBias[part] = db;
+        });
+        accumulate(gradScale, dScale);
+        accumulate(gradBias, dBias);
+    }
+
+    /** {@code target += Σ partials} (non-null partials), for parameter gradients summed over row blocks. */
+    private static void accumulate(Tensor target, float[][] partials) {
+        if (target == null) return;
+        int cols = target.cols();
+        float[] sum = read(target, new float[cols]);
+        for (float[] p : partials) {
+            if (p == null) continue;
+            for (int j = 0; j < cols; j++) {
+                sum[j] += p[j];
+            }
+        }
+        write(sum, target);
     }
 
     @Override
     public void columnSums(Tensor x, Tensor out, boolean accumulate) {
         int cols = x.cols();
         float[] sums = accumulate ? read(out, new float[cols]) : new float[cols];
-        Kernels.columnSums(read(x, a(x.size())), 0, sums, 0, x.rows(), cols, true);
+        Kernels.columnSums(read(x, scratch[0].a(x.size())), 0, sums, 0, x.rows(), cols, true);
         write(sums, out);
+    }
+
+    /** Runs {@code part(scratch, from, to)} over {@code [0, n)} of a flat vector, in two halves at once when worth it. */
+    private void overFlat(int n, RowPart part) {
+        if (!split(n, n)) {
+            part.run(scratch[0], 0, n);
+            return;
+        }
+        int mid = (n / 2) & ~15;
+        HELPERS.get().run(h -> {
+            if (h == 0) {
+                part.run(scratch[0], 0, mid);
+            } else {
+                part.run(scratch[1], mid, n);
+            }
+        });
     }
 
     /** Adam in chunks: large parameter vectors stream through cache-sized heap blocks in one pass. */
     @Override
     public void adam(Tensor params, Tensor grads, Tensor m, Tensor v,
                      double lr, double beta1, double beta2, double eps, long step) {
-        INDArray pa = arr(params);
-        INDArray ga = arr(grads);
-        INDArray ma = arr(m);
-        INDArray va = arr(v);
-        FloatBuffer pb = buffer(pa);
-        FloatBuffer gb = buffer(ga);
-        FloatBuffer mb = buffer(ma);
-        FloatBuffer vb = buffer(va);
-        int n = (int) pa.length();
-        float[] p = a(CHUNK);
-        float[] g = b(CHUNK);
-        float[] mm = c(CHUNK);
-        float[] vv = d(CHUNK);
-        for (int start = 0; start < n; start += CHUNK) {
-            int len = Math.min(CHUNK, n - start);
-            pb.get((int) pa.offset() + start, p, 0, len);
-            gb.get((int) ga.offset() + start, g, 0, len);
-            mb.get((int) ma.offset() + start, mm, 0, len);
-            vb.get((int) va.offset() + start, vv, 0, len);
-            Kernels.adam(p, 0, g, 0, mm, 0, vv, 0, len, lr, beta1, beta2, eps, step);
-            pb.put((int) pa.offset() + start, p, 0, len);
-            mb.put((int) ma.offset() + start, mm, 0, len);
-            vb.put((int) va.offset() + start, vv, 0, len);
-        }
+        overFlat(Math.toIntExact(params.size()), (s, from, to) -> {
+            float[] p = s.a(CHUNK);
+            float[] g = s.b(CHUNK);
+            float[] mm = s.c(CHUNK);
+            float[] vv = s.d(CHUNK);
+            for (int start = from; start < to; start += CHUNK) {
+                int len = Math.min(CHUNK, to - start);
+                read(params, start, p, len);
+                read(grads, start, g, len);
+                read(m, start, mm, len);
+                read(v, start, vv, len);
+                Kernels.adam(p, 0, g, 0, mm, 0, vv, 0, len, lr, beta1, beta2, eps, step);
+                write(p, len, params, start);
+                write(mm, len, m, start);
+                write(vv, len, v, start);
+            }
+        });
     }
 
     @Override
     public void polyak(Tensor target, Tensor source, double tau) {
-        INDArray ta = arr(target);
-        INDArray sa = arr(source);
-        FloatBuffer tb = buffer(ta);
-        FloatBuffer sb = buffer(sa);
-        int n = (int) ta.length();
-        float[] x = a(CHUNK);
-        float[] y = b(CHUNK);
-        for (int start = 0; start < n; start += CHUNK) {
-            int len = Math.min(CHUNK, n - start);
-            tb.get((int) ta.offset() + start, x, 0, len);
-            sb.get((int) sa.offset() + start, y, 0, len);
-            Kernels.polyak(x, 0, y, 0, len, tau);
-            tb.put((int) ta.offset() + start, x, 0, len);
-        }
+        overFlat(Math.toIntExact(target.size()), (s, from, to) -> {
+            float[] x = s.a(CHUNK);
+            float[] y = s.b(CHUNK);
+            for (int start = from; start < to; start += CHUNK) {
+                int len = Math.min(CHUNK, to - start);
+                read(target, start, x, len);
+                read(source, start, y, len);
+                Kernels.polyak(x, 0, y, 0, len, tau);
+                write(x, len, target, start);
+            }
+        });
     }
 
     @Override
     public double sumOfSquares(Tensor x) {
-        INDArray xa = arr(x);
-        FloatBuffer fb = buffer(xa);
-        int n = (int) xa.length();
-        float[] buf = a(CHUNK);
-        double total = 0;
-        for (int start = 0; start < n; start += CHUNK) {
-            int len = Math.min(CHUNK, n - start);
-            fb.get((int) xa.offset() + start, buf, 0, len);
-            total += Kernels.sumOfSquares(buf, 0, len);
-        }
-        return total;
+        double[] partial = new double[2];
+        overFlat(Math.toIntExact(x.size()), (s, from, to) -> {
+            float[] buf = s.a(CHUNK);
+            double total = 0;
+            for (int start = from; start < to; start += CHUNK) {
+                int len = Math.min(CHUNK, to - start);
+                read(x, start, buf, len);
+                total += Kernels.sumOfSquares(buf, 0, len);
+            }
+            partial[s == scratch[0] ? 0 : 1] = total;
+        });
+        return partial[0] + partial[1];
     }
 
     @Override

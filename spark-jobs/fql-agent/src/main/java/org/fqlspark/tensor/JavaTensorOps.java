@@ -65,6 +65,27 @@ public final class JavaTensorOps implements TensorOps {
     }
 
     @Override
+    public void setColumn(Tensor dst, int col, float value) {
+        JavaTensor d = t(dst);
+        for (int r = 0; r < d.rows(); r++) {
+            d.data()[d.offset() + r * d.cols() + col] = value;
+        }
+    }
+
+    @Override
+    public void addDividedToColumns(Tensor dst, int firstCol, Tensor src, float divisor) {
+        JavaTensor d = t(dst);
+        JavaTensor s = t(src);
+        for (int r = 0; r < s.rows(); r++) {
+            int di = d.offset() + r * d.cols() + firstCol;
+            int si = s.offset() + r * s.cols();
+            for (int j = 0; j < s.cols(); j++) {
+                d.data()[di + j] += s.data()[si + j] / divisor;
+            }
+        }
+    }
+
+    @Override
     public void copy(Tensor src, Tensor dst) {
         JavaTensor s = t(src);
         JavaTensor d = t(dst);

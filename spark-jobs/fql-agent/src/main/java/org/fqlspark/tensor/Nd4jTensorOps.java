@@ -1,11 +1,14 @@
 package org.fqlspark.tensor;
 
+import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.Map;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -20,22 +23,54 @@ public class Nd4jTensorOps implements TensorOps {
     static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
     static final double GELU_CUBIC = 0.044715;
 
-    /** A tensor backed by a c-ordered 2-D ND4J array (possibly a view into a flat parameter vector). */
-    public record Nd4jTensor(INDArray array) implements Tensor {
-        public Nd4jTensor {
+    /**
+     * A tensor backed by a c-ordered 2-D ND4J array (possibly a view into a flat parameter vector). Keeps the host
+     * view of its memory and its native address once asked for, so the fused kernels' per-call cost stays small.
+     */
+    public static final class Nd4jTensor implements Tensor {
+        private final INDArray array;
+        private final int rows;
+        private final int cols;
+        private FloatBuffer host;
+
+        public Nd4jTensor(INDArray array) {
             if (array.rank() != 2 || array.ordering() != 'c') {
                 throw new IllegalArgumentException("expected a c-ordered rank-2 array, got " + array.shapeInfoToString());
             }
+            this.array = array;
+            this.rows = (int) array.size(0);
+            this.cols = (int) array.size(1);
+        }
+
+        public INDArray array() {
+            return array;
         }
 
         @Override
         public int rows() {
-            return (int) array.size(0);
+            return rows;
         }
 
         @Override
         public int cols() {
-            return (int) array.size(1);
+            return cols;
+        }
+
+        /** The whole underlying buffer as floats (absolute indexing; this tensor starts at {@link #offset()}). */
+        FloatBuffer host() {
+            if (host == null) {
+                host = array.data().asNioFloat();
+            }
+            return host;
+        }
+
+        int offset() {
+            return (int) array.offset();
+        }
+
+        /** The native address of the first element (CPU backend). */
+        long address() {
+            return array.data().address() + 4L * array.offset();
         }
     }
 
@@ -102,6 +137,17 @@ public class Nd4jTensorOps implements TensorOps {
     }
 
     @Override
+    public void setColumn(Tensor dst, int col, float value) {
+        arr(dst).getColumn(col).assign(value);
+    }
+
+    @Override
+    public void addDividedToColumns(Tensor dst, int firstCol, Tensor src, float divisor) {
+        INDArray s = arr(src);
+        arr(dst).get(NDArrayIndex.all(), NDArrayIndex.interval(firstCol, firstCol + s.size(1))).addi(s.div(divisor));
+    }
+
+    @Override
     public void copy(Tensor src, Tensor dst) {
         arr(dst).assign(arr(src));
     }
@@ -111,15 +157,17 @@ public class Nd4jTensorOps implements TensorOps {
         Nd4j.gemm(arr(a), arr(b), arr(c), transposeA, transposeB, 1.0, beta);
     }
 
+    /** Nine ND4J ops (each a kernel launch on a GPU); results are written in place or straight into their target. */
     @Override
     public void biasGelu(Tensor z, Tensor bias, Tensor out) {
         INDArray x = arr(z);
         x.addiRowVector(arr(bias));
         INDArray u = scratch(x.size(0), x.size(1), 0);
-        // u = tanh(sqrt(2/pi) * (x + 0.044715 x^3)); out = 0.5 x (1 + u)
-        u.assign(x).muli(x).muli(x).muli(GELU_CUBIC).addi(x).muli(SQRT_2_OVER_PI);
+        // u = tanh(sqrt(2/pi) · x · (1 + 0.044715 x²)); out = x · (0.5 + 0.5 u)
+        x.mul(x, u).muli(SQRT_2_OVER_PI * GELU_CUBIC).addi(SQRT_2_OVER_PI).muli(x);
         Transforms.tanh(u, false);
-        arr(out).assign(u.addi(1.0).muli(x).muli(0.5));
+        u.muli(0.5).addi(0.5);
+        x.mul(u, arr(out));
     }
 
     @Override
@@ -127,28 +175,30 @@ public class Nd4jTensorOps implements TensorOps {
         arr(z).addiRowVector(arr(bias));
     }
 
+    /** Fifteen ND4J ops. */
     @Override
     public void geluBackward(Tensor grad, Tensor z) {
         INDArray x = arr(z);
-        INDArray x2 = scratch(x.size(0), x.size(1), 0).assign(x).muli(x);
-        INDArray t = scratch(x.size(0), x.size(1), 1).assign(x2).muli(GELU_CUBIC).addi(1.0).muli(x).muli(SQRT_2_OVER_PI);
+        INDArray x2 = x.mul(x, scratch(x.size(0), x.size(1), 0));
+        INDArray t = x2.mul(SQRT_2_OVER_PI * GELU_CUBIC, scratch(x.size(0), x.size(1), 1)).addi(SQRT_2_OVER_PI).muli(x);
         Transforms.tanh(t, false);
         // d/dx [0.5 x (1 + t)] = 0.5 (1 + t) + 0.5 x (1 − t²) · sqrt(2/pi) (1 + 3·0.044715 x²)
-        INDArray inner = x2.muli(3 * GELU_CUBIC).addi(1.0).muli(SQRT_2_OVER_PI * 0.5).muli(x);
-        INDArray sech2 = scratch(x.size(0), x.size(1), 2).assign(t).muli(t).rsubi(1.0);
-        INDArray derivative = sech2.muli(inner).addi(t.addi(1.0).muli(0.5));
-        arr(grad).muli(derivative);
+        INDArray inner = x2.muli(SQRT_2_OVER_PI * 0.5 * 3 * GELU_CUBIC).addi(SQRT_2_OVER_PI * 0.5).muli(x);
+        INDArray sech2 = t.mul(t, scratch(x.size(0), x.size(1), 2)).rsubi(1.0).muli(inner);
+        arr(grad).muli(sech2.addi(t.muli(0.5).addi(0.5)));
     }
 
+    /** Eleven ND4J ops. */
     @Override
     public void layerNorm(Tensor x, Tensor scale, Tensor bias, float eps, Tensor xhat, Tensor invStd, Tensor out) {
         INDArray in = arr(x);
         INDArray mean = in.mean(true, 1);
         INDArray centered = arr(xhat).assign(in).subiColumnVector(mean);
-        INDArray variance = scratch(in.size(0), in.size(1), 0).assign(centered).muli(centered).mean(true, 1);
+        INDArray variance = centered.mul(centered, scratch(in.size(0), in.size(1), 0)).mean(true, 1);
         INDArray inv = arr(invStd).assign(Transforms.pow(variance.addi(eps), -0.5, false));
         centered.muliColumnVector(inv);
-        arr(out).assign(centered).muliRowVector(arr(scale)).addiRowVector(arr(bias));
+        Nd4j.getExecutioner().exec(new BroadcastMulOp(centered, arr(scale), arr(out), 1));
+        arr(out).addiRowVector(arr(bias));
     }
 
     @Override
@@ -157,16 +207,16 @@ public class Nd4jTensorOps implements TensorOps {
         INDArray dOut = arr(gradOut);
         INDArray xh = arr(xhat);
         if (gradScale != null) {
-            INDArray prod = scratch(dOut.size(0), dOut.size(1), 0).assign(dOut).muli(xh);
-            arr(gradScale).addi(prod.sum(true, 0));
+            arr(gradScale).addi(dOut.mul(xh, scratch(dOut.size(0), dOut.size(1), 0)).sum(true, 0));
         }
         if (gradBias != null) {
             arr(gradBias).addi(dOut.sum(true, 0));
         }
         // dx = invStd · (dxhat − mean(dxhat) − xhat · mean(dxhat ⊙ xhat)), dxhat = dOut ⊙ scale
-        INDArray dXhat = scratch(dOut.size(0), dOut.size(1), 1).assign(dOut).muliRowVector(arr(scale));
+        INDArray dXhat = scratch(dOut.size(0), dOut.size(1), 1);
+        Nd4j.getExecutioner().exec(new BroadcastMulOp(dOut, arr(scale), dXhat, 1));
         INDArray meanD = dXhat.mean(true, 1);
-        INDArray meanDX = scratch(dOut.size(0), dOut.size(1), 2).assign(dXhat).muli(xh).mean(true, 1);
+        INDArray meanDX = dXhat.mul(xh, scratch(dOut.size(0), dOut.size(1), 2)).mean(true, 1);
         INDArray result = arr(gradIn);
         result.assign(xh).muliColumnVector(meanDX).rsubi(dXhat).subiColumnVector(meanD).muliColumnVector(arr(invStd));
     }

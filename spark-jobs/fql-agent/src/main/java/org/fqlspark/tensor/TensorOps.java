@@ -33,6 +33,15 @@ public interface TensorOps {
 
     void fill(Tensor dst, float value);
 
+    /** {@code dst[:, col] = value} (the time input of the flow network during Euler integration). */
+    void setColumn(Tensor dst, int col, float value);
+
+    /**
+     * {@code dst[:, firstCol + j] += src[:, j] / divisor} for every column {@code j} of {@code src}: one Euler step
+     * on the action columns of the flow network's input, in place (no copy to the host and back per step).
+     */
+    void addDividedToColumns(Tensor dst, int firstCol, Tensor src, float divisor);
+
     void copy(Tensor src, Tensor dst);
 
     /** {@code c = op(a) · op(b) + beta · c}, where {@code op} transposes when asked. */

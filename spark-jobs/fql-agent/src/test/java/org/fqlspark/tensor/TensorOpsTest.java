@@ -26,13 +26,22 @@ class TensorOpsTest {
 
     @Test
     void fusedAndPortableOpsAgreeOnEveryOperation() {
-        TensorOps[] impls = {new Nd4jTensorOps(), new FusedCpuTensorOps(), new JavaTensorOps()};
+        agreeOnEveryOperation(7, 5, new TensorOps[] {new Nd4jTensorOps(), new FusedCpuTensorOps(), new JavaTensorOps()});
+    }
+
+    @Test
+    void twoThreadElementWiseKernelsAgreeWithOneThread() {
+        // 300 x 130 = 39 000 elements: above the size where the fused kernels split rows between two threads
+        assertTrue(300 * 130 >= FusedCpuTensorOps.PARALLEL_MIN);
+        agreeOnEveryOperation(300, 130, new TensorOps[] {new JavaTensorOps(), new FusedCpuTensorOps(true, 2),
+                new FusedCpuTensorOps(false, 1), new Nd4jTensorOps()});
+    }
+
+    private static void agreeOnEveryOperation(int rows, int cols, TensorOps[] impls) {
         float[][] results = new float[impls.length][];
         for (int k = 0; k < impls.length; k++) {
             TensorOps ops = impls[k];
             SplittableRandom r = new SplittableRandom(3);
-            int rows = 7;
-            int cols = 5;
             Tensor flat = ops.zeros(1, 3 * cols + 4 * rows * cols);
             float[] init = new float[3 * cols + 4 * rows * cols];
             for (int i = 0; i < init.length; i++) init[i] = (float) r.nextGaussian();
@@ -118,6 +127,37 @@ class TensorOpsTest {
             float[] u = new float[4];
             ops.download(aat, u);
             assertArrayEquals(new float[] {16, 34, 34, 79}, u);
+        }
+    }
+
+    @Test
+    void oneDnnGemmIsUsedOnThisPlatformAndAgreesOnViewsAndTransposes() {
+        assertTrue(DnnlGemm.available(), "oneDNN did not load: " + DnnlGemm.unavailableReason());
+        assertTrue(new FusedCpuTensorOps().usesDnnl());
+        TensorOps reference = new JavaTensorOps();
+        TensorOps[] impls = {new FusedCpuTensorOps(true), reference};
+        // odd sizes (m 5, k 7, n 3) and views at odd offsets of one flat tensor, all four transpose combinations
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                float[][] out = new float[2][];
+                for (int k = 0; k < 2; k++) {
+                    TensorOps ops = impls[k];
+                    SplittableRandom r = new SplittableRandom(11);
+                    float[] init = new float[3 + 35 + 21 + 15];
+                    for (int i = 0; i < init.length; i++) init[i] = (float) r.nextGaussian();
+                    Tensor flat = ops.zeros(1, init.length);
+                    ops.upload(init, flat);
+                    Tensor a = ta ? ops.view(flat, 3, 7, 5) : ops.view(flat, 3, 5, 7);
+                    Tensor b = tb ? ops.view(flat, 38, 3, 7) : ops.view(flat, 38, 7, 3);
+                    Tensor c = ops.view(flat, 59, 5, 3);
+                    ops.gemm(a, ta, b, tb, c, 0.5f);
+                    out[k] = new float[init.length];
+                    ops.download(flat, out[k]);
+                }
+                for (int i = 0; i < out[0].length; i++) {
+                    assertEquals(out[1][i], out[0][i], 1e-5f * Math.max(1f, Math.abs(out[1][i])), "ta " + ta + ", tb " + tb + ", element " + i);
+                }
+            }
         }
     }
 

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import org.fqlspark.bench.AgentBenchmark;
-import org.fqlspark.tensor.Nd4jTensorOps;
+import org.fqlspark.tensor.Backends;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -31,7 +31,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         AgentBenchmark.Options options = new AgentBenchmark.Options(warmup, seconds, !smallOnly);
-        String backend = new Nd4jTensorOps().describe();
+        String backend = Backends.defaultOps().describe();
         System.err.println("backend: " + backend + ", OMP_NUM_THREADS=" + System.getenv().getOrDefault("OMP_NUM_THREADS", "(unset)"));
         List<AgentBenchmark.Result> results = AgentBenchmark.run(options, System.err);
         if (json) {

@@ -1,0 +1,39 @@
+package org.fqlspark.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+import org.fqlspark.tensor.FusedCpuTensorOps;
+import org.fqlspark.tensor.JavaTensorOps;
+import org.fqlspark.tensor.Nd4jTensorOps;
+import org.fqlspark.tensor.TensorOps;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Every CPU implementation of TensorOps passes every golden dump, not only the default one. */
+class BackendConformanceTest {
+
+    static List<Arguments> cases() {
+        List<Arguments> out = new ArrayList<>();
+        for (String dump : new String[] {"fql_tiny_default", "fql_small_min_normq", "fql_tiny_clipped", "fql_actor_ln"}) {
+            out.add(Arguments.of(dump, "nd4j (all ND4J ops)", (Supplier<TensorOps>) Nd4jTensorOps::new));
+            out.add(Arguments.of(dump, "fused, oneDNN GEMM", (Supplier<TensorOps>) () -> new FusedCpuTensorOps(true)));
+            out.add(Arguments.of(dump, "fused, ND4J GEMM", (Supplier<TensorOps>) () -> new FusedCpuTensorOps(false)));
+            out.add(Arguments.of(dump, "java", (Supplier<TensorOps>) JavaTensorOps::new));
+        }
+        return out;
+    }
+
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("cases")
+    void passes(String dump, String backend, Supplier<TensorOps> ops) throws Exception {
+        Path file = Path.of(BackendConformanceTest.class.getResource("/golden/" + dump + ".json").toURI());
+        Conformance.Report report = Conformance.run(GoldenDump.load(file), Conformance.DEFAULT_TOLERANCE, ops.get());
+        assertTrue(report.passed(), dump + " on " + backend + ": worst " + report.worst());
+    }
+}
