@@ -245,8 +245,8 @@ public final class PointMaze implements Environment {
     }
 
     /**
-     * Whether the disc centred at (x, y) stays clear of every wall, allowing {@code tolerance} of overlap (for
-     * rounding at contact).
+     * Whether the disc centred at (x, y) stays clear of every wall, allowing {@code tolerance} of overlap (a disc
+     * pressed against a wall keeps a few hundredths of overlap after {@link #move}, as it does in MuJoCo).
      */
     public static boolean isClear(MazeMap map, double x, double y, double tolerance) {
         int row = MazeMap.rowOf(y);

@@ -98,6 +98,19 @@ class PointMazeTest {
     }
 
     @Test
+    void movesThatCouldReachIntoAWallAreRefused() {
+        double[] xy = {0.0, 0.0};
+        IllegalArgumentException tooFar = assertThrows(IllegalArgumentException.class, () -> PointMaze.move(MazeMap.MEDIUM, xy, 0.6, 0.0));
+        assertTrue(tooFar.getMessage().contains("at most 0.5"), tooFar.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> PointMaze.move(MazeMap.MEDIUM, xy, 0.0, Double.NaN));
+        assertArrayEquals(new double[] {0.0, 0.0}, xy, 0.0);
+        // A centre inside a wall cell has no contact normal to push along.
+        double[] inWall = {-2.5, 0.0};
+        IllegalStateException inside = assertThrows(IllegalStateException.class, () -> PointMaze.move(MazeMap.MEDIUM, inWall, 0.0, 0.0));
+        assertTrue(inside.getMessage().contains("inside wall cell (1, 0)"), inside.getMessage());
+    }
+
+    @Test
     void randomWalksNeverEnterOrCrossWalls() {
         SplittableRandom random = new SplittableRandom(5);
         for (String name : MazeMap.names()) {
