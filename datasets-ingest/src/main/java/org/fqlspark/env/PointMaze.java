@@ -199,15 +199,18 @@ public final class PointMaze implements Environment {
             throw new IllegalStateException("the disc centre (" + xy[0] + ", " + xy[1] + ") is inside wall cell (" + row + ", " + col
                     + ") of maze '" + map.name() + "'");
         }
-        boolean[] done = new boolean[9];
         double halfCell = MazeMap.MAZE_UNIT / 2;
+        // Fast path, most steps: a disc at least a radius inside its own (free) cell's edges touches no wall.
+        double reach = halfCell - POINT_RADIUS;
+        if (Math.abs(xy[0] - MazeMap.centerX(col)) <= reach && Math.abs(xy[1] - MazeMap.centerY(row)) <= reach) return;
+        int done = 0; // bit k: box k of the 3×3 block has pushed
         while (true) {
             int deepest = -1;
             double deepestDistance = POINT_RADIUS;
             for (int k = 0; k < 9; k++) {
                 int r = row - 1 + k / 3;
                 int c = col - 1 + k % 3;
-                if (done[k] || !map.isWall(r, c)) continue;
+                if ((done & (1 << k)) != 0 || !map.isWall(r, c)) continue;
                 double distance = distanceToBox(xy[0], xy[1], MazeMap.centerX(c), MazeMap.centerY(r), halfCell);
                 if (distance < deepestDistance) {
                     deepestDistance = distance;
@@ -219,7 +222,7 @@ public final class PointMaze implements Environment {
                 throw new IllegalStateException("the disc centre (" + xy[0] + ", " + xy[1] + ") lies on a wall of maze '" + map.name()
                         + "': moves must start (nearly) clear of the walls");
             }
-            done[deepest] = true;
+            done |= 1 << deepest;
             int r = row - 1 + deepest / 3;
             int c = col - 1 + deepest % 3;
             double boxX = MazeMap.centerX(c);
