@@ -15,10 +15,11 @@ import java.util.SplittableRandom;
  * ({@code terminate_at_goal=True}) or after 1000 steps ({@code max_episode_steps=1000} for all three mazes).
  * Observation = (x, y).
  *
- * <p>Contact is hard, not MuJoCo's soft contact: each step moves along x, then along y, and each axis stops where
- * the disc first touches a wall box (rounded corners included, so the disc slides around them). MuJoCo instead
- * lets the disc penetrate a wall a little and pushes it back over the 5 sub-steps of a step; the free-space step
- * is identical, and trajectories differ only while touching walls. Reward, termination and success are computed
+ * <p>Contact follows MuJoCo's result for OGBench's model ({@link #move}): the step moves the disc the whole way, then
+ * every wall box it overlaps pushes it back out along the contact normal, leaving the small overlap MuJoCo's soft
+ * contact leaves. So the disc slides along walls, rounds their corners and leaves concave corners the way the
+ * MuJoCo point does; {@code PointMazeMujocoDifferentialTest} holds it to one-step results recorded from MuJoCo on
+ * all three mazes. Reward, termination and success are computed
  * from the position after the step, as the ogbench 1.1.0 environment does (spec §5 caveat; the dataset labels use
  * the position before the step).
  */
@@ -32,6 +33,15 @@ public final class PointMaze implements Environment {
     public static final double GOAL_TOLERANCE = 1.0;
     /** Half-width of the uniform start (and data-goal) noise per axis: {@code noise · maze_unit / 4} with noise 1. */
     public static final double POSITION_NOISE = 1.0;
+    /**
+     * Fraction of a wall overlap that MuJoCo's soft contact leaves after one step of this model (5 RK4 sub-steps of
+     * 0.02 s with the default solref/solimp, starting at rest). MuJoCo's response to a single contact is linear in
+     * the overlap and along the normal; this factor was read off its results, where it is constant to 1e-11
+     * (fixtures under {@code src/test/resources/mujoco}, tool in {@code tools/mujoco-pointmaze}).
+     */
+    public static final double CONTACT_RESIDUAL = 0.17721520476;
+    /** Largest displacement per axis {@link #move} takes: enough for any step, small enough to stay out of walls. */
+    public static final double MAX_MOVE = 0.5;
     /** Evaluation time limit of every OGBench point-maze. */
     public static final int MAX_EPISODE_STEPS = 1000;
 
@@ -153,55 +163,93 @@ public final class PointMaze implements Environment {
     }
 
     /**
-     * Moves the disc at {@code xy} by (dx, dy) in place: first along x, then along y, each axis stopping at first
-     * contact with a wall. The start must be clear of walls ({@link #isClear}); the result then is too.
-     * Displacements must be shorter than a cell minus the radius (any step of this environment is).
+     * One step of MuJoCo's contact response, in place: OGBench sets {@code qpos += (dx, dy)} with the velocity
+     * zeroed and lets MuJoCo run 5 sub-steps, in which the soft contact pushes an overlapping disc back out along the
+     * contact normal. This does the same move and then, for each wall box the disc overlaps (deepest first, each
+     * box once, the overlap re-measured after every push), moves the centre out along that box's contact normal by
+     * {@code (1 − CONTACT_RESIDUAL)} of the overlap.
+     *
+     * <p>Against MuJoCo's own results (the recorded fixtures of {@code PointMazeMujocoDifferentialTest}): exact in
+     * free space; within 1e-4 when the disc ends up overlapping one wall box (MuJoCo is linear there with the
+     * factor below, except for overlaps under its 0.001 impedance width); within 0.07 when it overlaps two
+     * (concave corners, and seams between boxes), where MuJoCo's wall friction couples the two pushes and this
+     * does not model it. Like MuJoCo, a disc pressed against a wall keeps a few hundredths of overlap
+     * (at most {@code 0.2 · r / (1 − r)} ≈ 0.043 for a steady push of one step into a single wall).
+     *
+     * @param dx displacement along x, at most {@link #MAX_MOVE} in size (a step of this environment is at most 0.2)
+     * @param dy displacement along y, likewise
      */
     public static void move(MazeMap map, double[] xy, double dx, double dy) {
-        if (Math.abs(dx) > 1.0 || Math.abs(dy) > 1.0) {
-            throw new IllegalArgumentException("a single move is at most 1 unit per axis, got (" + dx + ", " + dy + ")");
+        if (!(Math.abs(dx) <= MAX_MOVE) || !(Math.abs(dy) <= MAX_MOVE)) {
+            throw new IllegalArgumentException("a single move is at most " + MAX_MOVE + " per axis, got (" + dx + ", " + dy + ")");
         }
-        xy[0] = moveAlongAxis(map, xy[0], xy[1], dx, true);
-        xy[1] = moveAlongAxis(map, xy[1], xy[0], dy, false);
+        xy[0] += dx;
+        xy[1] += dy;
+        pushOutOfWalls(map, xy);
     }
 
     /**
-     * New coordinate along the moving axis. A wall box ahead forbids the open interval
-     * (near face − h, far face + h) where h = sqrt(r² − d²) and d is the disc centre's distance to the box along the
-     * other axis (0 when level with the box, which makes h = r; rounded corners otherwise).
+     * The contact half of {@link #move}. Only the 3×3 block of cells around the centre's cell can touch the disc
+     * (radius 0.7 is less than half a cell), so at most 8 boxes take part, each at most once.
      */
-    private static double moveAlongAxis(MazeMap map, double along, double across, double delta, boolean alongX) {
-        if (delta == 0.0) return along;
-        double target = along + delta;
-        int row = MazeMap.rowOf(alongX ? across : along);
-        int col = MazeMap.colOf(alongX ? along : across);
+    static void pushOutOfWalls(MazeMap map, double[] xy) {
+        int row = MazeMap.rowOf(xy[1]);
+        int col = MazeMap.colOf(xy[0]);
+        if (map.isWall(row, col)) {
+            throw new IllegalStateException("the disc centre (" + xy[0] + ", " + xy[1] + ") is inside wall cell (" + row + ", " + col
+                    + ") of maze '" + map.name() + "'");
+        }
         double halfCell = MazeMap.MAZE_UNIT / 2;
-        double radiusSquared = POINT_RADIUS * POINT_RADIUS;
-        // Radius + step < half a cell, so only the 3×3 block around the current cell can be touched.
-        for (int r = row - 1; r <= row + 1; r++) {
-            for (int c = col - 1; c <= col + 1; c++) {
-                if (!map.isWall(r, c)) continue;
-                double boxAlong = alongX ? MazeMap.centerX(c) : MazeMap.centerY(r);
-                double boxAcross = alongX ? MazeMap.centerY(r) : MazeMap.centerX(c);
-                double gapAcross = Math.max(0.0, Math.abs(across - boxAcross) - halfCell);
-                if (gapAcross >= POINT_RADIUS) continue;
-                double reach = Math.sqrt(radiusSquared - gapAcross * gapAcross);
-                if (delta > 0 && boxAlong > along) {
-                    double limit = boxAlong - halfCell - reach;
-                    // max(along, …): a disc already touching (limit a rounding error behind it) must not be pulled back.
-                    target = Math.min(target, Math.max(along, limit));
-                } else if (delta < 0 && boxAlong < along) {
-                    double limit = boxAlong + halfCell + reach;
-                    target = Math.max(target, Math.min(along, limit));
+        // Fast path, most steps: a disc at least a radius inside its own (free) cell's edges touches no wall.
+        double reach = halfCell - POINT_RADIUS;
+        if (Math.abs(xy[0] - MazeMap.centerX(col)) <= reach && Math.abs(xy[1] - MazeMap.centerY(row)) <= reach) return;
+        int done = 0; // bit k: box k of the 3×3 block has pushed
+        while (true) {
+            int deepest = -1;
+            double deepestDistance = POINT_RADIUS;
+            for (int k = 0; k < 9; k++) {
+                int r = row - 1 + k / 3;
+                int c = col - 1 + k % 3;
+                if ((done & (1 << k)) != 0 || !map.isWall(r, c)) continue;
+                double distance = distanceToBox(xy[0], xy[1], MazeMap.centerX(c), MazeMap.centerY(r), halfCell);
+                if (distance < deepestDistance) {
+                    deepestDistance = distance;
+                    deepest = k;
                 }
             }
+            if (deepest < 0) return;
+            if (deepestDistance == 0.0) {
+                throw new IllegalStateException("the disc centre (" + xy[0] + ", " + xy[1] + ") lies on a wall of maze '" + map.name()
+                        + "': moves must start (nearly) clear of the walls");
+            }
+            done |= 1 << deepest;
+            int r = row - 1 + deepest / 3;
+            int c = col - 1 + deepest % 3;
+            double boxX = MazeMap.centerX(c);
+            double boxY = MazeMap.centerY(r);
+            // Contact normal: from the nearest point of the box to the centre (the centre is outside the box).
+            double normalX = xy[0] - clamp(xy[0], boxX - halfCell, boxX + halfCell);
+            double normalY = xy[1] - clamp(xy[1], boxY - halfCell, boxY + halfCell);
+            double push = (1.0 - CONTACT_RESIDUAL) * (POINT_RADIUS - deepestDistance) / deepestDistance;
+            xy[0] += push * normalX;
+            xy[1] += push * normalY;
         }
-        return target;
+    }
+
+    /** Distance from (x, y) to the box centred at (boxX, boxY) with half-side h; 0 on or inside it. */
+    private static double distanceToBox(double x, double y, double boxX, double boxY, double h) {
+        double gapX = Math.max(0.0, Math.abs(x - boxX) - h);
+        double gapY = Math.max(0.0, Math.abs(y - boxY) - h);
+        return Math.hypot(gapX, gapY);
+    }
+
+    private static double clamp(double value, double low, double high) {
+        return Math.max(low, Math.min(high, value));
     }
 
     /**
-     * Whether the disc centred at (x, y) stays clear of every wall, allowing {@code tolerance} of overlap (for
-     * rounding at contact).
+     * Whether the disc centred at (x, y) stays clear of every wall, allowing {@code tolerance} of overlap (a disc
+     * pressed against a wall keeps a few hundredths of overlap after {@link #move}, as it does in MuJoCo).
      */
     public static boolean isClear(MazeMap map, double x, double y, double tolerance) {
         int row = MazeMap.rowOf(y);

@@ -36,10 +36,11 @@
  * <h2>Where this differs from OGBench/MuJoCo</h2>
  * <ul>
  * <li><b>Contact.</b> MuJoCo sets the position, then runs 5 sub-steps whose soft contacts push a disc that was moved
- * into a wall back out, so some penetration can remain after a step. Here contact is
- * hard and exact for a disc of radius 0.7 against the wall boxes: the step moves along x, then along y, each stopping
- * at first contact (rounded box corners included, so the disc slides around corners). Free-space steps are
- * identical; paths differ only while touching a wall, and the x-then-y order is a (small) bias of its own.</li>
+ * into a wall back out, leaving a few hundredths of overlap. Here the step reproduces MuJoCo's result rather than
+ * simulating it: the disc moves the whole way, then each overlapped wall box pushes it back along the contact
+ * normal, leaving the fraction of the overlap MuJoCo leaves ({@code PointMaze.CONTACT_RESIDUAL}). Free-space steps
+ * are identical, single-wall contacts agree to 1e-4, corners and box seams (where MuJoCo's wall friction couples
+ * two contacts) to 0.06, by the recorded MuJoCo steps of {@code PointMazeMujocoDifferentialTest}.</li>
  * <li><b>Actions</b> are clipped to [−1, 1] inside {@code step}; OGBench's point env adds whatever it is given, and
  * its callers clip.</li>
  * <li><b>Random numbers.</b> Java's {@code SplittableRandom}, seeded per reset and per generated episode, instead of

@@ -38,50 +38,76 @@ class PointMazeTest {
     }
 
     @Test
-    void pushingIntoAWallStopsTheDiscOneRadiusAway() {
+    void pushingIntoAWallSettlesWhereMujocoDoes() {
         // Medium cell (1, 1) is centred on the origin with walls to its left (1, 0) and above (0, 1): their faces are
-        // at x = -2 and y = -2, so the disc's centre stops at -2 + 0.7.
+        // at x = -2 and y = -2, so a touching disc's centre is at -2 + 0.7. Pushing on, each step adds 0.2 of overlap
+        // and the contact leaves the fraction r of it, so the overlap settles at p = r (p + 0.2): p = 0.2 r / (1 − r),
+        // a few hundredths, as MuJoCo's soft contact leaves it.
+        double r = PointMaze.CONTACT_RESIDUAL;
+        double settled = 0.2 * r / (1 - r);
         PointMaze env = new PointMaze(MazeMap.MEDIUM, 1);
         env.reset(11);
         double startY = env.position()[1];
         for (int i = 0; i < 30; i++) env.step(new float[] {-1f, 0f});
-        assertEquals(-1.3, env.position()[0], EPS);
+        assertEquals(-1.3 - settled, env.position()[0], EPS);
         assertEquals(startY, env.position()[1], 0.0);
+        // Pushing down instead: the left wall, no longer pushed into, lets its overlap relax away (by r per step).
         for (int i = 0; i < 30; i++) env.step(new float[] {0f, -1f});
-        assertEquals(-1.3, env.position()[1], EPS);
+        assertEquals(-1.3 - settled, env.position()[1], EPS);
+        assertEquals(-1.3, env.position()[0], EPS);
     }
 
     @Test
     void handPickedMovesAgainstWallsAndCorners() {
         MazeMap medium = MazeMap.MEDIUM;
-        // Wall (1, 3) spans x in [6, 10]: from (5.2, 0) a 0.2 push right ends at 6 - 0.7.
+        double r = PointMaze.CONTACT_RESIDUAL;
+        // Wall (1, 3) spans x in [6, 10]: from (5.2, 0) a 0.2 push right overlaps it by 0.1, and the contact pushes
+        // the disc back to 6 - 0.7 plus the fraction r of that overlap.
         double[] xy = {5.2, 0.0};
         PointMaze.move(medium, xy, 0.2, 0.0);
-        assertArrayEquals(new double[] {5.3, 0.0}, xy, EPS);
-        // Already touching: pushing further changes nothing, moving away is free.
+        assertArrayEquals(new double[] {5.3 + 0.1 * r, 0.0}, xy, EPS);
+        // Pushing further adds 0.2 to the remaining overlap; moving away is free.
         PointMaze.move(medium, xy, 0.2, 0.0);
-        assertArrayEquals(new double[] {5.3, 0.0}, xy, EPS);
+        assertArrayEquals(new double[] {5.3 + (0.1 * r + 0.2) * r, 0.0}, xy, EPS);
+        double before = xy[0];
         PointMaze.move(medium, xy, -0.2, 0.0);
-        assertArrayEquals(new double[] {5.1, 0.0}, xy, EPS);
+        assertArrayEquals(new double[] {before - 0.2, 0.0}, xy, EPS);
 
-        // Rounded corner: wall (2, 3) has its lower-left corner at (6, 6). A disc at y = 6.5 is 0.5 below the corner's
-        // row, so moving right it touches the corner when x = 6 - sqrt(0.7² - 0.5²) (a square body would stop at 5.3,
-        // a bare point would pass).
+        // Rounded corner: wall (2, 3) spans x in [6, 10], y in [2, 6]. A disc at y = 6.5 moving right meets the
+        // corner (6, 6); the contact normal there points up and left, so each push deflects the disc upward and it
+        // slides round the corner instead of stopping (the old hard contact stopped it dead).
         xy = new double[] {5.0, 6.5};
-        for (int i = 0; i < 10; i++) PointMaze.move(medium, xy, 0.2, 0.0);
-        assertEquals(6.0 - Math.sqrt(0.49 - 0.25), xy[0], EPS);
-        assertEquals(6.5, xy[1], 0.0);
-        // Once the disc has slid down to 0.7 below the corner it clears it and can move right again.
-        PointMaze.move(medium, xy, 0.0, 0.2);
-        assertEquals(6.7, xy[1], EPS);
-        double touching = xy[0];
-        PointMaze.move(medium, xy, 0.2, 0.0);
-        assertEquals(touching + 0.2, xy[0], EPS);
+        double previousX = xy[0];
+        for (int i = 0; i < 30; i++) {
+            PointMaze.move(medium, xy, 0.2, 0.0);
+            assertTrue(xy[0] > previousX, "held at the corner at step " + i + ": " + xy[0] + ", " + xy[1]);
+            previousX = xy[0];
+        }
+        assertTrue(xy[0] > 7.0, "did not get past the corner: " + xy[0]);
+        // Past the corner it rides on the top face, any overlap relaxed away: y = 6 + 0.7.
+        assertEquals(6.7, xy[1], 1e-9);
 
-        // A diagonal push into the inside corner of cell (1, 1) ends exactly in the corner pocket.
+        // A diagonal push into the inside corner of cell (1, 1): the two walls push out independently.
         xy = new double[] {-1.2, -1.2};
         PointMaze.move(medium, xy, -0.2, -0.2);
-        assertArrayEquals(new double[] {-1.3, -1.3}, xy, EPS);
+        assertArrayEquals(new double[] {-1.3 - 0.1 * r, -1.3 - 0.1 * r}, xy, EPS);
+        // ... and the disc leaves the corner with any move away from either wall.
+        double[] corner = xy.clone();
+        PointMaze.move(medium, xy, 0.2, -0.2);
+        assertTrue(xy[0] > corner[0] + 0.19, "stuck in the corner: " + xy[0]);
+    }
+
+    @Test
+    void movesThatCouldReachIntoAWallAreRefused() {
+        double[] xy = {0.0, 0.0};
+        IllegalArgumentException tooFar = assertThrows(IllegalArgumentException.class, () -> PointMaze.move(MazeMap.MEDIUM, xy, 0.6, 0.0));
+        assertTrue(tooFar.getMessage().contains("at most 0.5"), tooFar.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> PointMaze.move(MazeMap.MEDIUM, xy, 0.0, Double.NaN));
+        assertArrayEquals(new double[] {0.0, 0.0}, xy, 0.0);
+        // A centre inside a wall cell has no contact normal to push along.
+        double[] inWall = {-2.5, 0.0};
+        IllegalStateException inside = assertThrows(IllegalStateException.class, () -> PointMaze.move(MazeMap.MEDIUM, inWall, 0.0, 0.0));
+        assertTrue(inside.getMessage().contains("inside wall cell (1, 0)"), inside.getMessage());
     }
 
     @Test
@@ -95,7 +121,8 @@ class PointMazeTest {
                 Cell cell = start;
                 for (int step = 0; step < 2000; step++) {
                     PointMaze.move(map, xy, 0.2 * random.nextDouble(-1, 1), 0.2 * random.nextDouble(-1, 1));
-                    assertTrue(PointMaze.isClear(map, xy[0], xy[1], 1e-9), name + " overlaps a wall at " + xy[0] + ", " + xy[1]);
+                    // Soft contact leaves a few hundredths of overlap (MuJoCo's too), never more than 0.06.
+                    assertTrue(PointMaze.isClear(map, xy[0], xy[1], 0.06), name + " overlaps a wall at " + xy[0] + ", " + xy[1]);
                     Cell next = map.cellAt(xy[0], xy[1]);
                     // One step changes the cell by at most one row and one column; a diagonal change must pass
                     // through a free side cell (the open corner of four free cells), never through a wall.
