@@ -44,7 +44,7 @@ import org.junit.jupiter.api.Timeout;
 @Tag("integration")
 class StandaloneClusterFaultTest {
 
-    private static final int STEPS = 2000;
+    private static final int STEPS = 1200;
     private static final int K = 20;
     private static LocalStandaloneCluster cluster;
     private static final long T0 = System.nanoTime();
