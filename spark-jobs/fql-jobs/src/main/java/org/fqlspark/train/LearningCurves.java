@@ -22,6 +22,8 @@ final class LearningCurves {
     static final List<String> PANELS = List.of("critic/critic_loss", "critic/q_mean", "actor/actor_loss", "actor/bc_flow_loss",
             "actor/distill_loss", "actor/q_loss", "grad_norm", "samples_per_second");
 
+    static final String SUCCESS = "eval/success_rate";
+
     private LearningCurves() {
     }
 
@@ -29,7 +31,12 @@ final class LearningCurves {
         System.setProperty("java.awt.headless", "true");
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(new NumberAxis("step"));
         plot.setGap(8);
-        for (String metric : PANELS) {
+        List<String> panels = new java.util.ArrayList<>();
+        if (rows.stream().anyMatch(r -> r.get(SUCCESS) != null && Double.isFinite(r.get(SUCCESS)))) {
+            panels.add(SUCCESS);   // periodic evaluation (--eval-every): the result that matters, on top
+        }
+        panels.addAll(PANELS);
+        for (String metric : panels) {
             XYSeries series = new XYSeries(metric);
             for (Map<String, Double> r : rows) {
                 Double v = r.get(metric);
@@ -39,7 +46,7 @@ final class LearningCurves {
             }
             NumberAxis axis = new NumberAxis(metric);
             axis.setAutoRangeIncludesZero(false);
-            XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, rows.size() < 40);
+            XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, rows.size() < 40 || metric.equals(SUCCESS));
             renderer.setSeriesPaint(0, new Color(31, 119, 180));
             renderer.setSeriesStroke(0, new BasicStroke(1.5f));
             XYPlot sub = new XYPlot(new XYSeriesCollection(series), null, axis, renderer);
@@ -51,7 +58,7 @@ final class LearningCurves {
         JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, false);
         chart.setBackgroundPaint(Color.WHITE);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ChartUtils.writeChartAsPNG(out, chart, 900, 180 * PANELS.size());
+        ChartUtils.writeChartAsPNG(out, chart, 900, 180 * panels.size());
         return out.toByteArray();
     }
 }

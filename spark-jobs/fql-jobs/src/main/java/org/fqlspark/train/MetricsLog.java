@@ -35,13 +35,16 @@ import org.fqlspark.agent.LossReport;
  * ({@link LossReport#metrics}: critic/critic_loss, critic/q_mean, critic/q_max, critic/q_min, actor/actor_loss,
  * actor/bc_flow_loss, actor/distill_loss, actor/q_loss, actor/q, grad_norm), each the mean over the round's steps and
  * workers; {@code steps_per_second} (global steps), {@code samples_per_second} (W · steps · batch), {@code round_seconds},
- * {@code compute_seconds} (slowest worker's gradient steps), {@code averaging_seconds} (the rest of the round) and
- * {@code elapsed_seconds} since this process started training.
+ * {@code compute_seconds} (slowest worker's gradient steps), {@code averaging_seconds} (the rest of the round),
+ * {@code elapsed_seconds} since this process started training (evaluations included), and, in rounds that end with a
+ * periodic evaluation, {@code eval/success_rate}, {@code eval/mean_return} and {@code eval_seconds} (NaN otherwise).
  */
 final class MetricsLog {
 
     static final List<String> TIMING = List.of("steps_per_second", "samples_per_second", "round_seconds", "compute_seconds",
             "averaging_seconds", "elapsed_seconds");
+    /** Periodic evaluation ({@code --eval-every}); NaN in rounds without one. */
+    static final List<String> EVALUATION = List.of("eval/success_rate", "eval/mean_return", "eval_seconds");
 
     private final RunDirectory dir;
     private final List<String> columns;
@@ -60,6 +63,7 @@ final class MetricsLog {
         List<String> c = new ArrayList<>(List.of("step", "round", "workers"));
         c.addAll(new LossReport(0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of()).metrics(config.alpha()).keySet());
         c.addAll(TIMING);
+        c.addAll(EVALUATION);
         return Collections.unmodifiableList(c);
     }
 

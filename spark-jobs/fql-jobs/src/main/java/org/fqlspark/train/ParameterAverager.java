@@ -2,17 +2,19 @@ package org.fqlspark.train;
 
 import java.io.Serializable;
 import java.util.BitSet;
+import java.util.TreeMap;
 
 /**
  * The averaging step of DL4J's {@code ParameterAveragingTrainingMaster}, for FQL's state: a small aggregator that sums
  * the parameters, the target critic and both Adam moments (updater-state averaging) of every worker, plus a count,
  * fed to {@code treeAggregate}; {@link #average()} divides. Testable without Spark.
  *
- * <p>Sums are kept in double. A single contribution is kept as its own float arrays, so that one worker's "average"
- * is that worker's state bit for bit (W = 1 reproduces the single-process trainer, signed zeros included) and a
- * task ships floats, not doubles. Two contributions are summed commutatively, so W = 2 is deterministic whatever
- * order the tasks finish in; for W &gt; 2 the double sums are exact unless one element's values span more than about
- * 2^27 in magnitude, so results are deterministic in practice, though not by construction.
+ * <p>Contributions are kept per worker, as the float arrays the workers sent, and {@link #average()} sums them in
+ * worker order (0, 1, ..., W-1) in double, then divides once and rounds to float. So the average does not depend on
+ * the order in which tasks finish or on the shape of the aggregation tree: any W is deterministic by construction.
+ * One worker's "average" is that worker's state bit for bit (W = 1 reproduces the single-process trainer, signed
+ * zeros included). The price: the holder of the final aggregate (the driver) keeps all W states until
+ * {@link #average()}; a partial aggregate on an executor ships the states it holds, not a sum.
  */
 public final class ParameterAverager implements Serializable {
 
@@ -20,8 +22,8 @@ public final class ParameterAverager implements Serializable {
 
     private int count;
     private long step = -1;
-    private float[][] single;
-    private double[][] sums;
+    /** Each contributing worker's arrays (parameters, target, Adam m, Adam v), by worker id. */
+    private final TreeMap<Integer, float[][]> states = new TreeMap<>();
     private final BitSet workers = new BitSet();
     private final RoundMetrics metrics = new RoundMetrics();
     private double maxComputeSeconds;
@@ -33,7 +35,7 @@ public final class ParameterAverager implements Serializable {
         ParameterAverager one = new ParameterAverager();
         one.count = 1;
         one.step = o.state().step();
-        one.single = o.state().arrays();
+        one.states.put(o.worker(), o.state().arrays());
         one.workers.set(o.worker());
         one.metrics.merge(o.metrics());
         one.maxComputeSeconds = o.computeSeconds();
@@ -51,23 +53,11 @@ public final class ParameterAverager implements Serializable {
             throw new IllegalStateException("worker(s) " + intersection(other) + " contributed twice to one average");
         }
         if (count == 0) {
-            single = other.single;
-            sums = other.sums;
             step = other.step;
-        } else {
-            if (step != other.step) {
-                throw new IllegalStateException("workers ended the round at different steps: " + step + " and " + other.step);
-            }
-            if (sums == null) {
-                sums = toDouble(single);
-                single = null;
-            }
-            if (other.single != null) {
-                addInto(sums, other.single);
-            } else {
-                addInto(sums, other.sums);
-            }
+        } else if (step != other.step) {
+            throw new IllegalStateException("workers ended the round at different steps: " + step + " and " + other.step);
         }
+        states.putAll(other.states);
         count += other.count;
         workers.or(other.workers);
         metrics.merge(other.metrics);
@@ -85,9 +75,17 @@ public final class ParameterAverager implements Serializable {
             throw new IllegalStateException("no worker contributed to the average");
         }
         float[][] a;
-        if (single != null) {
-            a = single;
+        if (states.size() == 1) {
+            a = states.firstEntry().getValue();
         } else {
+            double[][] sums = null;
+            for (float[][] worker : states.values()) {   // worker order
+                if (sums == null) {
+                    sums = toDouble(worker);
+                } else {
+                    addInto(sums, worker);
+                }
+            }
             a = new float[sums.length][];
             for (int k = 0; k < sums.length; k++) {
                 a[k] = new float[sums[k].length];
@@ -143,16 +141,6 @@ public final class ParameterAverager implements Serializable {
     }
 
     private static void addInto(double[][] sum, float[][] a) {
-        check(sum, a.length);
-        for (int k = 0; k < a.length; k++) {
-            checkLength(sum[k].length, a[k].length);
-            for (int i = 0; i < a[k].length; i++) {
-                sum[k][i] += a[k][i];
-            }
-        }
-    }
-
-    private static void addInto(double[][] sum, double[][] a) {
         check(sum, a.length);
         for (int k = 0; k < a.length; k++) {
             checkLength(sum[k].length, a[k].length);

@@ -44,7 +44,8 @@ final class Provenance {
         p.put("preset", options.preset());
         p.put("java_version", System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + ")");
         p.put("nd4j_version", mavenVersion("org.nd4j", "nd4j-api"));
-        p.put("nd4j_backend", Nd4j.getBackend().getClass().getSimpleName());
+        // The backend on the classpath, named without initialising it: the driver needs no GPU and no native library.
+        p.put("nd4j_backend", org.fqlspark.tensor.BackendGuard.cudaBackendPresent() ? "JCublasBackend" : "CpuBackend");
         p.put("spark_version", spark.version());
         p.put("spark_master", spark.sparkContext().master());
         p.put("hadoop_version", org.apache.hadoop.util.VersionInfo.getVersion());

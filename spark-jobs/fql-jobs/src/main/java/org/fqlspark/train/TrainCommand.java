@@ -45,8 +45,25 @@ public final class TrainCommand implements Callable<Integer> {
             + TrainOptions.DEFAULT_AVERAGING_FREQUENCY + ")")
     Integer averagingFrequency;
 
-    @Option(names = "--steps", paramLabel = "N", description = "total gradient steps (default: the preset's, e.g. 1000000)")
+    @Option(names = "--steps", paramLabel = "N", description = "steps of the averaged model; each worker takes N steps on its own "
+            + "batches, so W workers consume W times the samples in about the same time (default: the preset's, e.g. 1000000)")
     Long steps;
+
+    @Option(names = "--samples", paramLabel = "S", description = "budget as samples over all workers instead of --steps: "
+            + "ceil(S / (W x batch)) steps, so W workers finish in 1/W of the steps (see README: learning rate and batch as W grows)")
+    Long samples;
+
+    @Option(names = "--eval-every", paramLabel = "N", description = "evaluate the averaged model every N steps and at the end, "
+            + "on executors; success rate and return go into the metrics and learning_curves.png (default 0: never)")
+    Long evalEvery;
+
+    @Option(names = "--eval-episodes", paramLabel = "E", description = "episodes per evaluation (default "
+            + TrainOptions.DEFAULT_EVAL_EPISODES + ")")
+    Integer evalEpisodes;
+
+    @Option(names = "--eval-env", paramLabel = "ID", description = "environment of the evaluations: a built-in id "
+            + "(e.g. pointmaze-medium) or bridge:COMMAND, as fql evaluate --env")
+    String evalEnv;
 
     @Option(names = "--preset", paramLabel = "NAME", description = "task preset with the paper's settings (default: default)")
     String preset;
@@ -157,6 +174,9 @@ public final class TrainCommand implements Callable<Integer> {
                         .threadsPerWorker(((Number) train.get("threads_per_worker")).intValue())
                         .aggregationDepth(((Number) train.get("aggregation_depth")).intValue())
                         .keepCheckpoints(((Number) train.get("keep_checkpoints")).intValue());
+                if (train.get("eval_every") instanceof Number n) b.evalEvery(n.longValue());
+                if (train.get("eval_episodes") instanceof Number n) b.evalEpisodes(n.intValue());
+                if (train.get("eval_env") instanceof String e) b.evalEnv(e);
                 savedOverrides = RunDirectory.JSON.convertValue(train.get("overrides"), ConfigOverrides.class);
                 stepsKnown = true;
             }
@@ -170,6 +190,10 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (workers != null) b.workers(workers);
         if (averagingFrequency != null) b.averagingFrequency(averagingFrequency);
+        if (steps != null && samples != null) {
+            throw new IllegalArgumentException("--steps and --samples exclude each other (one budget: steps of the averaged "
+                    + "model, or samples over all workers)");
+        }
         if (steps != null) b.steps(steps);
         if (preset != null) b.preset(preset);
         if (seed != null) b.seed(seed);
@@ -177,11 +201,15 @@ public final class TrainCommand implements Callable<Integer> {
         if (keepCheckpoints != null) b.keepCheckpoints(keepCheckpoints);
         if (threadsPerWorker != null) b.threadsPerWorker(threadsPerWorker);
         if (aggregationDepth != null) b.aggregationDepth(aggregationDepth);
+        if (evalEvery != null) b.evalEvery(evalEvery);
+        if (evalEpisodes != null) b.evalEpisodes(evalEpisodes);
+        if (evalEnv != null) b.evalEnv(evalEnv);
         ConfigOverrides given = new ConfigOverrides(alpha, discount, parseQAgg(qAgg), normalizeQLoss, hiddenDims, batchSize,
                 flowSteps, learningRate, tau);
         b.overrides(savedOverrides.overriddenBy(given));
+        if (samples != null) b.samples(samples);   // after workers and overrides: the step count depends on W and batch
         b.resume(resuming).progressBar(!noProgress && System.console() != null);
-        if (!stepsKnown && steps == null && preset == null) {
+        if (!stepsKnown && steps == null && samples == null && preset == null) {
             System.err.println("fql train: no --steps and no --preset: training the default preset's step count");
         }
         return b.build();

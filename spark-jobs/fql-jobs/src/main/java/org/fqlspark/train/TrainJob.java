@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -26,6 +27,8 @@ import org.fqlspark.agent.FqlAgent;
 import org.fqlspark.agent.FqlConfig;
 import org.fqlspark.data.DatasetManifest;
 import org.fqlspark.data.DatasetSchema;
+import org.fqlspark.eval.TrainingEvaluation;
+import org.fqlspark.tensor.JavaTensorOps;
 
 /**
  * Data-parallel FQL training with parameter averaging (the algorithm of DL4J's {@code ParameterAveragingTrainingMaster},
@@ -48,6 +51,9 @@ import org.fqlspark.data.DatasetSchema;
  * --workers W} (see {@link TrainCommand} for GPU settings).
  */
 public final class TrainJob {
+
+    /** How long the driver waits for executors to offer W task slots (at the start, and after a loss). */
+    static final Duration PLACEMENT_TIMEOUT = Duration.ofSeconds(60);
 
     private TrainJob() {
     }
@@ -93,6 +99,9 @@ public final class TrainJob {
 
         /** One driver at a time on a run directory (see {@link Lease}); released when this invocation ends. */
         TrainResult execute() throws IOException {
+            // Before anything is written, the lease included: a cluster that cannot hold W workers side by side is
+            // refused (exit code 2).
+            placement = ExecutorPlacement.preferredLocations(spark.sparkContext(), options.workers(), PLACEMENT_TIMEOUT, log);
             try (Lease held = Lease.acquire(dir.fs(), dir.root(), "training run")) {
                 this.lease = held;
                 return executeLeased();
@@ -100,6 +109,70 @@ public final class TrainJob {
         }
 
         private Lease lease;
+        private TrainingEvaluation evaluation;
+        /** The cached worker shards and where they are meant to live (empty in local mode). */
+        private JavaRDD<WorkerShard> shards;
+        private List<String> placement = List.of();
+        private Path dataDir;
+        private DatasetManifest manifest;
+        /** Executors lost (as the listener counted them) when the shards were last placed. */
+        private int lostAtPlacement;
+        private int placements = 1;
+        private long waitedForSlotsSince = -1;
+
+        /**
+         * After an executor holding a shard was lost, Spark recomputes that shard wherever a slot is free, usually beside
+         * another worker, and locality then keeps both there: rounds run at half speed from then on. So once the cluster
+         * offers W slots again (the replacement executor registered), the shards are loaded again with the lost workers
+         * placed on executors with free slots; surviving workers keep their executor. Until then rounds go on, the round
+         * after a loss waiting up to {@link #PLACEMENT_TIMEOUT} for the replacement. Numbers do not change: the shards
+         * are the same rows in the same order and every round starts from the broadcast average.
+         */
+        private void placeAgainIfLost(RunListener listener, long step, List<Integer> rows) {
+            int lost = listener.executorsLost.get();
+            if (placement.isEmpty() || lost == lostAtPlacement) {
+                return;
+            }
+            SparkContext sc = spark.sparkContext();
+            if (ExecutorPlacement.allAlive(sc, placement)) {
+                lostAtPlacement = lost;   // an executor without a shard: nothing to move
+                return;
+            }
+            if (waitedForSlotsSince < 0) {
+                waitedForSlotsSince = System.nanoTime();
+                log.printf("fql train: an executor holding a shard was lost before step %d; waiting up to %d s for a "
+                        + "replacement to place it again%n", step, PLACEMENT_TIMEOUT.toSeconds());
+            }
+            long deadline = waitedForSlotsSince + PLACEMENT_TIMEOUT.toNanos();
+            while (!ExecutorPlacement.ready(sc, options.workers()) && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            if (!ExecutorPlacement.ready(sc, options.workers())) {
+                return;   // still short of slots: workers share until a replacement registers (checked every round)
+            }
+            long t0 = System.nanoTime();
+            List<String> fresh = ExecutorPlacement.replace(sc, placement);
+            sc.setJobDescription("fql train: place " + options.workers() + " worker shards again");
+            JavaRDD<WorkerShard> moved = ShardLoader.load(spark, dataDir, manifest, options.workers(), fresh);
+            List<Integer> sizes = moved.map(WorkerShard::size).collect();
+            if (!sizes.equals(rows)) {
+                moved.unpersist(false);
+                throw new IllegalStateException("reloading the shards gave " + sizes + " rows per worker, first load " + rows);
+            }
+            shards.unpersist(false);
+            shards = moved;
+            log.printf(Locale.ROOT, "fql train: shards placed again at step %d on %s (was %s), in %.1f s%n", step, fresh,
+                    placement, (System.nanoTime() - t0) / 1e9);
+            placement = fresh;
+            lostAtPlacement = lost;
+            placements++;
+            waitedForSlotsSince = -1;
+        }
 
         private TrainResult executeLeased() throws IOException {
             if (!options.resume() && dir.existsNonEmpty()) {
@@ -121,6 +194,11 @@ public final class TrainJob {
             }
             int obsDim = manifest.obsDim();
             int actionDim = manifest.actionDim();
+            this.dataDir = dataDir;
+            this.manifest = manifest;
+            if (options.evalEvery() > 0) {   // a bad --eval-env fails here, before the run directory gets anything
+                evaluation = TrainingEvaluation.prepare(spark, options.evalEnv(), options.evalEpisodes(), 0, obsDim, actionDim);
+            }
             Map<String, String> provenance = Provenance.collect(spark, options, dataDir.toString(), manifest, manifestSha);
 
             TrainingState state;
@@ -162,8 +240,7 @@ public final class TrainJob {
                     options.workers(), options.averagingFrequency(), startStep, options.steps(), config.batchSize(),
                     config.actorHiddenDims(), options.seed());
             long t0 = System.nanoTime();
-            List<String> placement = ExecutorPlacement.preferredLocations(spark.sparkContext(), options.workers(), Duration.ofSeconds(60), log);
-            JavaRDD<WorkerShard> shards = ShardLoader.load(spark, dataDir, manifest, options.workers(), placement);
+            shards = ShardLoader.load(spark, dataDir, manifest, options.workers(), placement);
             RunListener listener = new RunListener(runId);
             spark.sparkContext().setLocalProperty(RunListener.RUN_PROPERTY, runId);
             spark.sparkContext().addSparkListener(listener);
@@ -185,12 +262,12 @@ public final class TrainJob {
                 double loadSeconds = (System.nanoTime() - t0) / 1e9;
                 log.printf(Locale.ROOT, "fql train: %d transitions in %d worker shards %s, loaded in %.1f s%s%n", total,
                         rows.size(), rows, loadSeconds, placement.isEmpty() ? "" : ", placed on " + placement);
-                return train(shards, state, startStep, lastCheckpoint, metrics, provenance, obsDim, actionDim, rows, loadSeconds,
+                return train(state, startStep, lastCheckpoint, metrics, provenance, obsDim, actionDim, rows, loadSeconds,
                         listener);
             } finally {
                 spark.sparkContext().setJobDescription(null);
                 if (loaded) {
-                    releaseWorkers(shards);
+                    releaseWorkers();
                 }
                 shards.unpersist(false);
                 spark.sparkContext().removeSparkListener(listener);
@@ -198,7 +275,7 @@ public final class TrainJob {
             }
         }
 
-        private TrainResult train(JavaRDD<WorkerShard> shards, TrainingState start, long startStep, String lastCheckpoint,
+        private TrainResult train(TrainingState start, long startStep, String lastCheckpoint,
                 MetricsLog metrics, Map<String, String> provenance, int obsDim, int actionDim, List<Integer> rows,
                 double loadSeconds, RunListener listener) throws IOException {
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -216,6 +293,7 @@ public final class TrainJob {
             long begin = System.nanoTime();
             try (Progress progress = new Progress(options.progressBar(), startStep, options.steps())) {
                 while (step < options.steps()) {
+                    placeAgainIfLost(listener, step, rows);
                     // Rounds end at multiples of K, so a resumed run averages at the same steps as an uninterrupted one.
                     int steps = (int) Math.min(k - step % k, options.steps() - step);
                     RoundSpec spec = new RoundSpec(runId, configJson, obsDim, actionDim, options.seed(), step, steps,
@@ -265,6 +343,21 @@ public final class TrainJob {
                     row.put("round_seconds", roundSeconds);
                     row.put("compute_seconds", sum.maxComputeSeconds());
                     row.put("averaging_seconds", averaging);
+                    row.put("eval/success_rate", Double.NaN);
+                    row.put("eval/mean_return", Double.NaN);
+                    row.put("eval_seconds", Double.NaN);
+                    long every = options.evalEvery();
+                    if (evaluation != null && (step / every > (step - steps) / every || step == options.steps())) {
+                        byte[] image = new Checkpoint(config, obsDim, actionDim, options.seed(), state.toAgentState(), provenance).toBytes();
+                        spark.sparkContext().setJobDescription("fql train: evaluate step " + step + " on " + evaluation);
+                        TrainingEvaluation.Score score = evaluation.evaluate(spark, image, options.seed());
+                        row.put("eval/success_rate", score.successRate());
+                        row.put("eval/mean_return", score.meanReturn());
+                        row.put("eval_seconds", score.seconds());
+                        log.printf(Locale.ROOT, "fql train: step %d: success rate %.3f, mean return %.2f over %d episodes of %s "
+                                + "(%d failed, %.1f s)%n", step, score.successRate(), score.meanReturn(), score.completed(),
+                                evaluation.envId(), score.failed(), score.seconds());
+                    }
                     row.put("elapsed_seconds", (System.nanoTime() - begin) / 1e9);
                     metrics.append(row);
                     last = row;
@@ -325,7 +418,10 @@ public final class TrainJob {
         }
 
         private TrainingState initialState(int obsDim, int actionDim) {
-            return TrainingState.of(new FqlAgent(config, obsDim, actionDim, Seeds.workerNoiseSeed(options.seed(), 0)).state());
+            // Plain Java tensors: the driver never initialises ND4J (no GPU, no CUDA backend needed here); the initial state
+            // is the same bits on every backend (it is drawn in Java and uploaded).
+            return TrainingState.of(new FqlAgent(config, obsDim, actionDim, Seeds.workerNoiseSeed(options.seed(), 0),
+                    new JavaTensorOps()).state());
         }
 
         private Path qualify(String path) throws IOException {
@@ -402,12 +498,14 @@ public final class TrainJob {
             m.put("worker_rows", r.workerRows());
             m.put("executors_lost", r.executorsLost());
             m.put("failed_tasks", r.failedTasks());
+            m.put("shard_placements", placements);
+            m.put("placement", placement);
             m.put("last_metrics", r.lastMetrics());
             return m;
         }
 
         /** Drops the live agents of this run in every executor that holds a shard (best effort), and here. */
-        private void releaseWorkers(JavaRDD<WorkerShard> shards) {
+        private void releaseWorkers() {
             String id = runId;
             try {
                 spark.sparkContext().setJobDescription("fql train: release worker agents");

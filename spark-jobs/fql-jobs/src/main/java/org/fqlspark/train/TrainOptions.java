@@ -14,7 +14,8 @@ import org.fqlspark.agent.FqlPresets;
  * @param runDir             run directory for config, provenance, checkpoints and metrics, any Hadoop file system URI
  * @param workers            W: data-parallel workers, one Spark task each
  * @param averagingFrequency K: local steps per worker between two parameter averages
- * @param steps              N: total gradient steps (global; every worker takes each step on its own batch)
+ * @param steps              N: steps of the averaged model (every worker takes each step on its own batch of the
+ *                           per-worker batch size, so a run consumes N · W · batch samples)
  * @param preset             an {@link FqlPresets} name giving the base config
  * @param overrides          hyper-parameters over the preset
  * @param seed               run seed: initial weights, batches and noise are pure functions of it
@@ -25,6 +26,11 @@ import org.fqlspark.agent.FqlPresets;
  * @param keepCheckpoints    how many recent checkpoints to keep (0 = all)
  * @param progressBar        draw a console progress bar with ETA
  * @param learningCurves     render learning_curves.png when the run ends
+ * @param samples            the budget as samples, when it was given that way ({@code --samples}; 0: given as steps):
+ *                           {@code steps} is then ceil(samples / (W · batch)), so W workers finish in 1/W of the steps
+ * @param evalEvery          evaluate the averaged model every this many steps (and at the end) on executors; 0 = never
+ * @param evalEpisodes       episodes per evaluation
+ * @param evalEnv            the environment to evaluate in: a built-in id or {@code bridge:COMMAND} (with evalEvery)
  */
 public record TrainOptions(
         String dataPath,
@@ -41,7 +47,13 @@ public record TrainOptions(
         int aggregationDepth,
         int keepCheckpoints,
         boolean progressBar,
-        boolean learningCurves) {
+        boolean learningCurves,
+        long samples,
+        long evalEvery,
+        int evalEpisodes,
+        String evalEnv) {
+
+    public static final int DEFAULT_EVAL_EPISODES = 20;
 
     public static final int DEFAULT_AVERAGING_FREQUENCY = 100;
     public static final int DEFAULT_CHECKPOINT_EVERY = 50;
@@ -59,6 +71,11 @@ public record TrainOptions(
         require(checkpointEvery >= 1, "--checkpoint-every", checkpointEvery, "at least 1 round");
         require(threadsPerWorker >= 1, "--threads-per-worker", threadsPerWorker, "at least 1");
         require(aggregationDepth >= 1, "--aggregation-depth", aggregationDepth, "at least 1");
+        require(samples >= 0, "--samples", samples, "positive");
+        require(evalEvery >= 0, "--eval-every", evalEvery, "0 (no evaluation) or a positive step count");
+        require(evalEpisodes >= 1, "--eval-episodes", evalEpisodes, "at least 1");
+        require(evalEvery == 0 || (evalEnv != null && !evalEnv.isBlank()), "--eval-env", evalEnv,
+                "a built-in environment id (e.g. pointmaze-medium) or bridge:COMMAND when --eval-every is given");
         require(keepCheckpoints >= 0, "--keep-checkpoints", keepCheckpoints, "0 (keep all) or more");
         overrides.applyTo(FqlPresets.get(preset).config());   // fails here, naming the key, on a bad override
     }
@@ -82,7 +99,8 @@ public record TrainOptions(
         return new Builder().dataPath(dataPath).runDir(runDir).workers(workers).averagingFrequency(averagingFrequency)
                 .steps(steps).preset(preset).overrides(overrides).seed(seed).checkpointEvery(checkpointEvery).resume(resume)
                 .threadsPerWorker(threadsPerWorker).aggregationDepth(aggregationDepth).keepCheckpoints(keepCheckpoints)
-                .progressBar(progressBar).learningCurves(learningCurves);
+                .progressBar(progressBar).learningCurves(learningCurves).samples(samples > 0 ? samples : null)
+                .evalEvery(evalEvery).evalEpisodes(evalEpisodes).evalEnv(evalEnv);
     }
 
     /** The options as recorded in config.json (snake_case). */
@@ -93,6 +111,7 @@ public record TrainOptions(
         m.put("workers", workers);
         m.put("averaging_frequency", averagingFrequency);
         m.put("steps", steps);
+        m.put("samples", samples);
         m.put("preset", preset);
         m.put("overrides", overrides.asMap());
         m.put("seed", seed);
@@ -100,6 +119,9 @@ public record TrainOptions(
         m.put("threads_per_worker", threadsPerWorker);
         m.put("aggregation_depth", aggregationDepth);
         m.put("keep_checkpoints", keepCheckpoints);
+        m.put("eval_every", evalEvery);
+        m.put("eval_episodes", evalEpisodes);
+        m.put("eval_env", evalEnv);
         return m;
     }
 
@@ -110,6 +132,10 @@ public record TrainOptions(
         private int workers = 1;
         private int averagingFrequency = DEFAULT_AVERAGING_FREQUENCY;
         private Long steps;
+        private Long samples;
+        private long evalEvery;
+        private int evalEpisodes = DEFAULT_EVAL_EPISODES;
+        private String evalEnv;
         private String preset = "default";
         private ConfigOverrides overrides = ConfigOverrides.none();
         private long seed;
@@ -125,7 +151,12 @@ public record TrainOptions(
         public Builder runDir(String v) { runDir = v; return this; }
         public Builder workers(int v) { workers = v; return this; }
         public Builder averagingFrequency(int v) { averagingFrequency = v; return this; }
-        public Builder steps(long v) { steps = v; return this; }
+        public Builder steps(long v) { steps = v; samples = null; return this; }
+        /** The budget as samples (transitions) over all workers; null for a budget in steps. */
+        public Builder samples(Long v) { samples = v; return this; }
+        public Builder evalEvery(long v) { evalEvery = v; return this; }
+        public Builder evalEpisodes(int v) { evalEpisodes = v; return this; }
+        public Builder evalEnv(String v) { evalEnv = v; return this; }
         public Builder preset(String v) { preset = Objects.requireNonNull(v, "preset"); return this; }
         public Builder overrides(ConfigOverrides v) { overrides = v; return this; }
         public Builder seed(long v) { seed = v; return this; }
@@ -139,8 +170,16 @@ public record TrainOptions(
 
         public TrainOptions build() {
             long n = steps != null ? steps : FqlPresets.get(preset).offlineSteps();
+            if (samples != null) {
+                if (samples < 1) {
+                    throw new IllegalArgumentException("--samples must be positive, was " + samples);
+                }
+                long perStep = (long) Math.max(1, workers) * overrides.applyTo(FqlPresets.get(preset).config()).batchSize();
+                n = (samples + perStep - 1) / perStep;   // steps of the averaged model: W workers finish in 1/W the steps
+            }
             return new TrainOptions(dataPath, runDir, workers, averagingFrequency, n, preset, overrides, seed, checkpointEvery,
-                    resume, threadsPerWorker, aggregationDepth, keepCheckpoints, progressBar, learningCurves);
+                    resume, threadsPerWorker, aggregationDepth, keepCheckpoints, progressBar, learningCurves,
+                    samples != null ? samples : 0, evalEvery, evalEpisodes, evalEnv);
         }
     }
 }

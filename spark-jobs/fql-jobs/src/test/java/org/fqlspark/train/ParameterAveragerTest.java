@@ -52,6 +52,28 @@ class ParameterAveragerTest {
         assertEquals(2, ab.metrics().steps());
     }
 
+    /** Values whose double sum depends on the order: the average is the worker-order sum whatever the tree. */
+    @Test
+    void anyNumberOfWorkersIsSummedInWorkerOrderWhateverTheMergeOrder() {
+        float[] values = {1e30f, 1f, -1e30f, 3f, 7e-3f};
+        float expected = (float) (((((double) values[0] + values[1]) + values[2]) + values[3] + values[4]) / 5);
+        int[][] orders = {{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {2, 0, 4, 1, 3}};
+        for (int[] order : orders) {
+            ParameterAverager left = new ParameterAverager();
+            ParameterAverager right = new ParameterAverager();
+            for (int i = 0; i < order.length; i++) {
+                int w = order[i];
+                float v = values[w];
+                TrainingState s = new TrainingState(new float[] {v}, new float[] {v}, new float[] {v}, new float[] {v}, 5);
+                (i % 2 == 0 ? left : right).add(new WorkerOutcome(w, s, new RoundMetrics(), 0, null));
+            }
+            TrainingState avg = (order[0] == 2 ? right.merge(left) : left.merge(right)).average();
+            assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(avg.parameters()[0]),
+                    "order " + java.util.Arrays.toString(order) + " gave " + avg.parameters()[0] + ", expected " + expected);
+            assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(avg.adamV()[0]));
+        }
+    }
+
     @Test
     void refusesAWorkerTwiceAndMismatchedSteps() {
         ParameterAverager a = new ParameterAverager().add(outcome(0, 1f, 0));

@@ -3,6 +3,7 @@ package org.fqlspark.train;
 import org.fqlspark.testing.TestSpark;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -16,43 +17,125 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 import org.fqlspark.agent.Checkpoint;
+import org.fqlspark.agent.FqlAgent;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Integration test on a real multi-process Spark standalone cluster (a Master and two Workers on loopback, each
- * executor its own JVM, the driver a separate `fql train` JVM): one executor JVM is killed during training. The job
- * must complete, every checkpoint written before the kill must still be there unchanged, metrics must have every
- * round exactly once, and the result must equal an undisturbed W = 2 run bit for bit (a retried round starts from
- * the same broadcast and draws the same numbers).
+ * Integration tests on a real multi-process Spark standalone cluster (a Master and two Workers with two cores each on
+ * loopback, each executor its own JVM, each driver a separate `fql train` JVM), started once for the class:
+ * <ul>
+ *   <li>one executor JVM is killed during a W = 2 run. The job must complete, every checkpoint written before the kill
+ *       must still be there unchanged, metrics must have every round exactly once, the result must equal an undisturbed
+ *       W = 2 run bit for bit (a retried round starts from the same broadcast and draws the same numbers), and the lost
+ *       worker's shard must be placed again on the replacement executor (throughput before and after is printed);</li>
+ *   <li>W = 4 on two executors of two slots equals parameter averaging computed by hand, with a driver that cannot
+ *       load ND4J's native library (the driver needs no ND4J backend, hence no GPU);</li>
+ *   <li>W = 5 where the settings allow four slots is refused with exit code 2, writing nothing.</li>
+ * </ul>
  */
 @Tag("integration")
 class StandaloneClusterFaultTest {
 
     private static final int STEPS = 1200;
     private static final int K = 20;
+    private static LocalStandaloneCluster cluster;
+    private static final long T0 = System.nanoTime();
+
+    @BeforeAll
+    static void startCluster() throws IOException {
+        cluster = LocalStandaloneCluster.start(2, 2, "1g", Duration.ofSeconds(90));
+        log(T0, "cluster up");
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static List<String> trainArgs(Path data, Path run, int workers, int k, int steps, int executorCores, int coresMax) {
+        List<String> args = new ArrayList<>(List.of("org.fqlspark.cli.FqlCli", "train", "--data", data.toString(),
+                "--run-dir", run.toString(), "--workers", Integer.toString(workers), "--averaging-frequency", Integer.toString(k),
+                "--steps", Integer.toString(steps), "--checkpoint-every", "5", "--keep-checkpoints", "0",
+                "--hidden-dims", "16,16", "--batch-size", "32", "--flow-steps", "3", "--seed", "3", "--no-progress",
+                "--master", cluster.masterUrl(), "--conf", "spark.executor.memory=512m",
+                "--conf", "spark.executor.cores=" + executorCores, "--conf", "spark.cores.max=" + coresMax,
+                "--conf", "spark.locality.wait=1s"));
+        for (Map.Entry<String, String> e : cluster.executorConf().entrySet()) {
+            args.add("--conf");
+            args.add(e.getKey() + "=" + e.getValue());
+        }
+        return args;
+    }
 
     @Test
-    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    @Timeout(value = 420, unit = TimeUnit.SECONDS)
+    void fourWorkersOnTwoExecutorsEqualTheAverageComputedByHand() throws Exception {
+        Path root = TrainFixtures.tempDir("fql-cluster-w4");
+        Path run = root.resolve("run");
+        int k = 5;
+        int steps = 15;
+        // JavaCPP looks for native libraries of a platform that does not exist: any use of ND4J in the driver fails.
+        Process driver = LocalStandaloneCluster.launch(cluster.home(), cluster.classpath(), "driver-w4",
+                trainArgs(TrainFixtures.dataset(), run, 4, k, steps, 2, 4), "1g",
+                Map.of("JAVA_TOOL_OPTIONS", "-Dorg.bytedeco.javacpp.platform=linux-none"));
+        Path driverLog = cluster.home().resolve("driver-w4.log");
+        try {
+            assertTrue(driver.waitFor(400, TimeUnit.SECONDS), "driver did not finish:\n" + tail(driverLog));
+            assertEquals(0, driver.exitValue(), "driver failed:\n" + tail(driverLog));
+        } finally {
+            driver.destroyForcibly();
+        }
+        String out = Files.readString(driverLog);
+        Matcher placed = Pattern.compile("placed on \\[([^\\]]*)\\]").matcher(out);
+        assertTrue(placed.find(), out);
+        List<String> executors = List.of(placed.group(1).split(", "));
+        assertEquals(4, executors.size(), placed.group());
+        assertEquals(2, new java.util.HashSet<>(executors).size(), "four workers over two executors: " + placed.group());
+        Checkpoint last = Checkpoint.fromBytes(Files.readAllBytes(
+                run.resolve("checkpoints").resolve(RunDirectory.checkpointName(steps))), "final");
+        TrainOptions options = TrainOptions.builder("d", "r").overrides(TrainFixtures.tiny()).build();
+        FqlAgent.AgentState byHand = TrainFixtures.averagedByHand(options.resolvedConfig(), 3, 4, k, steps / k);
+        TrainFixtures.assertSameState(byHand, TrainingState.of(last.state()));
+        log(T0, "W=4 equals the average by hand");
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void refusesMoreWorkersThanTheSettingsGiveSlots() throws Exception {
+        Path run = TrainFixtures.tempDir("fql-cluster-w5").resolve("run");
+        Process driver = LocalStandaloneCluster.launch(cluster.home(), cluster.classpath(), "driver-w5",
+                trainArgs(TrainFixtures.dataset(), run, 5, 5, 15, 2, 4), "1g", Map.of());
+        Path driverLog = cluster.home().resolve("driver-w5.log");
+        try {
+            assertTrue(driver.waitFor(100, TimeUnit.SECONDS), "driver did not finish:\n" + tail(driverLog));
+        } finally {
+            driver.destroyForcibly();
+        }
+        String out = Files.readString(driverLog);
+        assertEquals(2, driver.exitValue(), out);
+        assertTrue(out.contains("--workers 5 needs 5 task slots") && out.contains("at most 4"), out);
+        assertFalse(Files.exists(run), "a refused run must write nothing");
+    }
+
+    @Test
+    @Timeout(value = 600, unit = TimeUnit.SECONDS)
     void killingAnExecutorMidTrainingLosesNothing() throws Exception {
         Path root = TrainFixtures.tempDir("fql-cluster");
         Path run = root.resolve("run");
         Path data = TrainFixtures.dataset();
         long t0 = System.nanoTime();
-        try (LocalStandaloneCluster cluster = LocalStandaloneCluster.start(2, 1, "1g", Duration.ofSeconds(90))) {
-            log(t0, "cluster up");
-            List<String> args = new ArrayList<>(List.of("org.fqlspark.cli.FqlCli", "train", "--data", data.toString(),
-                    "--run-dir", run.toString(), "--workers", "2", "--averaging-frequency", Integer.toString(K),
-                    "--steps", Integer.toString(STEPS), "--checkpoint-every", "5", "--keep-checkpoints", "0",
-                    "--hidden-dims", "16,16", "--batch-size", "32", "--flow-steps", "3", "--seed", "3", "--no-progress",
-                    "--master", cluster.masterUrl(), "--conf", "spark.executor.memory=512m", "--conf", "spark.executor.cores=1",
-                    "--conf", "spark.cores.max=2", "--conf", "spark.locality.wait=1s"));
-            for (Map.Entry<String, String> e : cluster.executorConf().entrySet()) {
-                args.add("--conf");
-                args.add(e.getKey() + "=" + e.getValue());
-            }
+        {
+            List<String> args = trainArgs(data, run, 2, K, STEPS, 1, 2);
             Process driver = LocalStandaloneCluster.launch(cluster.home(), cluster.classpath(), "driver", args, "1g", Map.of());
             Path driverLog = cluster.home().resolve("driver.log");
             try {
@@ -60,10 +143,14 @@ class StandaloneClusterFaultTest {
                 Map<String, byte[]> before = awaitCheckpoints(run.resolve("checkpoints"), 2, driver, driverLog);
                 log(t0, "checkpoints before the kill: " + before.keySet());
                 List<ProcessHandle> executors = cluster.executors();
+                for (int i = 0; i < 300 && executors.size() != 2; i++) {   // executors of an earlier test's app may still be exiting
+                    Thread.sleep(100);
+                    executors = cluster.executors();
+                }
                 assertEquals(2, executors.size(), "executor JVMs found: " + cluster.describeProcesses());
                 long pid = executors.get(0).pid();
                 assertTrue(executors.get(0).destroyForcibly(), "could not kill executor " + pid);
-                assertTrue(driver.waitFor(180, TimeUnit.SECONDS), "driver did not finish:\n" + tail(driverLog));
+                assertTrue(driver.waitFor(360, TimeUnit.SECONDS), "driver did not finish:\n" + tail(driverLog));
                 assertEquals(0, driver.exitValue(), "driver failed:\n" + tail(driverLog));
                 log(t0, "driver done after killing executor " + pid + ":\n" + tail(driverLog));
 
@@ -80,6 +167,23 @@ class StandaloneClusterFaultTest {
                     expected.add(s);
                 }
                 assertEquals(expected, steps);
+
+                // The lost worker's shard was placed again on the replacement executor: two distinct executors again.
+                String out = Files.readString(driverLog);
+                Matcher again = Pattern.compile("shards placed again at step (\\d+) on \\[(executor_[^,\\]]+), (executor_[^\\]]+)\\]")
+                        .matcher(out);
+                assertTrue(again.find(), "no re-placement in the driver log:\n" + tail(driverLog));
+                assertTrue(!again.group(2).equals(again.group(3)), "both shards on one executor after re-placement: " + again.group());
+                assertTrue(result.contains("\"shard_placements\" : 2"), result);
+                long replacedAt = Long.parseLong(again.group(1));
+                long killedAfter = before.size() * 5L * K;
+                List<Double> rate = lines.subList(1, lines.size()).stream()
+                        .map(l -> Double.parseDouble(l.split(",")[header(lines).indexOf("steps_per_second")])).toList();
+                double beforeKill = median(rate.subList(1, (int) (killedAfter / K)));   // round 1 warms up
+                double afterReplacement = median(rate.subList(Math.min(rate.size(), (int) (replacedAt / K) + 1), rate.size()));
+                log(t0, String.format(java.util.Locale.ROOT, "steps/s (median per round): %.1f before the kill (rounds 2..%d), "
+                        + "%.1f after re-placement at step %d (rounds %d..%d)", beforeKill, killedAfter / K, afterReplacement,
+                        replacedAt, replacedAt / K + 2, rate.size()));
                 Checkpoint last = Checkpoint.fromBytes(Files.readAllBytes(
                         run.resolve("checkpoints").resolve(RunDirectory.checkpointName(STEPS))), "final");
 
@@ -96,8 +200,20 @@ class StandaloneClusterFaultTest {
         }
     }
 
+    private static List<String> header(List<String> csv) {
+        return List.of(csv.get(0).split(","));
+    }
+
+    private static double median(List<Double> xs) {
+        if (xs.isEmpty()) {
+            return Double.NaN;
+        }
+        List<Double> s = xs.stream().sorted().toList();
+        return s.get(s.size() / 2);
+    }
+
     private static Map<String, byte[]> awaitCheckpoints(Path dir, int n, Process driver, Path log) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(360);
         while (System.nanoTime() < deadline) {
             if (!driver.isAlive()) {
                 throw new AssertionError("driver exited early (" + driver.exitValue() + "):\n" + tail(log));

@@ -79,6 +79,41 @@ final class TrainFixtures {
         }
     }
 
+    /**
+     * W-worker parameter averaging by hand, without Spark: W agents on their shards ({@link TrainJobTest#shard}), K
+     * local steps each from the common average, then the element-wise mean of all four arrays, summed in worker order.
+     */
+    static FqlAgent.AgentState averagedByHand(org.fqlspark.agent.FqlConfig config, long seed, int workers, int k, int rounds) {
+        TransitionData d = data();
+        FqlAgent.AgentState avg = new FqlAgent(config, d.obsDim(), d.actionDim(), seed).state();
+        for (int round = 0; round < rounds; round++) {
+            FqlAgent.AgentState[] s = new FqlAgent.AgentState[workers];
+            for (int w = 0; w < workers; w++) {
+                FqlAgent agent = new FqlAgent(config, d.obsDim(), d.actionDim(), Seeds.workerNoiseSeed(seed, w));
+                agent.setState(avg);
+                BatchSampler sampler = new BatchSampler(TrainJobTest.shard(w, workers), config.batchSize(), seed);
+                for (int i = 0; i < k; i++) {
+                    agent.update(sampler.sample(agent.step()));
+                }
+                s[w] = agent.state();
+            }
+            java.util.function.Function<java.util.function.Function<FqlAgent.AgentState, float[]>, float[]> mean = get -> {
+                float[] m = new float[get.apply(s[0]).length];
+                for (int i = 0; i < m.length; i++) {
+                    double sum = 0;
+                    for (int w = 0; w < workers; w++) {
+                        sum += get.apply(s[w])[i];
+                    }
+                    m[i] = (float) (sum / workers);
+                }
+                return m;
+            };
+            avg = new FqlAgent.AgentState(mean.apply(FqlAgent.AgentState::parameters), mean.apply(FqlAgent.AgentState::targetParameters),
+                    mean.apply(FqlAgent.AgentState::adamM), mean.apply(FqlAgent.AgentState::adamV), s[0].step());
+        }
+        return avg;
+    }
+
     static void assertSameState(FqlAgent.AgentState expected, TrainingState actual) {
         org.junit.jupiter.api.Assertions.assertEquals(expected.step(), actual.step(), "step");
         org.junit.jupiter.api.Assertions.assertArrayEquals(expected.parameters(), actual.parameters(), "parameters");

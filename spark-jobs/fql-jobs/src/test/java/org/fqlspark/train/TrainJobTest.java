@@ -158,6 +158,70 @@ class TrainJobTest {
         assertTrue(result.samplesPerSecond() > 0);
     }
 
+    /** --samples: W workers share one budget of samples, so they take 1/W of the steps; W = 1 is plain --steps. */
+    @Test
+    void aSamplesBudgetGivesEachOfWWorkersAWthOfTheSteps() {
+        TrainOptions one = TrainFixtures.options(Path.of("r")).workers(1).samples(640L).build();
+        TrainOptions two = TrainFixtures.options(Path.of("r")).workers(2).samples(640L).build();
+        TrainOptions three = TrainFixtures.options(Path.of("r")).workers(3).samples(640L).build();
+        assertEquals(20, one.steps());    // 640 / 32
+        assertEquals(10, two.steps());    // 640 / (2 x 32)
+        assertEquals(7, three.steps());   // ceil(640 / 96): never less than the budget
+        assertEquals(640L, two.samples());
+        assertEquals(0L, TrainFixtures.options(Path.of("r")).steps(5).build().samples());
+    }
+
+    /** --eval-every: the averaged model is evaluated on executors and the success rate goes into the metrics. */
+    @Test
+    void evaluatesPeriodicallyIntoTheMetricsAndTheCurves() throws IOException {
+        Path run = TrainFixtures.tempDir("fql-train").resolve("eval");
+        TrainOptions options = TrainFixtures.options(run).workers(2).averagingFrequency(5).steps(15).checkpointEvery(10)
+                .evalEvery(10).evalEpisodes(2).evalEnv("pointmaze-medium").learningCurves(true).build();
+        TrainResult result = TrainJob.run(TestSpark.session(), options);
+        assertEquals(15, result.finalStep());
+        List<String> csv = Files.readAllLines(run.resolve("metrics.csv"));
+        List<String> header = Arrays.asList(csv.get(0).split(","));
+        int success = header.indexOf("eval/success_rate");
+        int ret = header.indexOf("eval/mean_return");
+        assertTrue(success > 0 && ret > 0, header.toString());
+        // Rounds end at steps 5, 10, 15: evaluations at 10 (every 10) and 15 (the end), none at 5.
+        assertEquals("NaN", csv.get(1).split(",")[success]);
+        for (int line : new int[] {2, 3}) {
+            double rate = Double.parseDouble(csv.get(line).split(",")[success]);
+            assertTrue(rate >= 0 && rate <= 1, csv.get(line));
+            assertTrue(Double.isFinite(Double.parseDouble(csv.get(line).split(",")[ret])), csv.get(line));
+        }
+        assertTrue(Files.size(run.resolve("learning_curves.png")) > 0);
+
+        Path bad = TrainFixtures.tempDir("fql-train").resolve("eval-bad");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainJob.run(TestSpark.session(),
+                TrainFixtures.options(bad).steps(5).evalEvery(5).evalEnv("pointmaze-nowhere").build()));
+        assertTrue(e.getMessage().startsWith("--eval-env"), e.getMessage());
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+                () -> TrainFixtures.options(bad).steps(5).evalEvery(5).build());
+        assertTrue(missing.getMessage().contains("--eval-env"), missing.getMessage());
+    }
+
+    /** local[2] has two task slots: three workers would queue behind each other, so the run is refused up front. */
+    @Test
+    void refusesMoreWorkersThanTaskSlotsBeforeWritingAnything() {
+        Path run = TrainFixtures.tempDir("fql-train").resolve("too-many");
+        IllegalArgumentException e = assertThrows(ExecutorPlacement.NotEnoughSlotsException.class,
+                () -> TrainJob.run(TestSpark.session(), TrainFixtures.options(run).workers(3).steps(5).build()));
+        assertTrue(e.getMessage().contains("--workers 3") && e.getMessage().contains("offers 2"), e.getMessage());
+        assertFalse(Files.exists(run), "a refused run must leave no run directory");
+    }
+
+    @Test
+    void placementAfterALossMovesOnlyTheLostWorkers() {
+        List<String> before = List.of("executor_h_0", "executor_h_1", "executor_h_0", "executor_h_1");
+        assertEquals(List.of("executor_h_2", "executor_h_1", "executor_h_2", "executor_h_1"),
+                ExecutorPlacement.replace(before, List.of("executor_h_1", "executor_h_2")));
+        assertEquals(List.of("executor_h_2", "executor_h_1"),
+                ExecutorPlacement.replace(List.of("executor_h_0", "executor_h_1"), List.of("executor_h_1", "executor_h_2")));
+        assertEquals(before, ExecutorPlacement.replace(before, List.of("executor_h_0", "executor_h_1")));
+    }
+
     @Test
     void refusesAnExistingRunDirectoryWithoutResume() throws IOException {
         Path run = TrainFixtures.tempDir("fql-train").resolve("exists");

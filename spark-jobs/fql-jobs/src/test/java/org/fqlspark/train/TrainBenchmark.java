@@ -30,8 +30,12 @@ import org.fqlspark.ingest.IngestOptions;
  * BENCHMARKS.md.
  *
  * <p>Each case trains U + R rounds of K steps; the first U rounds (executor start, JIT compilation, agent
- * construction) are not timed. Usage: {@code java -cp fql-spark.jar:$(cat spark-classpath.txt)
- * org.fqlspark.train.TrainBenchmark [--size paper|small] [--k 100] [--rounds 3] [--warmup-rounds 2] [--transitions 20000]}.
+ * construction) are not timed. A benchmark, not a test, and like {@link LocalStandaloneCluster} it lives in the test
+ * sources, out of the production jar. Usage, from the repository root: {@code mvn -o -q -pl spark-jobs/fql-jobs -am
+ * test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/fql-cp.txt}, then {@code java $OPENS -cp
+ * spark-jobs/fql-jobs/target/test-classes:spark-jobs/fql-jobs/target/classes:$(cat /tmp/fql-cp.txt)
+ * org.fqlspark.train.TrainBenchmark [--size paper|small] [--k 100] [--rounds 3] [--warmup-rounds 2] [--transitions 20000]}
+ * ({@code $OPENS}: the Java 17 opens of {@link LocalStandaloneCluster#JAVA_OPENS}).
  */
 public final class TrainBenchmark {
 
