@@ -74,16 +74,33 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
     }
 
     /**
-     * One element-wise thread unless {@code -Dfql.kernelThreads=2}. Splitting the kernels over two threads was
-     * slower on the 2-core machines measured (BENCHMARKS.md): the helper competes with oneDNN's GEMM threads for
-     * the same two cores, and on a shared machine the hand-off waits for a descheduled thread.
+     * Element-wise threads: {@code -Dfql.kernelThreads=1|2} when given; otherwise two when the process's thread
+     * budget ({@code OMP_NUM_THREADS}, which the launcher sets to 2 and Spark executors to the task's share) and the
+     * cores allow it, else one. Measured on a quiet 2-core machine (BENCHMARKS.md, 2026-12-02): two threads took the
+     * paper-size step from 100 to 89 ms and batch-1000 acting from 9.7 to 8.1 ms; tensors under
+     * {@link #PARALLEL_MIN} elements are never split. On a machine shared with other busy processes one thread did
+     * better (the helper waits for a descheduled core): pass {@code -Dfql.kernelThreads=1} there.
      */
     public static int defaultThreads() {
-        String v = System.getProperty("fql.kernelThreads", "1");
+        String v = System.getProperty("fql.kernelThreads");
+        if (v == null) {
+            return budget(System.getenv("OMP_NUM_THREADS"), Runtime.getRuntime().availableProcessors());
+        }
         if (!v.equals("1") && !v.equals("2")) {
             throw new IllegalArgumentException("-Dfql.kernelThreads must be 1 or 2, was '" + v + "'");
         }
         return Integer.parseInt(v);
+    }
+
+    /** Two element-wise threads when both the OpenMP thread budget and the cores are at least two. */
+    static int budget(String ompNumThreads, int cores) {
+        int omp;
+        try {
+            omp = ompNumThreads == null ? cores : Integer.parseInt(ompNumThreads.trim());
+        } catch (NumberFormatException e) {
+            omp = 1;
+        }
+        return omp >= 2 && cores >= 2 ? 2 : 1;
     }
 
     /** True when GEMMs run on oneDNN. */
