@@ -159,6 +159,11 @@ public record Checkpoint(
      * file is read, so a large file that is not a checkpoint is never loaded into memory.
      */
     public static Checkpoint read(InputStream in, long size, String source) throws IOException {
+        return fromBytes(readBytes(in, size, source), source);
+    }
+
+    /** The bytes of a checkpoint file of {@code size} bytes, read only after its magic and size were checked. */
+    public static byte[] readBytes(InputStream in, long size, String source) throws IOException {
         byte[] head = in.readNBytes(MAGIC.length);
         if (head.length < MAGIC.length || !Arrays.equals(head, MAGIC)) {
             throw new CheckpointException(source + ": not an FQL checkpoint (missing the 'FQLCKPT' magic)");
@@ -174,7 +179,7 @@ public record Checkpoint(
             throw new CheckpointException(source + ": truncated or corrupt checkpoint: the file changed size while it was "
                     + "read (" + size + " bytes expected)");
         }
-        return fromBytes(data, source);
+        return data;
     }
 
     /**

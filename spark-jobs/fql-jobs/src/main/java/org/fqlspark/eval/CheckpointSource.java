@@ -82,8 +82,8 @@ public final class CheckpointSource {
         String name = file.toString();
         long size = fs.getFileStatus(file).getLen();
         try (InputStream in = fs.open(file)) {
-            Checkpoint checkpoint = Checkpoint.read(in, size, name);   // magic and size checked before reading it all
-            return new Loaded(name, checkpoint.toBytes(), checkpoint, skipped);
+            byte[] bytes = Checkpoint.readBytes(in, size, name);   // magic and size checked before reading it all
+            return new Loaded(name, bytes, Checkpoint.fromBytes(bytes, name), skipped);
         } catch (RuntimeException e) {
             throw new EvalInputException("--checkpoint: " + e.getMessage(), e);
         }
