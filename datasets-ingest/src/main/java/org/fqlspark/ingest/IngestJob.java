@@ -149,7 +149,7 @@ public final class IngestJob {
         long episodes = DatasetStatistics.episodes(data);
         DatasetManifest.Statistics stats = DatasetStatistics.of(data);
 
-        Path tmp = out.sibling(".tmp-");
+        Path tmp = HadoopFiles.hiddenSibling(out.path, "tmp");
         boolean committed = false;
         try {
             log.printf("ingest: writing %d transitions (%d episodes) as %d Parquet shard(s) to %s%n", n, episodes,
@@ -338,9 +338,6 @@ public final class IngestJob {
                     input == null ? List.of() : List.of(new OutputGuard.Keep("the input", input)));
         }
 
-        Path sibling(String kind) {
-            return new Path(path.getParent(), "." + path.getName() + kind + UUID.randomUUID());
-        }
 
         /**
          * Publishes {@code tmp} as the output, the manifest last (see {@link HadoopFiles#publishDirectory}); the

@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -113,7 +112,7 @@ public final class ActJob {
         }
 
         FileSystem fs = fileSystem(target, hadoop);
-        Path temporary = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID().toString().substring(0, 8));
+        Path temporary = HadoopFiles.hiddenSibling(target, "tmp");
         try {
             try {
                 fs.mkdirs(target.getParent());

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -270,7 +269,7 @@ final class ResultsTable {
             data.add(RowFactory.create(values));
         }
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-        Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
+        Path tmp = org.fqlspark.io.HadoopFiles.hiddenSibling(target, "tmp");
         try {
             FileSystem fs = target.getFileSystem(hadoop);
             try {

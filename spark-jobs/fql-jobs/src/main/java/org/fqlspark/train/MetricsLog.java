@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
 
 import org.apache.hadoop.fs.Path;
 import org.fqlspark.io.HadoopFiles;
@@ -177,7 +176,7 @@ final class MetricsLog {
             data.add(RowFactory.create(v));
         }
         Path target = dir.file(RunDirectory.METRICS_PARQUET);
-        Path tmp = dir.file("." + RunDirectory.METRICS_PARQUET + ".tmp-" + UUID.randomUUID());
+        Path tmp = HadoopFiles.hiddenSibling(target, "tmp");
         try {
             spark.createDataFrame(data, new StructType(fields.toArray(StructField[]::new))).coalesce(1)
                     .write().mode(SaveMode.ErrorIfExists).parquet(tmp.toString());
