@@ -52,6 +52,8 @@ public final class Lease implements AutoCloseable {
     private final ScheduledExecutorService heartbeat;
     private volatile String lost;
 
+    private boolean createdDir;
+
     private Lease(FileSystem fs, Path file) {
         this.fs = fs;
         this.file = file;
@@ -69,6 +71,7 @@ public final class Lease implements AutoCloseable {
      */
     public static Lease acquire(FileSystem fs, Path dir, String what) throws IOException {
         Lease lease = new Lease(fs, new Path(dir, FILE));
+        lease.createdDir = !fs.exists(dir);
         fs.mkdirs(dir);
         if (!lease.tryCreate()) {
             Map<String, Object> holder = lease.read();
@@ -96,6 +99,8 @@ public final class Lease implements AutoCloseable {
         try {
             Map<String, Object> holder = read();
             if (holder != null && id.equals(holder.get("id"))) fs.delete(file, false);
+            // a directory the lease itself made and nothing else wrote to (the command was refused) goes again
+            if (createdDir && fs.listStatus(file.getParent()).length == 0) fs.delete(file.getParent(), false);
         } catch (IOException ignored) {
             // an expired lease file is taken over by the next driver
         }

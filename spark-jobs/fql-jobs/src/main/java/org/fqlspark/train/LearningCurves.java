@@ -23,17 +23,32 @@ final class LearningCurves {
             "actor/distill_loss", "actor/q_loss", "grad_norm", "samples_per_second");
 
     static final String SUCCESS = "eval/success_rate";
+    static final List<String> ONLINE = List.of("online/success_rate", "online/episode_return");
 
     private LearningCurves() {
     }
 
     static byte[] render(List<Map<String, Double>> rows, String title) throws IOException {
+        return render(rows, title, -1);
+    }
+
+    /**
+     * @param onlineFrom the step where the online phase begins (a marker on every panel, online panels added), or −1
+     */
+    static byte[] render(List<Map<String, Double>> rows, String title, long onlineFrom) throws IOException {
         System.setProperty("java.awt.headless", "true");
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(new NumberAxis("step"));
         plot.setGap(8);
         List<String> panels = new java.util.ArrayList<>();
         if (rows.stream().anyMatch(r -> r.get(SUCCESS) != null && Double.isFinite(r.get(SUCCESS)))) {
             panels.add(SUCCESS);   // periodic evaluation (--eval-every): the result that matters, on top
+        }
+        if (onlineFrom >= 0) {
+            for (String m : ONLINE) {
+                if (rows.stream().anyMatch(r -> r.get(m) != null && Double.isFinite(r.get(m)))) {
+                    panels.add(m);   // episodes the online actors finished, per round
+                }
+            }
         }
         panels.addAll(PANELS);
         for (String metric : panels) {
@@ -53,6 +68,16 @@ final class LearningCurves {
             sub.setBackgroundPaint(Color.WHITE);
             sub.setRangeGridlinePaint(Color.LIGHT_GRAY);
             sub.setDomainGridlinePaint(Color.LIGHT_GRAY);
+            if (onlineFrom >= 0) {
+                org.jfree.chart.plot.ValueMarker marker = new org.jfree.chart.plot.ValueMarker(onlineFrom, new Color(214, 39, 40),
+                        new BasicStroke(1.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+                if (plot.getSubplots().isEmpty()) {
+                    marker.setLabel("offline | online");
+                    marker.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.TOP_LEFT);
+                    marker.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.TOP_RIGHT);
+                }
+                sub.addDomainMarker(marker);
+            }
             plot.add(sub, 1);
         }
         JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, false);

@@ -63,6 +63,7 @@ final class MetricsLog {
         c.addAll(new LossReport(0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of()).metrics(config.alpha()).keySet());
         c.addAll(TIMING);
         c.addAll(EVALUATION);
+        c.addAll(OnlinePhase.METRICS);
         return Collections.unmodifiableList(c);
     }
 
@@ -72,15 +73,19 @@ final class MetricsLog {
         Path csv = dir.file(RunDirectory.METRICS_CSV);
         if (dir.fs().exists(csv)) {
             String[] lines = RunDirectory.utf8(dir.readBytes(csv)).split("\n");
-            if (lines.length > 0 && lines[0].equals(String.join(",", log.columns))) {
+            List<String> header = lines.length > 0 ? List.of(lines[0].split(",", -1)) : List.of();
+            // an older build's file (fewer columns, e.g. before the online ones) keeps its rows; a new column reads NaN
+            if (!header.isEmpty() && log.columns.containsAll(header)) {
                 for (int i = 1; i < lines.length; i++) {
                     String[] f = lines[i].split(",", -1);
-                    if (f.length != log.columns.size()) {
+                    if (f.length != header.size()) {
                         continue;   // a line cut short by a crash
                     }
                     Map<String, Double> row = new LinkedHashMap<>();
-                    for (int c = 0; c < f.length; c++) {
-                        row.put(log.columns.get(c), Double.parseDouble(f[c]));
+                    for (String c : log.columns) {
+                        int at = header.indexOf(c);
+                        row.put(c, at < 0 ? (c.equals("online/env_steps") || c.equals("online/episodes") ? 0.0 : Double.NaN)
+                                : Double.parseDouble(f[at]));
                     }
                     if (row.get("step") <= keepUpToStep) {
                         log.rows.add(row);

@@ -11,7 +11,8 @@ import org.fqlspark.agent.FqlConfig;
  * What every task of one round needs besides its shard and the broadcast start state: small, captured in the
  * task closure. The config travels as JSON because {@link FqlConfig} is not {@link Serializable}.
  */
-record RoundSpec(String runId, String configJson, int obsDim, int actionDim, long seed, long startStep, int steps, int threads)
+record RoundSpec(String runId, String configJson, int obsDim, int actionDim, long seed, long startStep, int steps, int threads,
+        int workers)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -26,6 +27,10 @@ record RoundSpec(String runId, String configJson, int obsDim, int actionDim, lon
     }
 
     FqlConfig config() {
+        return config(configJson);
+    }
+
+    static FqlConfig config(String configJson) {
         try {
             return JSON.readValue(configJson, FqlConfig.class);
         } catch (JsonProcessingException e) {

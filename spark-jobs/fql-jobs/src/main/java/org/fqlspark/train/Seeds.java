@@ -42,4 +42,14 @@ public final class Seeds {
         }
         return (int) Math.floorMod(mix64(mix64(episodeId) + stepIndex), (long) workers);
     }
+
+    /** The seed of a run's online phase (spec §5): episode resets and action noise derive from it, apart from evaluation's. */
+    public static long onlineSeed(long seed) {
+        return mix64(seed ^ 0x6F6E6C696E65L);
+    }
+
+    /** Seed of the N(0, I) draw of online actor {@code actor} for its {@code step}-th environment step. */
+    public static long actionNoiseSeed(long onlineSeed, int actor, long step) {
+        return mix64(mix64(onlineSeed + actor) + step);
+    }
 }

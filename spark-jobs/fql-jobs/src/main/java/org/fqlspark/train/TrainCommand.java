@@ -65,6 +65,31 @@ public final class TrainCommand implements Callable<Integer> {
             + "(e.g. pointmaze-medium) or bridge:COMMAND, as fql evaluate --env")
     String evalEnv;
 
+    @Option(names = "--online-steps", paramLabel = "M", description = "after the offline steps, M online steps (spec 5): act "
+            + "with the one-step policy in --env, add each transition to the dataset's buffer, one gradient step per "
+            + "environment step. With --resume this extends a finished offline run (default 0: offline only)")
+    Long onlineSteps;
+
+    @Option(names = "--env", paramLabel = "ID", description = "environment of the online phase: a built-in id "
+            + "(e.g. pointmaze-medium) or bridge:COMMAND, as fql evaluate --env")
+    String env;
+
+    @Option(names = "--online-mode", paramLabel = "exact|distributed", description = "exact (default): one learner that acts "
+            + "before every gradient step, the paper's loop (W = 1); distributed: E actors on executors collect R steps each "
+            + "with a policy snapshot, then the W learners take as many gradient steps")
+    String onlineMode;
+
+    @Option(names = "--actors", paramLabel = "E", description = "online actors, one Spark task each (distributed mode; default 1)")
+    Integer actors;
+
+    @Option(names = "--refresh-every", paramLabel = "R", description = "environment steps per actor between policy refreshes "
+            + "(distributed mode; default " + TrainOptions.Online.DEFAULT_REFRESH_EVERY + ")")
+    Integer refreshEvery;
+
+    @Option(names = "--buffer-capacity", paramLabel = "C", description = "replay buffer capacity over dataset and online rows, "
+            + "oldest overwritten first (default: the spec's max(2000000, N+1))")
+    Long bufferCapacity;
+
     @Option(names = "--preset", paramLabel = "NAME", description = "task preset with the paper's settings (default: default)")
     String preset;
 
@@ -152,6 +177,7 @@ public final class TrainCommand implements Callable<Integer> {
     TrainOptions options(Configuration hadoop) throws IOException {
         TrainOptions.Builder b = TrainOptions.builder(data, runDir);
         ConfigOverrides savedOverrides = ConfigOverrides.none();
+        TrainOptions.Online savedOnline = TrainOptions.Online.NONE;
         boolean stepsKnown = false;
         boolean resuming = resume;
         if (resumeOrStart) {
@@ -178,6 +204,11 @@ public final class TrainCommand implements Callable<Integer> {
                 if (train.get("eval_episodes") instanceof Number n) b.evalEpisodes(n.intValue());
                 if (train.get("eval_env") instanceof String e) b.evalEnv(e);
                 savedOverrides = RunDirectory.JSON.convertValue(train.get("overrides"), ConfigOverrides.class);
+                if (train.get("online") instanceof Map<?, ?> o && o.get("online_steps") instanceof Number m && m.longValue() > 0) {
+                    savedOnline = new TrainOptions.Online(m.longValue(), (String) o.get("env"), (String) o.get("online_mode"),
+                            ((Number) o.get("actors")).intValue(), ((Number) o.get("refresh_every")).intValue(),
+                            ((Number) o.get("buffer_capacity")).longValue());
+                }
                 stepsKnown = true;
             }
             else if (data == null) {
@@ -207,6 +238,21 @@ public final class TrainCommand implements Callable<Integer> {
         ConfigOverrides given = new ConfigOverrides(alpha, discount, parseQAgg(qAgg), normalizeQLoss, hiddenDims, batchSize,
                 flowSteps, learningRate, tau);
         b.overrides(savedOverrides.overriddenBy(given));
+        boolean onlineGiven = onlineSteps != null || env != null || onlineMode != null || actors != null || refreshEvery != null
+                || bufferCapacity != null;
+        if (onlineGiven) {
+            if (onlineSteps == null && savedOnline.steps() == 0) {
+                throw new IllegalArgumentException("--env, --online-mode, --actors, --refresh-every and --buffer-capacity need "
+                        + "--online-steps M");
+            }
+            b.online(new TrainOptions.Online(onlineSteps != null ? onlineSteps : savedOnline.steps(),
+                    env != null ? env : savedOnline.env(), onlineMode != null ? onlineMode : savedOnline.mode(),
+                    actors != null ? actors : savedOnline.actors(),
+                    refreshEvery != null ? refreshEvery : savedOnline.refreshEvery(),
+                    bufferCapacity != null ? bufferCapacity : savedOnline.bufferCapacity()));
+        } else {
+            b.online(savedOnline);
+        }
         if (samples != null) b.samples(samples);   // after workers and overrides: the step count depends on W and batch
         b.resume(resuming).progressBar(!noProgress && System.console() != null);
         if (!stepsKnown && steps == null && samples == null && preset == null) {

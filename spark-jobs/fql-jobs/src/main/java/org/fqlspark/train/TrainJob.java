@@ -110,6 +110,10 @@ public final class TrainJob {
 
         private Lease lease;
         private TrainingEvaluation evaluation;
+        /** The online phase (spec §5), from the moment it starts (or is resumed); null while offline. */
+        private OnlinePhase online;
+        private OnlineWork.EnvSide envSide;
+        private OnlinePhase.Saved savedOnline;
         /** The cached worker shards and where they are meant to live (empty in local mode). */
         private JavaRDD<WorkerShard> shards;
         private List<String> placement = List.of();
@@ -199,6 +203,16 @@ public final class TrainJob {
             if (options.evalEvery() > 0) {   // a bad --eval-env fails here, before the run directory gets anything
                 evaluation = TrainingEvaluation.prepare(spark, options.evalEnv(), options.evalEpisodes(), 0, obsDim, actionDim);
             }
+            if (options.online().enabled()) {   // a bad --env fails here too, before anything is written
+                try {
+                    TrainingEvaluation.prepare(spark, options.online().env(), 1, 0, obsDim, actionDim);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(e.getMessage().replace("--eval-env", "--env"), e);
+                }
+                envSide = new OnlineWork.EnvSide(options.online().env(), options.online().actors(),
+                        options.onlineRewardShift(), options.online().capacity(manifest.counts().transitions()),
+                        manifest.counts().transitions());
+            }
             Map<String, String> provenance = Provenance.collect(spark, options, dataDir.toString(), manifest, manifestSha);
 
             TrainingState state;
@@ -213,6 +227,11 @@ public final class TrainJob {
                     checkCheckpoint(cp, obsDim, actionDim, latest.get().path());
                     state = TrainingState.of(cp.state());
                     lastCheckpoint = latest.get().path().toString();
+                    String saved = cp.provenance().get(OnlinePhase.CHECKPOINT_KEY);
+                    if (saved != null) {
+                        savedOnline = OnlinePhase.parse(saved, lastCheckpoint);
+                        checkOnlineResumable(savedOnline, lastCheckpoint);
+                    }
                     log.printf("fql train: resuming %s from %s (step %d)%n", dir.root(), lastCheckpoint, state.step());
                 } else {
                     state = initialState(obsDim, actionDim);
@@ -229,16 +248,25 @@ public final class TrainJob {
                 state = initialState(obsDim, actionDim);
                 startStep = 0;
             }
+            if (options.resume()) {
+                recordOnlineOptions();   // a finished offline run extended with an online phase, or its budget grown
+            }
             MetricsLog metrics = MetricsLog.open(dir, config, startStep);
-            if (startStep >= options.steps()) {
-                log.printf("fql train: already at step %d (--steps %d); nothing to do%n", startStep, options.steps());
+            if (startStep >= options.totalSteps()) {
+                log.printf("fql train: already at step %d (--steps %d, --online-steps %d); nothing to do%n", startStep,
+                        options.steps(), options.online().steps());
                 return new TrainResult(dir.root().toString(), startStep, startStep, 0, state, Map.of(), lastCheckpoint,
                         0, 0, 0, 0, List.of(), 0, 0);
             }
 
-            log.printf("fql train: %s -> %s: W=%d, K=%d, steps %d..%d, batch %d, hidden %s, seed %d%n", dataDir, dir.root(),
-                    options.workers(), options.averagingFrequency(), startStep, options.steps(), config.batchSize(),
-                    config.actorHiddenDims(), options.seed());
+            log.printf("fql train: %s -> %s: W=%d, K=%d, steps %d..%d, batch %d, hidden %s, seed %d%s%n", dataDir, dir.root(),
+                    options.workers(), options.averagingFrequency(), startStep, options.totalSteps(), config.batchSize(),
+                    config.actorHiddenDims(), options.seed(), options.online().enabled()
+                            ? String.format(Locale.ROOT, "; online from step %d: %d steps in %s (%s mode%s)", options.steps(),
+                                    options.online().steps(), options.online().env(), options.online().mode(),
+                                    options.online().exact() ? "" : ", E=" + options.online().actors() + ", R="
+                                            + options.online().refreshEvery())
+                            : "");
             long t0 = System.nanoTime();
             shards = ShardLoader.load(spark, dataDir, manifest, options.workers(), placement);
             RunListener listener = new RunListener(runId);
@@ -291,23 +319,44 @@ public final class TrainJob {
             Map<String, Double> last = Map.of();
             long lastLine = 0;
             long begin = System.nanoTime();
-            try (Progress progress = new Progress(options.progressBar(), startStep, options.steps())) {
-                while (step < options.steps()) {
+            long total = options.totalSteps();
+            long offlineSteps = options.steps();
+            try (Progress progress = new Progress(options.progressBar(), startStep, total)) {
+                while (step < total) {
                     placeAgainIfLost(listener, step, rows);
-                    // Rounds end at multiples of K, so a resumed run averages at the same steps as an uninterrupted one.
-                    int steps = (int) Math.min(k - step % k, options.steps() - step);
-                    RoundSpec spec = new RoundSpec(runId, configJson, obsDim, actionDim, options.seed(), step, steps,
-                            options.threadsPerWorker());
-                    spark.sparkContext().setJobDescription("fql train: round " + (round + 1) + ", steps " + step + ".." + (step + steps));
+                    boolean onlineRound = step >= offlineSteps;
+                    double collectSeconds = 0;
                     long r0 = System.nanoTime();
-                    Broadcast<TrainingState> broadcast = jsc.broadcast(state);
+                    if (onlineRound && online == null) {
+                        online = startOnline(obsDim, actionDim);
+                    }
+                    if (onlineRound && !online.options.exact() && step - offlineSteps >= online.count()) {
+                        collectSeconds = collect(state, obsDim, actionDim, configJson, total - step);
+                    }
+                    // Rounds end at multiples of K (counted from the start of each phase), so a resumed run averages at
+                    // the same steps as an uninterrupted one.
+                    long done = onlineRound ? step - offlineSteps : step;
+                    long phaseEnd = onlineRound ? total : offlineSteps;
+                    int steps = (int) Math.min(k - done % k, phaseEnd - step);
+                    if (onlineRound && !online.options.exact()) {
+                        steps = (int) Math.min(steps, online.count() - done);   // update-to-data ratio 1 over what was collected
+                    }
+                    RoundSpec spec = new RoundSpec(runId, configJson, obsDim, actionDim, options.seed(), step, steps,
+                            options.threadsPerWorker(), workers);
+                    spark.sparkContext().setJobDescription("fql train: " + (onlineRound ? "online " : "") + "round "
+                            + (round + 1) + ", steps " + step + ".." + (step + steps));
                     ParameterAverager sum;
-                    try {
-                        sum = shards.mapPartitions(it -> WorkerRound.run(it, spec, broadcast))
-                                .treeAggregate(new ParameterAverager(), ParameterAverager::merge, ParameterAverager::merge,
-                                        options.aggregationDepth());
-                    } finally {
-                        broadcast.destroy();
+                    if (onlineRound) {
+                        sum = learnOnline(state, spec);
+                    } else {
+                        Broadcast<TrainingState> broadcast = jsc.broadcast(state);
+                        try {
+                            sum = shards.mapPartitions(it -> WorkerRound.run(it, spec, broadcast))
+                                    .treeAggregate(new ParameterAverager(), ParameterAverager::merge, ParameterAverager::merge,
+                                            options.aggregationDepth());
+                        } finally {
+                            broadcast.destroy();
+                        }
                     }
                     if (sum.count() != workers) {
                         throw new IllegalStateException("round " + (round + 1) + ": " + sum.count() + " of " + workers
@@ -330,7 +379,7 @@ public final class TrainJob {
                     round++;
                     rounds++;
                     trainSeconds += roundSeconds;
-                    double averaging = Math.max(0, roundSeconds - sum.maxComputeSeconds());
+                    double averaging = Math.max(0, roundSeconds - collectSeconds - sum.maxComputeSeconds());
                     averagingSeconds += averaging;
 
                     Map<String, Double> row = new LinkedHashMap<>();
@@ -346,8 +395,13 @@ public final class TrainJob {
                     row.put("eval/success_rate", Double.NaN);
                     row.put("eval/mean_return", Double.NaN);
                     row.put("eval_seconds", Double.NaN);
+                    if (online != null && onlineRound) {
+                        online.metrics(row, collectSeconds);
+                    } else {
+                        OnlinePhase.offlineMetrics(row);
+                    }
                     long every = options.evalEvery();
-                    if (evaluation != null && (step / every > (step - steps) / every || step == options.steps())) {
+                    if (evaluation != null && (step / every > (step - steps) / every || step == total || step == offlineSteps)) {
                         byte[] image = new Checkpoint(config, obsDim, actionDim, options.seed(), state.toAgentState(), provenance).toBytes();
                         spark.sparkContext().setJobDescription("fql train: evaluate step " + step + " on " + evaluation);
                         TrainingEvaluation.Score score = evaluation.evaluate(spark, image, options.seed());
@@ -362,9 +416,14 @@ public final class TrainJob {
                     metrics.append(row);
                     last = row;
 
-                    if (round % options.checkpointEvery() == 0 || step == options.steps()) {
+                    if (round % options.checkpointEvery() == 0 || step == total || step == offlineSteps) {
                         Map<String, String> p = new LinkedHashMap<>(provenance);
                         p.put("round", Integer.toString(round));
+                        if (online != null) {   // the online rows go to online/ first: the checkpoint then refers to them
+                            OnlineDataset.commit(spark, dir, online.all, online.committed, online.count(), onlineDetails());
+                            online.committed = online.count();
+                            p.put(OnlinePhase.CHECKPOINT_KEY, online.stateJson());
+                        }
                         Checkpoint cp = new Checkpoint(config, obsDim, actionDim, options.seed(), state.toAgentState(), p);
                         lease.check();   // never write over a run another driver has taken over
                         lastCheckpoint = dir.saveCheckpoint(cp, options.keepCheckpoints()).toString();
@@ -372,7 +431,7 @@ public final class TrainJob {
                     }
                     progress.update(step, String.format(Locale.ROOT, "critic %.4g  actor %.4g  q %.4g",
                             row.get("critic/critic_loss"), row.get("actor/actor_loss"), row.get("critic/q_mean")));
-                    if (!progress.enabled() && (System.nanoTime() - lastLine > 10e9 || step == options.steps())) {
+                    if (!progress.enabled() && (System.nanoTime() - lastLine > 10e9 || step == total)) {
                         lastLine = System.nanoTime();
                         log.printf(Locale.ROOT, "fql train: step %d/%d  critic_loss %.4g  actor_loss %.4g  q_mean %.4g  "
                                         + "%.0f samples/s  averaging %.0f%%%n", step, options.steps(), row.get("critic/critic_loss"),
@@ -383,7 +442,9 @@ public final class TrainJob {
             }
             if (options.learningCurves() && !metrics.rows().isEmpty()) {
                 dir.writeAtomically(dir.file(RunDirectory.CURVES), LearningCurves.render(metrics.rows(),
-                        "FQL " + options.preset() + ", W=" + workers + ", K=" + k + ", seed " + options.seed()));
+                        "FQL " + options.preset() + ", W=" + workers + ", K=" + k + ", seed " + options.seed()
+                                + (options.online().enabled() ? ", online " + options.online().mode() + " in " + envSide.env() : ""),
+                        options.online().enabled() ? offlineSteps : -1));
             }
             double samplesPerSecond = trainSeconds > 0 ? (double) workers * (step - startStep) * config.batchSize() / trainSeconds : 0;
             TrainResult result = new TrainResult(dir.root().toString(), startStep, step, rounds, state, last, lastCheckpoint,
@@ -393,6 +454,135 @@ public final class TrainJob {
             log.printf(Locale.ROOT, "fql train: done: step %d, %d rounds in %.1f s (%.0f samples/s, averaging %.1f%% of the time); "
                     + "checkpoint %s%n", step, rounds, trainSeconds, samplesPerSecond, 100 * result.averagingShare(), lastCheckpoint);
             return result;
+        }
+
+        /** The online phase from its start, or as the resumed checkpoint left it. */
+        private OnlinePhase startOnline(int obsDim, int actionDim) throws IOException {
+            if (envSide == null) {
+                throw new IllegalStateException("online round without an online phase configured");
+            }
+            if (savedOnline == null) {
+                log.printf("fql train: offline phase done at step %d; online phase: %d steps in %s%n", options.steps(),
+                        options.online().steps(), options.online().env());
+                return OnlinePhase.fresh(options.online(), envSide, obsDim, actionDim);
+            }
+            spark.sparkContext().setJobDescription("fql train: read the online transitions");
+            OnlineTransitions rows = OnlineDataset.read(spark, dir, savedOnline.transitions(), obsDim, actionDim, onlineDetails());
+            log.printf("fql train: online phase resumed with %d transitions, %d episodes%n", rows.size(), savedOnline.episodes());
+            return OnlinePhase.resume(options.online(), envSide, savedOnline, rows);
+        }
+
+        private Map<String, String> onlineDetails() {
+            return Map.of("env", options.online().env(), "mode", options.online().mode(), "run", dir.root().toString(),
+                    "actors", Integer.toString(options.online().actors()));
+        }
+
+        /**
+         * The distributed mode's collection: E actor tasks step their environments R times each (fewer at the end of
+         * the budget) with the current averaged policy; their rows join the buffer in actor order. Returns its seconds.
+         */
+        private double collect(TrainingState state, int obsDim, int actionDim, String configJson, long remaining) {
+            long t0 = System.nanoTime();
+            int actors = online.options.actors();
+            int perActor = (int) Math.min(online.options.refreshEvery(), (remaining + actors - 1) / actors);
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            OnlineWork.CollectInput input = new OnlineWork.CollectInput(runId, configJson, obsDim, actionDim, options.seed(),
+                    state, List.copyOf(online.actors), online.count(), perActor, envSide);
+            spark.sparkContext().setJobDescription("fql train: collect " + actors + " x " + perActor + " environment steps");
+            Broadcast<OnlineWork.CollectInput> bc = jsc.broadcast(input);
+            List<OnlineWork.CollectOutcome> outcomes;
+            try {
+                List<Integer> ids = java.util.stream.IntStream.range(0, actors).boxed().toList();
+                outcomes = new java.util.ArrayList<>(jsc.parallelize(ids, actors).mapPartitions(it -> OnlineWork.collect(it, bc)).collect());
+            } finally {
+                bc.destroy();
+            }
+            outcomes.sort(java.util.Comparator.comparingInt(OnlineWork.CollectOutcome::actor));
+            for (OnlineWork.CollectOutcome o : outcomes) {
+                online.add(o.rows(), o.ends());
+                online.actors.set(o.actor(), o.state());
+                if (o.replayDiverged()) {
+                    log.printf("fql train: actor %d's environment did not replay to its saved state (not deterministic?); "
+                            + "it started a new episode%n", o.actor());
+                }
+            }
+            return (System.nanoTime() - t0) / 1e9;
+        }
+
+        /**
+         * One online learner round: the learners get the rows they lack and take the round's steps on the union of
+         * their shard and online rows; in the exact mode the one learner also acts before each step. A learner that lost
+         * its rows (a new executor) asks for all of them, and the round runs again from the same start, which changes
+         * no number.
+         */
+        private ParameterAverager learnOnline(TrainingState state, RoundSpec spec) {
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            boolean everything = online.learnersHave == 0;
+            for (int attempt = 0; ; attempt++) {
+                OnlineWork.LearnInput input = new OnlineWork.LearnInput(state, online.unsent(everything),
+                        online.options.exact() ? online.actors.get(0) : null, envSide);
+                Broadcast<OnlineWork.LearnInput> bc = jsc.broadcast(input);
+                List<OnlineWork.LearnOutcome> outcomes;
+                try {
+                    outcomes = shards.mapPartitions(it -> OnlineWork.learn(it, spec, bc)).collect();
+                } finally {
+                    bc.destroy();
+                }
+                if (outcomes.stream().anyMatch(OnlineWork.LearnOutcome::resync)) {
+                    if (attempt > 0) {
+                        throw new IllegalStateException("a learner still lacked online rows after it was sent all of them");
+                    }
+                    everything = true;
+                    continue;
+                }
+                online.learnersHave = online.count();
+                ParameterAverager sum = new ParameterAverager();
+                for (OnlineWork.LearnOutcome o : outcomes) {
+                    sum.add(o.outcome());
+                    if (o.collected() != null) {   // exact mode: the learner was the actor
+                        online.add(o.collected(), o.ends());
+                        online.actors.set(0, o.actor());
+                        online.learnersHave = online.count();
+                        if (o.replayDiverged()) {
+                            log.println("fql train: the environment did not replay to its saved state (not deterministic?); "
+                                    + "a new episode was started");
+                        }
+                    }
+                }
+                return sum;
+            }
+        }
+
+        /** A resumed online phase must keep its environment and how it collects; its step budget may grow. */
+        private void checkOnlineResumable(OnlinePhase.Saved saved, String where) {
+            TrainOptions.Online o = options.online();
+            if (!o.enabled()) {
+                throw new RunDirectory.RunDirectoryException("cannot resume " + dir.root() + " without its online phase: " + where
+                        + " is in the online phase in " + saved.env() + " (pass --online-steps and --env, or resume without "
+                        + "changing them)");
+            }
+            if (!saved.env().equals(o.env()) || !saved.mode().equals(o.mode()) || saved.actors() != o.actors()
+                    || saved.refreshEvery() != o.refreshEvery() || saved.capacity() != envSide.capacity()) {
+                throw new RunDirectory.RunDirectoryException("cannot resume " + dir.root() + "'s online phase with different "
+                        + "settings: it ran in " + saved.env() + ", mode " + saved.mode() + ", E=" + saved.actors() + ", R="
+                        + saved.refreshEvery() + ", capacity " + saved.capacity() + "; this command asks for " + o.env() + ", mode "
+                        + o.mode() + ", E=" + o.actors() + ", R=" + o.refreshEvery() + ", capacity " + envSide.capacity());
+            }
+        }
+
+        /** config.json records the online options this run now trains with (they may extend a finished offline run). */
+        @SuppressWarnings("unchecked")
+        private void recordOnlineOptions() throws IOException {
+            Map<String, Object> saved = dir.readJson(RunDirectory.CONFIG);
+            Map<String, Object> train = new LinkedHashMap<>((Map<String, Object>) saved.get("train"));
+            Object ours = RunDirectory.JSON.convertValue(options.online().asMap(), Map.class);
+            if (!ours.equals(RunDirectory.JSON.convertValue(train.get("online"), Map.class))) {
+                train.put("online", options.online().asMap());
+                Map<String, Object> updated = new LinkedHashMap<>(saved);
+                updated.put("train", train);
+                lease.check();
+                dir.writeJson(RunDirectory.CONFIG, updated);
+            }
         }
 
         private TrainingDivergedException diverged(String what, long step, String lastCheckpoint, MetricsLog metrics) {
@@ -501,6 +691,17 @@ public final class TrainJob {
             m.put("shard_placements", placements);
             m.put("placement", placement);
             m.put("last_metrics", r.lastMetrics());
+            if (online != null) {
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("mode", online.options.mode());
+                o.put("env", online.options.env());
+                o.put("env_steps", online.count());
+                o.put("episodes", online.episodes);
+                o.put("successes", online.successes);
+                o.put("failed_episodes", online.failedEpisodes);
+                o.put("dataset", OnlineDataset.dir(dir).toString());
+                m.put("online", o);
+            }
             return m;
         }
 
@@ -510,10 +711,17 @@ public final class TrainJob {
             try {
                 spark.sparkContext().setJobDescription("fql train: release worker agents");
                 shards.foreachPartition(it -> WorkerRegistry.release(id));
+                if (online != null && !online.options.exact()) {
+                    int actors = online.options.actors();
+                    JavaSparkContext.fromSparkContext(spark.sparkContext())
+                            .parallelize(java.util.stream.IntStream.range(0, actors).boxed().toList(), actors)
+                            .foreachPartition(it -> OnlineWork.releaseActors(id));
+                }
             } catch (RuntimeException e) {
                 log.println("fql train: could not release worker agents on every executor: " + e.getMessage());
             }
             WorkerRegistry.release(id);
+            OnlineWork.releaseActors(id);
         }
     }
 

@@ -31,6 +31,7 @@ import org.fqlspark.agent.FqlPresets;
  * @param evalEvery          evaluate the averaged model every this many steps (and at the end) on executors; 0 = never
  * @param evalEpisodes       episodes per evaluation
  * @param evalEnv            the environment to evaluate in: a built-in id or {@code bridge:COMMAND} (with evalEvery)
+ * @param online             the online phase after the N offline steps (spec §5); {@link Online#NONE} for none
  */
 public record TrainOptions(
         String dataPath,
@@ -51,7 +52,76 @@ public record TrainOptions(
         long samples,
         long evalEvery,
         int evalEpisodes,
-        String evalEnv) {
+        String evalEnv,
+        Online online) {
+
+    /**
+     * Offline-to-online fine-tuning (spec §5): M online steps after the offline ones, each one environment step and one
+     * gradient step (update-to-data ratio 1), online transitions joining the dataset's buffer.
+     *
+     * @param steps          M, online environment steps (= gradient steps); 0: no online phase
+     * @param env            the environment: a built-in id or {@code bridge:COMMAND}
+     * @param mode           {@code exact}: one learner that is also the one actor, stepping the environment before every
+     *                       gradient step (the paper's loop); {@code distributed}: E actors on executors collect R steps
+     *                       each with a policy snapshot, then the learners take as many gradient steps
+     * @param actors         E (distributed mode)
+     * @param refreshEvery   R: environment steps per actor between policy refreshes (distributed mode)
+     * @param bufferCapacity ring-buffer capacity; 0: the spec's max(2,000,000, N + 1) for an N-transition dataset
+     */
+    public record Online(long steps, String env, String mode, int actors, int refreshEvery, long bufferCapacity) {
+        public static final String EXACT = "exact";
+        public static final String DISTRIBUTED = "distributed";
+        public static final int DEFAULT_REFRESH_EVERY = 100;
+        public static final Online NONE = new Online(0, null, EXACT, 1, DEFAULT_REFRESH_EVERY, 0);
+
+        public Online {
+            mode = mode == null ? EXACT : mode.trim().toLowerCase(java.util.Locale.ROOT);
+            require(steps >= 0, "--online-steps", steps, "0 (no online phase) or a positive number of environment steps");
+            require(steps == 0 || (env != null && !env.isBlank()), "--env", env,
+                    "a built-in environment id (e.g. pointmaze-medium) or bridge:COMMAND when --online-steps is given");
+            require(mode.equals(EXACT) || mode.equals(DISTRIBUTED), "--online-mode", mode, "'exact' or 'distributed'");
+            require(actors >= 1, "--actors", actors, "at least 1");
+            require(mode.equals(DISTRIBUTED) || actors == 1, "--actors", actors,
+                    "1 in the exact mode (one environment; use --online-mode distributed for more)");
+            require(refreshEvery >= 1, "--refresh-every", refreshEvery, "at least 1 environment step");
+            require(bufferCapacity >= 0, "--buffer-capacity", bufferCapacity, "0 (the spec's rule) or a positive count");
+        }
+
+        public boolean enabled() {
+            return steps > 0;
+        }
+
+        public boolean exact() {
+            return mode.equals(EXACT);
+        }
+
+        /** The spec's capacity for an N-transition dataset, unless one was given. */
+        public long capacity(long datasetTransitions) {
+            return bufferCapacity > 0 ? bufferCapacity : Math.max(2_000_000L, datasetTransitions + 1);
+        }
+
+        /** As recorded in config.json. */
+        Map<String, Object> asMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("online_steps", steps);
+            m.put("env", env);
+            m.put("online_mode", mode);
+            m.put("actors", actors);
+            m.put("refresh_every", refreshEvery);
+            m.put("buffer_capacity", bufferCapacity);
+            return m;
+        }
+    }
+
+    /** Online reward shift of spec §5: −1 for the D4RL antmaze presets only (as their offline rewards). */
+    public float onlineRewardShift() {
+        return preset.startsWith("antmaze-") && preset.endsWith("-v2") ? -1f : 0f;
+    }
+
+    /** Gradient steps of the whole run: N offline, then M online. */
+    public long totalSteps() {
+        return steps + online.steps();
+    }
 
     public static final int DEFAULT_EVAL_EPISODES = 20;
 
@@ -77,6 +147,10 @@ public record TrainOptions(
         require(evalEvery == 0 || (evalEnv != null && !evalEnv.isBlank()), "--eval-env", evalEnv,
                 "a built-in environment id (e.g. pointmaze-medium) or bridge:COMMAND when --eval-every is given");
         require(keepCheckpoints >= 0, "--keep-checkpoints", keepCheckpoints, "0 (keep all) or more");
+        online = online == null ? Online.NONE : online;
+        require(!online.enabled() || !online.exact() || workers == 1, "--workers", workers,
+                "1 with --online-mode exact (one learner acting before every gradient step; use --online-mode distributed "
+                        + "for W > 1)");
         overrides.applyTo(FqlPresets.get(preset).config());   // fails here, naming the key, on a bad override
     }
 
@@ -100,7 +174,7 @@ public record TrainOptions(
                 .steps(steps).preset(preset).overrides(overrides).seed(seed).checkpointEvery(checkpointEvery).resume(resume)
                 .threadsPerWorker(threadsPerWorker).aggregationDepth(aggregationDepth).keepCheckpoints(keepCheckpoints)
                 .progressBar(progressBar).learningCurves(learningCurves).samples(samples > 0 ? samples : null)
-                .evalEvery(evalEvery).evalEpisodes(evalEpisodes).evalEnv(evalEnv);
+                .evalEvery(evalEvery).evalEpisodes(evalEpisodes).evalEnv(evalEnv).online(online);
     }
 
     /** The options as recorded in config.json (snake_case). */
@@ -122,6 +196,7 @@ public record TrainOptions(
         m.put("eval_every", evalEvery);
         m.put("eval_episodes", evalEpisodes);
         m.put("eval_env", evalEnv);
+        m.put("online", online.asMap());
         return m;
     }
 
@@ -146,6 +221,7 @@ public record TrainOptions(
         private int keepCheckpoints = DEFAULT_KEEP_CHECKPOINTS;
         private boolean progressBar;
         private boolean learningCurves = true;
+        private Online online = Online.NONE;
 
         public Builder dataPath(String v) { dataPath = v; return this; }
         public Builder runDir(String v) { runDir = v; return this; }
@@ -167,6 +243,7 @@ public record TrainOptions(
         public Builder keepCheckpoints(int v) { keepCheckpoints = v; return this; }
         public Builder progressBar(boolean v) { progressBar = v; return this; }
         public Builder learningCurves(boolean v) { learningCurves = v; return this; }
+        public Builder online(Online v) { online = v; return this; }
 
         public TrainOptions build() {
             long n = steps != null ? steps : FqlPresets.get(preset).offlineSteps();
@@ -179,7 +256,7 @@ public record TrainOptions(
             }
             return new TrainOptions(dataPath, runDir, workers, averagingFrequency, n, preset, overrides, seed, checkpointEvery,
                     resume, threadsPerWorker, aggregationDepth, keepCheckpoints, progressBar, learningCurves,
-                    samples != null ? samples : 0, evalEvery, evalEpisodes, evalEnv);
+                    samples != null ? samples : 0, evalEvery, evalEpisodes, evalEnv, online);
         }
     }
 }

@@ -24,6 +24,9 @@ final class WorkerRegistry {
     private static final class Slot {
         final FqlAgent agent;
         final ReentrantLock lock = new ReentrantLock();
+        /** The online phase's rows of this worker and, in the exact mode, its actor (both rebuilt when missing). */
+        OnlineBuffer online;
+        OnlineActor actor;
 
         Slot(FqlAgent agent) {
             this.agent = agent;
@@ -35,11 +38,32 @@ final class WorkerRegistry {
         private final FqlAgent agent;
         private final ReentrantLock lock;
         private final boolean reused;
+        private final Slot slot;
 
-        private Lease(FqlAgent agent, ReentrantLock lock, boolean reused) {
+        private Lease(FqlAgent agent, ReentrantLock lock, boolean reused, Slot slot) {
             this.agent = agent;
             this.lock = lock;
             this.reused = reused;
+            this.slot = slot;
+        }
+
+        OnlineBuffer online() {
+            return slot.online;
+        }
+
+        void online(OnlineBuffer b) {
+            slot.online = b;
+        }
+
+        OnlineActor actor() {
+            return slot.actor;
+        }
+
+        void actor(OnlineActor a) {
+            if (slot.actor != null && slot.actor != a) {
+                slot.actor.close();
+            }
+            slot.actor = a;
         }
 
         FqlAgent agent() {
@@ -71,17 +95,22 @@ final class WorkerRegistry {
             return new Slot(build.get());
         });
         if (slot.lock.tryLock()) {
-            return new Lease(slot.agent, slot.lock, !built[0]);
+            return new Lease(slot.agent, slot.lock, !built[0], slot);
         }
-        return new Lease(build.get(), null, false);
+        return new Lease(build.get(), null, false, new Slot(null));
     }
 
     /** Drops every agent of a run; returns how many were dropped. */
     static int release(String runId) {
         int[] n = {0};
-        SLOTS.keySet().removeIf(k -> {
-            boolean match = k.runId().equals(runId);
-            n[0] += match ? 1 : 0;
+        SLOTS.entrySet().removeIf(e -> {
+            boolean match = e.getKey().runId().equals(runId);
+            if (match) {
+                n[0]++;
+                if (e.getValue().actor != null) {
+                    e.getValue().actor.close();
+                }
+            }
             return match;
         });
         return n[0];
