@@ -84,10 +84,14 @@ public record ExperimentConfig(
         }
     }
 
-    /** Training settings; null = the train command's default (the preset's step count for {@code steps}). */
+    /**
+     * Training settings; null = the train command's default (the preset's step count for {@code steps}). The online
+     * phase (spec §5) is {@code online_steps} with {@code online_env} (and optionally {@code online_mode}, {@code actors},
+     * {@code refresh_every}), as the train command's flags; absent, the trial trains offline only.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonPropertyOrder({"steps", "workers", "averaging_frequency", "checkpoint_every", "keep_checkpoints", "threads_per_worker",
-            "aggregation_depth", "seed"})
+            "aggregation_depth", "seed", "online_steps", "online_env", "online_mode", "actors", "refresh_every"})
     public record Train(
             @JsonProperty("steps") Long steps,
             @JsonProperty("workers") Integer workers,
@@ -96,10 +100,36 @@ public record ExperimentConfig(
             @JsonProperty("keep_checkpoints") Integer keepCheckpoints,
             @JsonProperty("threads_per_worker") Integer threadsPerWorker,
             @JsonProperty("aggregation_depth") Integer aggregationDepth,
-            @JsonProperty("seed") Long seed) {
+            @JsonProperty("seed") Long seed,
+            @JsonProperty("online_steps") Long onlineSteps,
+            @JsonProperty("online_env") String onlineEnv,
+            @JsonProperty("online_mode") String onlineMode,
+            @JsonProperty("actors") Integer actors,
+            @JsonProperty("refresh_every") Integer refreshEvery) {
 
         static Train none() {
-            return new Train(null, null, null, null, null, null, null, null);
+            return new Train(null, null, null, null, null, null, null, null, null, null, null, null, null);
+        }
+
+        /** The online phase as the trainer takes it (NONE without online steps). */
+        TrainOptions.Online online() {
+            if (onlineSteps == null || onlineSteps == 0) {
+                return TrainOptions.Online.NONE;
+            }
+            TrainOptions.Online d = TrainOptions.Online.NONE;
+            try {
+                return new TrainOptions.Online(onlineSteps, onlineEnv, onlineMode, actors != null ? actors : d.actors(),
+                        refreshEvery != null ? refreshEvery : d.refreshEvery(), 0);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("train." + e.getMessage().replaceFirst("^--", "").replace("online-steps",
+                        "online_steps").replace("env ", "online_env ").replace("online-mode", "online_mode")
+                        .replace("refresh-every", "refresh_every"), e);
+            }
+        }
+
+        /** Gradient steps of the whole trial: offline, then online. */
+        long totalSteps() {
+            return steps + (onlineSteps == null ? 0 : onlineSteps);
         }
     }
 
@@ -151,7 +181,15 @@ public record ExperimentConfig(
                 or(t.keepCheckpoints(), defaults.keepCheckpoints()),
                 or(t.threadsPerWorker(), defaults.threadsPerWorker()),
                 or(t.aggregationDepth(), defaults.aggregationDepth()),
-                t.seed() != null ? t.seed() : defaults.seed());
+                t.seed() != null ? t.seed() : defaults.seed(),
+                null, null, null, null, null);
+        TrainOptions.Online online = t.online();   // fails here, naming the key, on a bad online setting
+        if (online.enabled()) {   // written in only when there is an online phase, so offline trials keep their ids
+            resolvedTrain = new Train(resolvedTrain.steps(), resolvedTrain.workers(), resolvedTrain.averagingFrequency(),
+                    resolvedTrain.checkpointEvery(), resolvedTrain.keepCheckpoints(), resolvedTrain.threadsPerWorker(),
+                    resolvedTrain.aggregationDepth(), resolvedTrain.seed(), online.steps(), online.env().trim(), online.mode(),
+                    online.actors(), online.refreshEvery());
+        }
         Evaluate e = evaluate;
         requireTimeout(e.bridgeStartupTimeoutSeconds(), "evaluate.bridge_startup_timeout_seconds");
         requireTimeout(e.bridgeTimeoutSeconds(), "evaluate.bridge_timeout_seconds");
@@ -241,6 +279,7 @@ public record ExperimentConfig(
                 .threadsPerWorker(train.threadsPerWorker())
                 .aggregationDepth(train.aggregationDepth())
                 .seed(train.seed())
+                .online(train.online())
                 .resume(resume)
                 .progressBar(false)
                 .build();

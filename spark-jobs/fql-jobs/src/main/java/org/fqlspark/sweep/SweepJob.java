@@ -237,7 +237,7 @@ public final class SweepJob {
             Path eval = new Path(dir, EVAL);
             ExperimentConfig config = trial.config();
             long t0 = System.nanoTime();
-            Map<String, Object> training = finishedTraining(run, config.train().steps(), hadoop);
+            Map<String, Object> training = finishedTraining(run, config.train().totalSteps(), hadoop);
             if (training != null) {
                 log.printf("training already reached step %s, not run again%n", training.get("final_step"));
             } else {

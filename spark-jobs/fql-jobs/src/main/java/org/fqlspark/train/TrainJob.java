@@ -114,6 +114,9 @@ public final class TrainJob {
         private OnlinePhase online;
         private OnlineWork.EnvSide envSide;
         private OnlinePhase.Saved savedOnline;
+        /** The resumed run's W and N as config.json has them (W may change only where that run had finished). */
+        private int savedWorkers;
+        private long savedSteps;
         /** The cached worker shards and where they are meant to live (empty in local mode). */
         private JavaRDD<WorkerShard> shards;
         private List<String> placement = List.of();
@@ -227,6 +230,12 @@ public final class TrainJob {
                     checkCheckpoint(cp, obsDim, actionDim, latest.get().path());
                     state = TrainingState.of(cp.state());
                     lastCheckpoint = latest.get().path().toString();
+                    if (options.workers() != savedWorkers && state.step() != savedSteps) {
+                        throw new RunDirectory.RunDirectoryException("cannot resume " + dir.root() + " with workers "
+                                + options.workers() + ": the run was started with " + savedWorkers + " and is at step "
+                                + state.step() + " of " + savedSteps + " (W may change only once a run has finished, e.g. to "
+                                + "add an online phase; pass the same value, or start a new --run-dir)");
+                    }
                     String saved = cp.provenance().get(OnlinePhase.CHECKPOINT_KEY);
                     if (saved != null) {
                         savedOnline = OnlinePhase.parse(saved, lastCheckpoint);
@@ -234,6 +243,11 @@ public final class TrainJob {
                     }
                     log.printf("fql train: resuming %s from %s (step %d)%n", dir.root(), lastCheckpoint, state.step());
                 } else {
+                    if (options.workers() != savedWorkers) {
+                        throw new RunDirectory.RunDirectoryException("cannot resume " + dir.root() + " with workers "
+                                + options.workers() + ": the run was started with " + savedWorkers
+                                + " (pass the same value, or start a new --run-dir)");
+                    }
                     state = initialState(obsDim, actionDim);
                     log.printf("fql train: %s has no complete checkpoint; starting it again from step 0%n", dir.root());
                 }
@@ -576,8 +590,11 @@ public final class TrainJob {
             Map<String, Object> saved = dir.readJson(RunDirectory.CONFIG);
             Map<String, Object> train = new LinkedHashMap<>((Map<String, Object>) saved.get("train"));
             Object ours = RunDirectory.JSON.convertValue(options.online().asMap(), Map.class);
-            if (!ours.equals(RunDirectory.JSON.convertValue(train.get("online"), Map.class))) {
+            Object theirs = RunDirectory.JSON.convertValue(train.get("online"), Map.class);
+            boolean workersChanged = ((Number) train.get("workers")).intValue() != options.workers();
+            if (!ours.equals(theirs) || workersChanged) {
                 train.put("online", options.online().asMap());
+                train.put("workers", options.workers());
                 Map<String, Object> updated = new LinkedHashMap<>(saved);
                 updated.put("train", train);
                 lease.check();
@@ -646,7 +663,8 @@ public final class TrainJob {
                         + savedConfig + ", this command resolves to " + ourConfig);
             }
             Map<String, Object> train = (Map<String, Object>) saved.get("train");
-            mustMatch(train, "workers", options.workers());
+            savedWorkers = ((Number) train.get("workers")).intValue();
+            savedSteps = ((Number) train.get("steps")).longValue();
             mustMatch(train, "averaging_frequency", options.averagingFrequency());
             mustMatch(train, "seed", options.seed());
             Map<String, Object> data = (Map<String, Object>) saved.get("dataset");

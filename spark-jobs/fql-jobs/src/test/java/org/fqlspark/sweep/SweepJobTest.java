@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -136,6 +137,31 @@ class SweepJobTest {
         assertEquals(20L, ((Number) result.outcomes().get(0).row().get("final_step")).longValue());
         List<String> metrics = Files.readAllLines(runDir.resolve("metrics.csv"));
         assertEquals(3, metrics.size(), "header + one row per round of 10 steps: " + metrics);
+    }
+
+    /** A grid over the online phase: an offline-only trial and one with 30 online steps (spec §5) beside it. */
+    @Test
+    void aSweepCanIncludeTheOnlinePhase() throws IOException {
+        TinyRun run = TinyRun.get();
+        Path dir = TinyRun.tempDir("fql-sweep-online");
+        Path spec = dir.resolve("spec.yaml");
+        TinyRun.write(spec, TinyRun.tinySpec(run.dataset, "alpha: [3]").replace("seed: 3}", "seed: 3, online_env: pointmaze-medium}")
+                + "  train.online_steps: [0, 30]\n");
+        List<SweepSpec.Trial> trials = SweepSpec.read(spec.toString(), HADOOP).trials();
+        assertEquals(2, trials.size());
+        SweepResult result = SweepJob.run(TestSpark.session(), SweepSpec.read(spec.toString(), HADOOP), dir.resolve("out").toString(), 1,
+                new PrintStream(java.io.OutputStream.nullOutputStream()));
+        List<Long> finalSteps = result.outcomes().stream().map(o -> ((Number) o.row().get("final_step")).longValue()).sorted().toList();
+        assertEquals(List.of(20L, 50L), finalSteps, "20 offline steps, then 20 + 30 online");
+        for (SweepSpec.Trial t : trials) {
+            Path online = dir.resolve("out").resolve("trials").resolve(t.id()).resolve("run").resolve("online");
+            assertEquals(t.config().train().onlineSteps() != null && t.config().train().onlineSteps() > 0, Files.exists(online),
+                    t.parameters().toString());
+        }
+        // an online phase without its environment is refused when the spec is read, naming the key
+        TinyRun.write(spec, TinyRun.tinySpec(run.dataset, "alpha: [3]") + "  train.online_steps: [30]\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SweepSpec.read(spec.toString(), HADOOP).trials());
+        assertTrue(e.getMessage().contains("online_env"), e.getMessage());
     }
 
     @Test

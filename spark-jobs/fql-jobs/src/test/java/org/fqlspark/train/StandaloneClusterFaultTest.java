@@ -109,6 +109,49 @@ class StandaloneClusterFaultTest {
         log(T0, "W=4 equals the average by hand");
     }
 
+    /**
+     * The online phase's distributed mode through spark-submit ({@code SparkSubmit} as the driver's main, the jar a
+     * placeholder since the classes are on the classpath): two learners and two actors on the cluster's executors,
+     * 60 online steps collected 2 x 15 at a time, every collected step learned from once.
+     */
+    @Test
+    @Timeout(value = 300, unit = TimeUnit.SECONDS)
+    void distributedOnlinePhaseRunsThroughSparkSubmitWithActorsOnExecutors() throws Exception {
+        Path root = TrainFixtures.tempDir("fql-cluster-online");
+        Path run = root.resolve("run");
+        Path placeholder = root.resolve("app.jar");
+        try (java.util.jar.JarOutputStream jar = new java.util.jar.JarOutputStream(Files.newOutputStream(placeholder))) {
+            jar.putNextEntry(new java.util.zip.ZipEntry("README"));
+        }
+        List<String> train = trainArgs(TrainFixtures.dataset(), run, 2, 10, 20, 2, 4);
+        List<String> args = new ArrayList<>(List.of("org.apache.spark.deploy.SparkSubmit", "--master", cluster.masterUrl(),
+                "--class", "org.fqlspark.cli.FqlCli"));
+        for (Map.Entry<String, String> e : cluster.executorConf().entrySet()) {
+            args.add("--conf");
+            args.add(e.getKey() + "=" + e.getValue());
+        }
+        args.add(placeholder.toString());
+        args.addAll(train.subList(1, train.size()));
+        args.addAll(List.of("--online-steps", "60", "--env", "pointmaze-medium", "--online-mode", "distributed",
+                "--actors", "2", "--refresh-every", "15"));
+        Process driver = LocalStandaloneCluster.launch(cluster.home(), cluster.classpath(), "driver-online", args, "1g", Map.of());
+        Path driverLog = cluster.home().resolve("driver-online.log");
+        try {
+            assertTrue(driver.waitFor(280, TimeUnit.SECONDS), "driver did not finish:\n" + tail(driverLog));
+            assertEquals(0, driver.exitValue(), "driver failed:\n" + tail(driverLog));
+        } finally {
+            driver.destroyForcibly();
+        }
+        String result = Files.readString(run.resolve("result.json"));
+        assertTrue(result.contains("\"final_step\" : 80"), result);
+        assertTrue(result.contains("\"env_steps\" : 60"), result);
+        org.fqlspark.data.DatasetManifest online = org.fqlspark.data.DatasetManifest.read(
+                org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration()),
+                new org.apache.hadoop.fs.Path(run.resolve("online").toString()));
+        assertEquals(60, online.counts().transitions());
+        log(T0, "distributed online phase through spark-submit");
+    }
+
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void refusesMoreWorkersThanTheSettingsGiveSlots() throws Exception {
