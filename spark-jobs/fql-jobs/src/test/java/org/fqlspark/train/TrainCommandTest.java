@@ -58,6 +58,37 @@ class TrainCommandTest {
         assertTrue(Files.readString(run.resolve("result.json")).contains("\"final_step\" : 9"));
     }
 
+    /**
+     * The online phase from the command line: a finished W = 2 offline run is extended with an exact-mode online phase
+     * (W = 1, allowed because the run had finished), then its budget grown; changing W mid-run is refused.
+     */
+    @Test
+    void aFinishedOfflineRunGetsAnOnlinePhaseFromTheCommandLine() throws Exception {
+        Path run = TrainFixtures.tempDir("fql-cli").resolve("online");
+        assertEquals(0, fql(train(run, "--steps", "20", "--workers", "2", "--averaging-frequency", "10")).code());
+        Outcome missingEnv = fql("train", "--run-dir", run.toString(), "--resume", "--online-steps", "30", "--workers", "1");
+        assertEquals(2, missingEnv.code());
+        assertTrue(missingEnv.err().contains("--env"), missingEnv.err());
+        Outcome exactW2 = fql("train", "--run-dir", run.toString(), "--resume", "--online-steps", "30", "--env", "pointmaze-medium",
+                "--no-progress");
+        assertEquals(2, exactW2.code());
+        assertTrue(exactW2.err().contains("--workers") && exactW2.err().contains("distributed"), exactW2.err());
+        assertEquals(0, fql("train", "--run-dir", run.toString(), "--resume", "--online-steps", "30", "--env", "pointmaze-medium",
+                "--workers", "1", "--averaging-frequency", "10", "--no-progress").code());
+        assertTrue(Files.readString(run.resolve("result.json")).contains("\"final_step\" : 50"));
+        // the saved online settings and W = 1 come back on resume; only the budget is given
+        assertEquals(0, fql("train", "--run-dir", run.toString(), "--resume", "--online-steps", "40", "--no-progress").code());
+        String result = Files.readString(run.resolve("result.json"));
+        assertTrue(result.contains("\"final_step\" : 60") && result.contains("\"env_steps\" : 40"), result);
+
+        Path mid = TrainFixtures.tempDir("fql-cli").resolve("mid");
+        assertEquals(0, fql(train(mid, "--steps", "20", "--workers", "2", "--averaging-frequency", "10", "--checkpoint-every", "1")).code());
+        Files.delete(mid.resolve("checkpoints/step-000000000020.fqlckpt"));   // as if it had stopped at step 10
+        Outcome changed = fql("train", "--run-dir", mid.toString(), "--resume", "--workers", "1", "--no-progress");
+        assertEquals(2, changed.code());
+        assertTrue(changed.err().contains("W may change only once a run has finished"), changed.err());
+    }
+
     @Test
     void resumeOrStartStartsAFreshRunThenResumesIt() throws Exception {
         Path run = TrainFixtures.tempDir("fql-cli").resolve("retry");
