@@ -176,7 +176,9 @@ public final class QuickstartCommand implements Callable<Integer> {
     private TrainOptions trainOptions(Path out) {
         ConfigOverrides overrides = new ConfigOverrides(alpha, null, null, null, hidden, null, null, learningRate, tau);
         return TrainOptions.builder(out.resolve("data").toString(), out.resolve("run").toString()).workers(workers).steps(steps)
-                .averagingFrequency(averagingFrequency).overrides(overrides).seed(seed).checkpointEvery(20).progressBar(true).build();
+                .averagingFrequency(averagingFrequency).overrides(overrides).seed(seed).checkpointEvery(20)
+                // a bar only on a terminal: written into a file or a pipe it is an empty frame; there the trainer prints a line every 10 s
+                .progressBar(System.console() != null).build();
     }
 
     private EvalOptions evalOptions(Path out) {

@@ -443,7 +443,7 @@ public final class TrainJob {
                         lastCheckpoint = dir.saveCheckpoint(cp, options.keepCheckpoints()).toString();
                         metrics.writeParquet(spark);
                     }
-                    progress.update(step, String.format(Locale.ROOT, "critic %.4g  actor %.4g  q %.4g",
+                    progress.update(step, String.format(Locale.ROOT, "| critic %.4g  actor %.4g  q %.4g",
                             row.get("critic/critic_loss"), row.get("actor/actor_loss"), row.get("critic/q_mean")));
                     if (!progress.enabled() && (System.nanoTime() - lastLine > 10e9 || step == total)) {
                         lastLine = System.nanoTime();
