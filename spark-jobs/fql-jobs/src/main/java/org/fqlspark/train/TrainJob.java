@@ -448,7 +448,7 @@ public final class TrainJob {
                     if (!progress.enabled() && (System.nanoTime() - lastLine > 10e9 || step == total)) {
                         lastLine = System.nanoTime();
                         log.printf(Locale.ROOT, "fql train: step %d/%d  critic_loss %.4g  actor_loss %.4g  q_mean %.4g  "
-                                        + "%.0f samples/s  averaging %.0f%%%n", step, options.steps(), row.get("critic/critic_loss"),
+                                        + "%.0f samples/s  averaging %.0f%%%n", step, total, row.get("critic/critic_loss"),
                                 row.get("actor/actor_loss"), row.get("critic/q_mean"), row.get("samples_per_second"),
                                 100 * averaging / roundSeconds);
                     }
