@@ -90,6 +90,11 @@ public final class TrainCommand implements Callable<Integer> {
             + "oldest overwritten first (default: the spec's max(2000000, N+1))")
     Long bufferCapacity;
 
+    @Option(names = "--averaging", paramLabel = "driver|peer", description = "driver (default): every round is a Spark job "
+            + "whose states the driver averages; peer: the workers of a barrier stage average among themselves over direct "
+            + "connections for all rounds up to the next checkpoint or evaluation (same numbers, no per-round job)")
+    String averaging;
+
     @Option(names = "--preset", paramLabel = "NAME", description = "task preset with the paper's settings (default: default)")
     String preset;
 
@@ -203,6 +208,7 @@ public final class TrainCommand implements Callable<Integer> {
                 if (train.get("eval_every") instanceof Number n) b.evalEvery(n.longValue());
                 if (train.get("eval_episodes") instanceof Number n) b.evalEpisodes(n.intValue());
                 if (train.get("eval_env") instanceof String e) b.evalEnv(e);
+                if ("peer".equals(train.get("averaging"))) b.peerAveraging(true);
                 savedOverrides = RunDirectory.JSON.convertValue(train.get("overrides"), ConfigOverrides.class);
                 if (train.get("online") instanceof Map<?, ?> o && o.get("online_steps") instanceof Number m && m.longValue() > 0) {
                     savedOnline = new TrainOptions.Online(m.longValue(), (String) o.get("env"), (String) o.get("online_mode"),
@@ -233,6 +239,13 @@ public final class TrainCommand implements Callable<Integer> {
         if (threadsPerWorker != null) b.threadsPerWorker(threadsPerWorker);
         if (aggregationDepth != null) b.aggregationDepth(aggregationDepth);
         if (evalEvery != null) b.evalEvery(evalEvery);
+        if (averaging != null) {
+            switch (averaging.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "driver" -> b.peerAveraging(false);
+                case "peer" -> b.peerAveraging(true);
+                default -> throw new IllegalArgumentException("--averaging must be 'driver' or 'peer', was '" + averaging + "'");
+            }
+        }
         if (evalEpisodes != null) b.evalEpisodes(evalEpisodes);
         if (evalEnv != null) b.evalEnv(evalEnv);
         ConfigOverrides given = new ConfigOverrides(alpha, discount, parseQAgg(qAgg), normalizeQLoss, hiddenDims, batchSize,

@@ -335,6 +335,7 @@ public final class TrainJob {
             long begin = System.nanoTime();
             long total = options.totalSteps();
             long offlineSteps = options.steps();
+            boolean peerAveraging = options.peerAveraging() && workers > 1;
             try (Progress progress = new Progress(options.progressBar(), startStep, total)) {
                 while (step < total) {
                     placeAgainIfLost(listener, step, rows);
@@ -357,54 +358,83 @@ public final class TrainJob {
                     }
                     RoundSpec spec = new RoundSpec(runId, configJson, obsDim, actionDim, options.seed(), step, steps,
                             options.threadsPerWorker(), workers);
-                    spark.sparkContext().setJobDescription("fql train: " + (onlineRound ? "online " : "") + "round "
-                            + (round + 1) + ", steps " + step + ".." + (step + steps));
-                    ParameterAverager sum;
-                    if (onlineRound) {
-                        sum = learnOnline(state, spec);
+                    if (!onlineRound && peerAveraging && pending.isEmpty()) {
+                        pendingFinal = runPeerRounds(state, step, round, spec, offlineSteps, total, pending);
+                    }
+                    RoundMetrics roundMetrics;
+                    double computeSeconds;
+                    int reported;
+                    WorkerOutcome.Divergence divergence;
+                    TrainingState next;
+                    String bad;
+                    double roundSeconds;
+                    if (!onlineRound && !pending.isEmpty()) {   // a round the workers averaged among themselves
+                        BarrierRounds.RoundSummary r = pending.poll();
+                        steps = r.steps();
+                        roundMetrics = r.metrics();
+                        computeSeconds = r.maxComputeSeconds();
+                        reported = r.reported();
+                        divergence = r.divergence();
+                        next = pending.isEmpty() ? pendingFinal : null;   // the stage returns only its last average
+                        bad = r.nonFinite();
+                        roundSeconds = r.seconds() + (pendingOverhead > 0 ? pendingOverhead : 0);
+                        pendingOverhead = 0;   // the stage's driver-side cost goes to its first round
                     } else {
-                        Broadcast<TrainingState> broadcast = jsc.broadcast(state);
-                        try {
-                            sum = shards.mapPartitions(it -> WorkerRound.run(it, spec, broadcast))
-                                    .treeAggregate(new ParameterAverager(), ParameterAverager::merge, ParameterAverager::merge,
-                                            options.aggregationDepth());
-                        } finally {
-                            broadcast.destroy();
+                        spark.sparkContext().setJobDescription("fql train: " + (onlineRound ? "online " : "") + "round "
+                                + (round + 1) + ", steps " + step + ".." + (step + steps));
+                        ParameterAverager sum;
+                        if (onlineRound) {
+                            sum = learnOnline(state, spec);
+                        } else {
+                            Broadcast<TrainingState> broadcast = jsc.broadcast(state);
+                            try {
+                                sum = shards.mapPartitions(it -> WorkerRound.run(it, spec, broadcast))
+                                        .treeAggregate(new ParameterAverager(), ParameterAverager::merge, ParameterAverager::merge,
+                                                options.aggregationDepth());
+                            } finally {
+                                broadcast.destroy();
+                            }
                         }
+                        roundMetrics = sum.metrics();
+                        computeSeconds = sum.maxComputeSeconds();
+                        reported = sum.count();
+                        divergence = sum.divergence();
+                        next = divergence == null && sum.count() == workers ? sum.average() : null;
+                        bad = next == null ? null : next.firstNonFinite();
+                        roundSeconds = (System.nanoTime() - r0) / 1e9;
                     }
-                    if (sum.count() != workers) {
-                        throw new IllegalStateException("round " + (round + 1) + ": " + sum.count() + " of " + workers
-                                + " workers reported (" + sum.workers() + ")");
+                    if (reported != workers) {
+                        throw new IllegalStateException("round " + (round + 1) + ": " + reported + " of " + workers
+                                + " workers reported");
                     }
-                    if (sum.divergence() != null) {
-                        WorkerOutcome.Divergence d = sum.divergence();
+                    if (divergence != null) {
+                        WorkerOutcome.Divergence d = divergence;
                         throw diverged(String.format(Locale.ROOT, "training diverged: non-finite loss at step %d on worker %d (%s)",
                                 d.step(), d.worker(), d.losses()), d.step(), lastCheckpoint, metrics);
                     }
-                    TrainingState next = sum.average();
-                    String bad = next.firstNonFinite();
                     if (bad != null) {
-                        throw diverged("training diverged: non-finite state after averaging at step " + next.step() + " (" + bad + ")",
-                                next.step(), lastCheckpoint, metrics);
+                        throw diverged("training diverged: non-finite state after averaging at step " + (step + steps) + " (" + bad + ")",
+                                step + steps, lastCheckpoint, metrics);
                     }
-                    double roundSeconds = (System.nanoTime() - r0) / 1e9;
-                    state = next;
+                    if (next != null) {
+                        state = next;
+                    }
                     step += steps;
                     round++;
                     rounds++;
                     trainSeconds += roundSeconds;
-                    double averaging = Math.max(0, roundSeconds - collectSeconds - sum.maxComputeSeconds());
+                    double averaging = Math.max(0, roundSeconds - collectSeconds - computeSeconds);
                     averagingSeconds += averaging;
 
                     Map<String, Double> row = new LinkedHashMap<>();
                     row.put("step", (double) step);
                     row.put("round", (double) round);
                     row.put("workers", (double) workers);
-                    row.putAll(sum.metrics().mean().metrics(config.alpha()));
+                    row.putAll(roundMetrics.mean().metrics(config.alpha()));
                     row.put("steps_per_second", steps / roundSeconds);
                     row.put("samples_per_second", (double) workers * steps * config.batchSize() / roundSeconds);
                     row.put("round_seconds", roundSeconds);
-                    row.put("compute_seconds", sum.maxComputeSeconds());
+                    row.put("compute_seconds", computeSeconds);
                     row.put("averaging_seconds", averaging);
                     row.put("eval/success_rate", Double.NaN);
                     row.put("eval/mean_return", Double.NaN);
@@ -468,6 +498,52 @@ public final class TrainJob {
             log.printf(Locale.ROOT, "fql train: done: step %d, %d rounds in %.1f s (%.0f samples/s, averaging %.1f%% of the time); "
                     + "checkpoint %s%n", step, rounds, trainSeconds, samplesPerSecond, 100 * result.averagingShare(), lastCheckpoint);
             return result;
+        }
+
+        /** Rounds a peer-averaging stage ran that the loop has not booked yet, the stage's last average, its overhead. */
+        private final java.util.ArrayDeque<BarrierRounds.RoundSummary> pending = new java.util.ArrayDeque<>();
+        private TrainingState pendingFinal;
+        private double pendingOverhead;
+
+        /**
+         * {@code --averaging peer}: one barrier stage runs the rounds from {@code step} up to the first round end where the
+         * driver has work (a checkpoint, an evaluation, the end of the offline phase), the workers averaging among
+         * themselves; the rounds go to {@link #pending}, the last average is returned.
+         */
+        private TrainingState runPeerRounds(TrainingState state, long step, int round, RoundSpec template, long offlineSteps,
+                long total, java.util.Deque<BarrierRounds.RoundSummary> out) {
+            int k = options.averagingFrequency();
+            long every = options.evalEvery();
+            long s = step;
+            int r = round;
+            while (s < offlineSteps) {
+                int n = (int) Math.min(k - s % k, offlineSteps - s);
+                s += n;
+                r++;
+                boolean checkpoint = r % options.checkpointEvery() == 0 || s == total || s == offlineSteps;
+                boolean evaluate = evaluation != null && (s / every > (s - n) / every || s == total || s == offlineSteps);
+                if (checkpoint || evaluate) {
+                    break;
+                }
+            }
+            long end = s;
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            spark.sparkContext().setJobDescription("fql train: rounds " + (round + 1) + ".." + r + ", steps " + step + ".." + end
+                    + " (workers average among themselves)");
+            long t0 = System.nanoTime();
+            Broadcast<TrainingState> broadcast = jsc.broadcast(state);
+            List<BarrierRounds.Outcome> outcomes;
+            try {
+                outcomes = PeerStage.run(shards, template, k, end, broadcast);
+            } finally {
+                broadcast.destroy();
+            }
+            double wall = (System.nanoTime() - t0) / 1e9;
+            BarrierRounds.Outcome first = outcomes.stream().filter(o -> o.worker() == 0).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("worker 0 did not report from the peer-averaging stage"));
+            out.addAll(first.rounds());
+            pendingOverhead = wall - first.rounds().stream().mapToDouble(BarrierRounds.RoundSummary::seconds).sum();
+            return first.finalState();
         }
 
         /** The online phase from its start, or as the resumed checkpoint left it. */

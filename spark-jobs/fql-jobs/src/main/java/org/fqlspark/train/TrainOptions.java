@@ -32,6 +32,8 @@ import org.fqlspark.agent.FqlPresets;
  * @param evalEpisodes       episodes per evaluation
  * @param evalEnv            the environment to evaluate in: a built-in id or {@code bridge:COMMAND} (with evalEvery)
  * @param online             the online phase after the N offline steps (spec §5); {@link Online#NONE} for none
+ * @param peerAveraging      {@code --averaging peer}: offline rounds run in barrier stages whose workers average among
+ *                           themselves over direct connections (same numbers); false: every round through the driver
  */
 public record TrainOptions(
         String dataPath,
@@ -53,7 +55,8 @@ public record TrainOptions(
         long evalEvery,
         int evalEpisodes,
         String evalEnv,
-        Online online) {
+        Online online,
+        boolean peerAveraging) {
 
     /**
      * Offline-to-online fine-tuning (spec §5): M online steps after the offline ones, each one environment step and one
@@ -174,7 +177,7 @@ public record TrainOptions(
                 .steps(steps).preset(preset).overrides(overrides).seed(seed).checkpointEvery(checkpointEvery).resume(resume)
                 .threadsPerWorker(threadsPerWorker).aggregationDepth(aggregationDepth).keepCheckpoints(keepCheckpoints)
                 .progressBar(progressBar).learningCurves(learningCurves).samples(samples > 0 ? samples : null)
-                .evalEvery(evalEvery).evalEpisodes(evalEpisodes).evalEnv(evalEnv).online(online);
+                .evalEvery(evalEvery).evalEpisodes(evalEpisodes).evalEnv(evalEnv).online(online).peerAveraging(peerAveraging);
     }
 
     /** The options as recorded in config.json (snake_case). */
@@ -197,6 +200,7 @@ public record TrainOptions(
         m.put("eval_episodes", evalEpisodes);
         m.put("eval_env", evalEnv);
         m.put("online", online.asMap());
+        m.put("averaging", peerAveraging ? "peer" : "driver");
         return m;
     }
 
@@ -222,6 +226,7 @@ public record TrainOptions(
         private boolean progressBar;
         private boolean learningCurves = true;
         private Online online = Online.NONE;
+        private boolean peerAveraging;
 
         public Builder dataPath(String v) { dataPath = v; return this; }
         public Builder runDir(String v) { runDir = v; return this; }
@@ -244,6 +249,7 @@ public record TrainOptions(
         public Builder progressBar(boolean v) { progressBar = v; return this; }
         public Builder learningCurves(boolean v) { learningCurves = v; return this; }
         public Builder online(Online v) { online = v; return this; }
+        public Builder peerAveraging(boolean v) { peerAveraging = v; return this; }
 
         public TrainOptions build() {
             long n = steps != null ? steps : FqlPresets.get(preset).offlineSteps();
@@ -256,7 +262,7 @@ public record TrainOptions(
             }
             return new TrainOptions(dataPath, runDir, workers, averagingFrequency, n, preset, overrides, seed, checkpointEvery,
                     resume, threadsPerWorker, aggregationDepth, keepCheckpoints, progressBar, learningCurves,
-                    samples != null ? samples : 0, evalEvery, evalEpisodes, evalEnv, online);
+                    samples != null ? samples : 0, evalEvery, evalEpisodes, evalEnv, online, peerAveraging);
         }
     }
 }
