@@ -93,4 +93,35 @@ class OnlineBufferTest {
         // rows must continue where the buffer stands: a gap means a missed round, which the driver answers with a resend
         assertThrows(IllegalStateException.class, () -> w0.append(online(70, 3)));
     }
+
+    /**
+     * A learner that does not hold the rows a round assumes (a new executor: its registry is empty) does nothing and
+     * asks for all of them; sent everything (rows from 0) it rebuilds its buffer and trains on the union.
+     */
+    @Test
+    void aLearnerWithoutItsRowsAsksForAllOfThem() {
+        org.fqlspark.agent.FqlConfig config = TrainFixtures.options(java.nio.file.Path.of("unused")).build().resolvedConfig();
+        WorkerShard shard = TrainJobTest.shard(0, 1);
+        String runId = java.util.UUID.randomUUID().toString();
+        TrainingState start = TrainingState.of(new org.fqlspark.agent.FqlAgent(config, shard.obsDim(), shard.actionDim(), 3).state());
+        RoundSpec spec = new RoundSpec(runId, RoundSpec.toJson(config), shard.obsDim(), shard.actionDim(), 3, 0, 4, 1, 1);
+        OnlineWork.EnvSide env = new OnlineWork.EnvSide("pointmaze-medium", 1, 0f, 2_000_000, shard.size());
+        try {
+            OnlineTransitions later = OnlineTransitions.empty(shard.obsDim(), shard.actionDim(), 5);
+            OnlineWork.LearnOutcome missing = OnlineWork.learnOne(shard, spec, new OnlineWork.LearnInput(start, later, null, env));
+            assertTrue(missing.resync());
+            OnlineTransitions.Builder b = new OnlineTransitions.Builder(shard.obsDim(), shard.actionDim(), 0, 5);
+            for (int i = 0; i < 5; i++) {
+                b.add(new float[] {0.1f * i, 0}, new float[] {0.5f, -0.5f}, -1, 1, 0, new float[] {0.1f * i + 0.1f, 0}, 0, i);
+            }
+            OnlineWork.LearnOutcome all = OnlineWork.learnOne(shard, spec, new OnlineWork.LearnInput(start, b.build(), null, env));
+            assertTrue(!all.resync() && all.outcome().state().step() == 4, "trained 4 steps on the union");
+            // the next round's rows continue where the learner now stands: no resend needed
+            OnlineWork.LearnOutcome next = OnlineWork.learnOne(shard, new RoundSpec(runId, RoundSpec.toJson(config), shard.obsDim(),
+                    shard.actionDim(), 3, 4, 4, 1, 1), new OnlineWork.LearnInput(all.outcome().state(), later, null, env));
+            assertTrue(!next.resync());
+        } finally {
+            WorkerRegistry.release(runId);
+        }
+    }
 }
