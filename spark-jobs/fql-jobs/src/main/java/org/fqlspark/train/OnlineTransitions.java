@@ -50,17 +50,6 @@ public record OnlineTransitions(
         return first + size();
     }
 
-    /** Rows {@code [from, to)} of this run (indices relative to {@link #first}). */
-    public OnlineTransitions slice(int from, int to) {
-        int d = obsDim;
-        int a = actionDim;
-        return new OnlineTransitions(d, a, first + from, Arrays.copyOfRange(observations, from * d, to * d),
-                Arrays.copyOfRange(actions, from * a, to * a), Arrays.copyOfRange(rewards, from, to),
-                Arrays.copyOfRange(masks, from, to), Arrays.copyOfRange(terminals, from, to),
-                Arrays.copyOfRange(nextObservations, from * d, to * d), Arrays.copyOfRange(episodeIds, from, to),
-                Arrays.copyOfRange(stepIndices, from, to));
-    }
-
     /** The same rows as a {@link TransitionData} (for statistics and the dataset contract). */
     public TransitionData toTransitionData() {
         return new TransitionData(obsDim, actionDim, observations, actions, rewards, masks, terminals, nextObservations,

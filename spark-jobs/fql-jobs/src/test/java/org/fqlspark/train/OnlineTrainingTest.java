@@ -98,7 +98,7 @@ class OnlineTrainingTest {
         assertEquals(125, resumed.startStep());
         TrainFixtures.assertSameState(full.finalState().toAgentState(), resumed.finalState());
         assertEquals(onlineRows(root.resolve("full")), onlineRows(run));
-        assertEquals(lossColumns(root.resolve("full")), lossColumns(run));
+        assertEquals(TrainFixtures.lossColumns(root.resolve("full")), TrainFixtures.lossColumns(run));
     }
 
     /** A finished offline run extended with an online phase equals one run that had it from the start. */
@@ -173,10 +173,6 @@ class OnlineTrainingTest {
         return TestSpark.session().read().parquet(run.resolve("online").resolve("*.parquet").toString()).orderBy(OnlineDataset.ONLINE_INDEX).collectAsList();
     }
 
-    private static List<String> lossColumns(Path run) throws IOException {
-        return Files.readAllLines(run.resolve("metrics.csv")).stream()
-                .map(l -> String.join(",", List.of(l.split(",")).subList(0, 13))).toList();
-    }
 
     private static boolean python() {
         try {

@@ -18,10 +18,6 @@ import org.junit.jupiter.api.Test;
  */
 class PeerAveragingTest {
 
-    private static List<String> lossColumns(Path run) throws IOException {
-        return Files.readAllLines(run.resolve("metrics.csv")).stream()
-                .map(l -> String.join(",", List.of(l.split(",")).subList(0, 13))).toList();
-    }
 
     @Test
     void workersAveragingAmongThemselvesGiveTheDriversNumbers() throws IOException {
@@ -34,7 +30,7 @@ class PeerAveragingTest {
         assertEquals(33, viaPeers.finalStep());
         assertEquals(7, viaPeers.rounds(), "rounds of 5 steps, the last of 3");
         TrainFixtures.assertSameState(viaDriver.finalState().toAgentState(), viaPeers.finalState());
-        assertEquals(lossColumns(root.resolve("driver")), lossColumns(root.resolve("peer")));
+        assertEquals(TrainFixtures.lossColumns(root.resolve("driver")), TrainFixtures.lossColumns(root.resolve("peer")));
         // every checkpoint the driver wrote, the peers' run wrote too, with the same bits
         for (String name : List.of("step-000000000015.fqlckpt", "step-000000000030.fqlckpt", "step-000000000033.fqlckpt")) {
             assertTrue(java.util.Arrays.equals(
@@ -60,6 +56,6 @@ class PeerAveragingTest {
         TrainResult resumed = TrainJob.run(TestSpark.session(), full.toBuilder().runDir(run.toString()).resume(true).build());
         assertEquals(10, resumed.startStep());
         TrainFixtures.assertSameState(uninterrupted.finalState().toAgentState(), resumed.finalState());
-        assertEquals(lossColumns(root.resolve("full")), lossColumns(run));
+        assertEquals(TrainFixtures.lossColumns(root.resolve("full")), TrainFixtures.lossColumns(run));
     }
 }

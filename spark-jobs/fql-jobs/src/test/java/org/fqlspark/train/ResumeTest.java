@@ -15,11 +15,6 @@ import org.junit.jupiter.api.Test;
 
 class ResumeTest {
 
-    private static List<String> lossColumns(Path run) throws IOException {
-        // step, round, workers and the loss metrics (timings differ between runs)
-        return Files.readAllLines(run.resolve("metrics.csv")).stream()
-                .map(l -> String.join(",", List.of(l.split(",")).subList(0, 13))).toList();
-    }
 
     @Test
     void oneWorkerResumedRunEqualsAnUninterruptedOne() throws IOException {
@@ -58,7 +53,7 @@ class ResumeTest {
         TrainResult resumed = TrainJob.run(TestSpark.session(), full.toBuilder().runDir(run.toString()).resume(true).build());
         assertEquals(20, resumed.startStep());
         TrainFixtures.assertSameState(uninterrupted.finalState().toAgentState(), resumed.finalState());
-        assertEquals(lossColumns(root.resolve("full")), lossColumns(run));
+        assertEquals(TrainFixtures.lossColumns(root.resolve("full")), TrainFixtures.lossColumns(run));
         assertFalse(Files.exists(checkpoints.resolve(".step-000000000030.fqlckpt.tmp-1234")));
         assertTrue(java.util.Arrays.equals(step20, Files.readAllBytes(checkpoints.resolve("step-000000000020.fqlckpt"))));
     }

@@ -121,4 +121,10 @@ final class TrainFixtures {
         org.junit.jupiter.api.Assertions.assertArrayEquals(expected.adamM(), actual.adamM(), "adam_m");
         org.junit.jupiter.api.Assertions.assertArrayEquals(expected.adamV(), actual.adamV(), "adam_v");
     }
+
+    /** metrics.csv's step, round, workers and loss columns (timings differ between runs, these must not). */
+    static java.util.List<String> lossColumns(Path run) throws IOException {
+        return Files.readAllLines(run.resolve("metrics.csv")).stream()
+                .map(l -> String.join(",", java.util.List.of(l.split(",")).subList(0, 13))).toList();
+    }
 }
