@@ -37,8 +37,9 @@ class OnlineTrainingTest {
     @Test
     void exactModeAddsOneTransitionPerGradientStepAndWritesThemAsADataset() throws IOException {
         Path run = TrainFixtures.tempDir("fql-online").resolve("run");
-        TrainResult r = TrainJob.run(TestSpark.session(), exact(run, 50, 120).build());
+        TrainResult r = TrainJob.run(TestSpark.session(), exact(run, 50, 120).learningCurves(true).build());
         assertEquals(170, r.finalStep());
+        assertTrue(Files.size(run.resolve("learning_curves.png")) > 1000, "the curves, with the phases marked");
 
         // online/ is a dataset of the contract: 120 rows (one per online gradient step), manifest last
         FileSystem fs = FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
