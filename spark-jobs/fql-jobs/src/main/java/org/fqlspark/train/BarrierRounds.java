@@ -42,7 +42,7 @@ final class BarrierRounds {
     }
 
     static Iterator<Outcome> run(Iterator<WorkerShard> shards, RoundSpec template, int k, long endStep,
-            Broadcast<TrainingState> start) {
+            Broadcast<TrainingState> start, String rendezvous) {
         BarrierTaskContext context = BarrierTaskContext.get();
         WorkerShard shard = shards.next();
         if (shards.hasNext()) {
@@ -50,7 +50,7 @@ final class BarrierRounds {
         }
         List<RoundSummary> rounds = new ArrayList<>();
         TrainingState state = start.value();
-        try (PeerExchange peers = PeerExchange.connect(context)) {
+        try (PeerExchange peers = PeerExchange.connect(context, rendezvous)) {
             long step = state.step();
             while (step < endStep) {
                 int steps = (int) Math.min(k - step % k, endStep - step);

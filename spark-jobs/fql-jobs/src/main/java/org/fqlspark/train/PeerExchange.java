@@ -21,8 +21,8 @@ import org.apache.spark.SparkEnv;
 
 /**
  * All-to-all exchange of byte messages between the W tasks of one barrier stage, over direct TCP connections between
- * their executors: the driver only brokers the addresses once ({@link BarrierTaskContext#allGather}), the messages
- * never pass through it. {@link #exchange} gives every task every task's message in task order, so each can average
+ * their executors: the driver only brokers the addresses once per stage ({@link Rendezvous}), the messages never pass
+ * through it. {@link #exchange} gives every task every task's message in task order, so each can average
  * the states itself, in the same order and with the same arithmetic as the driver would.
  *
  * <p>One connection per pair (task i connects to every j &lt; i); sends run on their own threads while this one
@@ -53,8 +53,8 @@ final class PeerExchange implements AutoCloseable {
         });
     }
 
-    /** Connects this barrier task to the others of its stage. */
-    static PeerExchange connect(BarrierTaskContext context) {
+    /** Connects this barrier task to the others of its stage, learning their addresses from {@code rendezvous}. */
+    static PeerExchange connect(BarrierTaskContext context, String rendezvous) {
         int me = context.partitionId();
         int peers = context.getTaskInfos().length;
         PeerExchange x = new PeerExchange(me, peers);
@@ -63,7 +63,10 @@ final class PeerExchange implements AutoCloseable {
                     : InetAddress.getLoopbackAddress().getHostAddress();
             server.bind(new InetSocketAddress(host, 0), peers);
             server.setSoTimeout(TIMEOUT_MILLIS);
-            String[] addresses = context.allGather(host + ":" + server.getLocalPort());
+            String[] addresses = Rendezvous.gather(rendezvous, context.stageAttemptNumber(), me, host + ":" + server.getLocalPort());
+            if (addresses.length != peers) {
+                throw new IOException("the rendezvous knows " + addresses.length + " tasks, the stage has " + peers);
+            }
             for (int j = 0; j < me; j++) {   // connect down, announcing who we are
                 String[] hp = addresses[j].split(":");
                 Socket s = new Socket();

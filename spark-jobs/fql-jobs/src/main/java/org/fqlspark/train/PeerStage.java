@@ -21,8 +21,12 @@ final class PeerStage {
     static List<BarrierRounds.Outcome> run(JavaRDD<WorkerShard> shards, RoundSpec template, int k, long endStep,
             Broadcast<TrainingState> start) {
         ClassTag<BarrierRounds.Outcome> tag = ClassTag$.MODULE$.apply(BarrierRounds.Outcome.class);
-        RDD<BarrierRounds.Outcome> out = shards.rdd().barrier().mapPartitions(new Rounds(template, k, endStep, start), false, tag);
-        return new JavaRDD<>(out, tag).collect();
+        String host = shards.context().getConf().get("spark.driver.host", "127.0.0.1");
+        try (Rendezvous rendezvous = Rendezvous.open(host, shards.getNumPartitions())) {
+            RDD<BarrierRounds.Outcome> out = shards.rdd().barrier()
+                    .mapPartitions(new Rounds(template, k, endStep, start, rendezvous.address()), false, tag);
+            return new JavaRDD<>(out, tag).collect();
+        }
     }
 
     private static final class Rounds extends AbstractFunction1<scala.collection.Iterator<WorkerShard>,
@@ -32,8 +36,10 @@ final class PeerStage {
         private final int k;
         private final long endStep;
         private final Broadcast<TrainingState> start;
+        private final String rendezvous;
 
-        Rounds(RoundSpec template, int k, long endStep, Broadcast<TrainingState> start) {
+        Rounds(RoundSpec template, int k, long endStep, Broadcast<TrainingState> start, String rendezvous) {
+            this.rendezvous = rendezvous;
             this.template = template;
             this.k = k;
             this.endStep = endStep;
@@ -43,7 +49,7 @@ final class PeerStage {
         @Override
         public scala.collection.Iterator<BarrierRounds.Outcome> apply(scala.collection.Iterator<WorkerShard> it) {
             return JavaConverters.asScalaIteratorConverter(
-                    BarrierRounds.run(JavaConverters.asJavaIteratorConverter(it).asJava(), template, k, endStep, start)).asScala();
+                    BarrierRounds.run(JavaConverters.asJavaIteratorConverter(it).asJava(), template, k, endStep, start, rendezvous)).asScala();
         }
     }
 }
