@@ -171,12 +171,15 @@ class OutputSafetyTest {
             first.check();
         }
         assertFalse(Files.exists(dir.resolve("sweep").resolve(Lease.FILE)), "released on close");
+        assertFalse(Files.exists(dir.resolve("sweep")), "the directory the lease made, left empty, goes with it");
+        Files.createDirectories(dir.resolve("sweep"));
         Files.writeString(dir.resolve("sweep").resolve(Lease.FILE),
                 "{\"id\":\"dead\",\"holder\":\"pid 1 on gone\",\"since\":\"2026-01-01T00:00:00Z\",\"refreshed_epoch_ms\":1}");
         try (Lease taken = Lease.acquire(fs, d, "sweep output")) {
             taken.check();
             assertFalse(Files.readString(dir.resolve("sweep").resolve(Lease.FILE)).contains("dead"));
         }
+        assertTrue(Files.isDirectory(dir.resolve("sweep")), "a directory that was there before the lease stays");
     }
 
     @Test
