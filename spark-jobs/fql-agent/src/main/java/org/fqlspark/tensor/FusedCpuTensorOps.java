@@ -20,31 +20,33 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
 
     private static final ThreadLocal<TwoWay> HELPERS = ThreadLocal.withInitial(TwoWay::new);
 
+    /** Elements per block of the block kernels: a block's arrays stay in the L1/L2 cache. */
+    static final int BLOCK = 4096;
+
     /** Heap scratch of one thread: zero-offset arrays, which C2 vectorises (see {@link Kernels}). */
     private static final class Scratch {
-        private float[] a = new float[0];
-        private float[] b = new float[0];
-        private float[] c = new float[0];
-        private float[] d = new float[0];
+        private final float[][] slots = new float[10][0];
+
+        /** The scratch array in {@code slot} (0..9), at least {@code n} long; contents unspecified. */
+        float[] get(int slot, long n) {
+            if (slots[slot].length < n) slots[slot] = new float[Math.toIntExact(n)];
+            return slots[slot];
+        }
 
         float[] a(long n) {
-            if (a.length < n) a = new float[(int) n];
-            return a;
+            return get(0, n);
         }
 
         float[] b(long n) {
-            if (b.length < n) b = new float[(int) n];
-            return b;
+            return get(1, n);
         }
 
         float[] c(long n) {
-            if (c.length < n) c = new float[(int) n];
-            return c;
+            return get(2, n);
         }
 
         float[] d(long n) {
-            if (d.length < n) d = new float[(int) n];
-            return d;
+            return get(3, n);
         }
     }
 
@@ -233,18 +235,118 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
         }
     }
 
+    /** Rows per block of the block kernels for rows of {@code cols} values (at least one). */
+    private static int blockRows(int cols) {
+        return Math.max(1, BLOCK / Math.max(1, cols));
+    }
+
+    /** The {@code [1, cols]} row vectors {@code rows[k]}, side by side in one array ({@code k · cols} onwards). */
+    private static float[] rowVectors(Tensor... rows) {
+        int cols = rows[0].cols();
+        float[] out = new float[rows.length * cols];
+        for (int k = 0; k < rows.length; k++) {
+            Nd4jTensor t = (Nd4jTensor) rows[k];
+            t.host().get(t.offset(), out, k * cols, cols);
+        }
+        return out;
+    }
+
     @Override
     public void biasGelu(Tensor z, Tensor bias, Tensor out) {
         int cols = z.cols();
+        float[] b = rowVectors(bias);
         overRows(z.rows(), cols, (s, r0, r1) -> {
-            int n = (r1 - r0) * cols;
-            float[] x = read(z, (long) r0 * cols, s.a(n), n);
-            Kernels.addRowVector(x, 0, read(bias, s.b(cols)), 0, r1 - r0, cols);
-            write(x, n, z, (long) r0 * cols);
-            float[] y = s.c(n);
-            Kernels.gelu(x, 0, y, 0, n);
-            write(y, n, out, (long) r0 * cols);
+            int br = Math.min(blockRows(cols), r1 - r0);
+            float[] biasTile = s.get(4, (long) br * cols);
+            Kernels.tile(b, 0, cols, biasTile, br);
+            float[] x = s.get(0, (long) br * cols);
+            float[] y = s.get(1, (long) br * cols);
+            for (int q = r0; q < r1; q += br) {
+                int n = Math.min(br, r1 - q) * cols;
+                long from = (long) q * cols;
+                read(z, from, x, n);
+                Kernels.biasGelu(x, biasTile, y, n);
+                write(x, n, z, from);
+                write(y, n, out, from);
+            }
         });
+    }
+
+    /**
+     * Fused in one pass per block of rows ({@link Kernels#biasGeluLayerNorm}): the GELU output never leaves the
+     * cache and {@code gelu} is not written. Same bits as {@link #biasGelu} then {@link #layerNorm}.
+     */
+    @Override
+    public void biasGeluLayerNorm(Tensor z, Tensor bias, Tensor scale, Tensor lnBias, float eps,
+                                  Tensor gelu, Tensor xhat, Tensor invStd, Tensor out) {
+        int cols = z.cols();
+        float[] p = rowVectors(bias, scale, lnBias);
+        overRows(z.rows(), cols, (s, r0, r1) -> {
+            int br = Math.min(blockRows(cols), r1 - r0);
+            long bn = (long) br * cols;
+            float[] biasTile = s.get(4, bn);
+            float[] scaleTile = s.get(5, bn);
+            float[] lnBiasTile = s.get(6, bn);
+            Kernels.tile(p, 0, cols, biasTile, br);
+            Kernels.tile(p, cols, cols, scaleTile, br);
+            Kernels.tile(p, 2 * cols, cols, lnBiasTile, br);
+            float[] x = s.get(0, bn);
+            float[] xh = s.get(1, bn);
+            float[] y = s.get(2, bn);
+            float[] sq = s.get(3, bn);
+            float[] inv = s.get(7, br);
+            for (int q = r0; q < r1; q += br) {
+                int rows = Math.min(br, r1 - q);
+                int n = rows * cols;
+                long from = (long) q * cols;
+                read(z, from, x, n);
+                Kernels.biasGeluLayerNorm(x, biasTile, scaleTile, lnBiasTile, eps, xh, y, inv, sq, rows, cols);
+                write(x, n, z, from);
+                write(xh, n, xhat, from);
+                write(y, n, out, from);
+                write(inv, rows, invStd, q);
+            }
+        });
+    }
+
+    /** Fused in one pass per block of rows ({@link Kernels#layerNormGeluBackward}); same bits as the two ops in turn. */
+    @Override
+    public void layerNormGeluBackward(Tensor gradOut, Tensor xhat, Tensor invStd, Tensor scale, Tensor z,
+                                      Tensor gradIn, Tensor gradScale, Tensor gradBias) {
+        int cols = gradOut.cols();
+        float[] sc = rowVectors(scale);
+        float[][] dScale = new float[2][];
+        float[][] dBias = new float[2][];
+        overRows(gradOut.rows(), cols, (s, r0, r1) -> {
+            int br = Math.min(blockRows(cols), r1 - r0);
+            long bn = (long) br * cols;
+            float[] scaleTile = s.get(4, bn);
+            Kernels.tile(sc, 0, cols, scaleTile, br);
+            float[] d = s.get(0, bn);
+            float[] xh = s.get(1, bn);
+            float[] zz = s.get(2, bn);
+            float[] t1 = s.get(3, bn);
+            float[] t2 = s.get(5, bn);
+            float[] inv = s.get(6, br);
+            float[] ds = gradScale == null ? null : new float[cols];
+            float[] db = gradBias == null ? null : new float[cols];
+            for (int q = r0; q < r1; q += br) {
+                int rows = Math.min(br, r1 - q);
+                int n = rows * cols;
+                long from = (long) q * cols;
+                read(gradOut, from, d, n);
+                read(xhat, from, xh, n);
+                read(z, from, zz, n);
+                read(invStd, q, inv, rows);
+                Kernels.layerNormGeluBackward(d, xh, inv, scaleTile, zz, ds, db, t1, t2, rows, cols);
+                write(d, n, gradIn, from);
+            }
+            int part = s == scratch[0] ? 0 : 1;
+            dScale[part] = ds;
+            dBias[part] = db;
+        });
+        accumulate(gradScale, dScale);
+        accumulate(gradBias, dBias);
     }
 
     @Override
