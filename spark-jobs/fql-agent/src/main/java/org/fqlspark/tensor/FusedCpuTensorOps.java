@@ -53,6 +53,14 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
         float[] d(long n) {
             return get(3, n);
         }
+
+        private float[][] rows = new float[4][0];
+
+        /** Four scratch rows of at least {@code cols} (for {@link Kernels#addColumnSums}). */
+        float[][] rows(int cols) {
+            if (rows[0].length < cols) rows = new float[4][cols];
+            return rows;
+        }
     }
 
     private final Scratch[] scratch = {new Scratch(), new Scratch()};
@@ -343,7 +351,7 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
                 read(xhat, from, xh, n);
                 read(z, from, zz, n);
                 read(invStd, q, inv, rows);
-                Kernels.layerNormGeluBackward(d, xh, inv, scaleTile, zz, ds, db, t1, t2, rows, cols);
+                Kernels.layerNormGeluBackward(d, xh, inv, scaleTile, zz, ds, db, t1, t2, s.rows(cols), rows, cols);
                 write(d, n, gradIn, from);
             }
             int part = s == scratch[0] ? 0 : 1;
@@ -438,7 +446,14 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
     public void columnSums(Tensor x, Tensor out, boolean accumulate) {
         int cols = x.cols();
         float[] sums = accumulate ? read(out, new float[cols]) : new float[cols];
-        Kernels.columnSums(read(x, scratch[0].a(x.size())), 0, sums, 0, x.rows(), cols, true);
+        Scratch s = scratch[0];
+        int br = Math.min(blockRows(cols), x.rows());
+        float[] block = s.a((long) br * cols);
+        for (int q = 0; q < x.rows(); q += br) {
+            int rows = Math.min(br, x.rows() - q);
+            read(x, (long) q * cols, block, rows * cols);
+            Kernels.addColumnSums(block, sums, rows, cols, s.rows(cols));
+        }
         write(sums, out);
     }
 

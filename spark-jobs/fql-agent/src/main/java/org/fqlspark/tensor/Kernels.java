@@ -249,32 +249,27 @@ final class Kernels {
     /**
      * Backward of {@link #biasGeluLayerNorm}: {@code d} holds dL/dy on entry and dL/dz (before the bias) on exit;
      * {@code dScale}/{@code dBias} (nullable, {@code cols}) accumulate the LayerNorm parameter gradients row by row.
-     * {@code t1}, {@code t2} are scratch of {@code rows · cols}. The GELU derivative is a loop of its own: folded
+     * {@code t1}, {@code t2} are scratch of {@code rows · cols}, {@code rowTmp} that of {@link #addColumnSums}. The GELU derivative is a loop of its own: folded
      * into the multiplication, its body grew past what C2 unrolls, and the loop ran unvectorised (12x slower).
      */
     static void layerNormGeluBackward(float[] d, float[] xh, float[] inv, float[] scaleTile, float[] z,
-                                      float[] dScale, float[] dBias, float[] t1, float[] t2, int rows, int cols) {
+                                      float[] dScale, float[] dBias, float[] t1, float[] t2, float[][] rowTmp,
+                                      int rows, int cols) {
         int n = rows * cols;
+        if (dScale != null) {
+            for (int i = 0; i < n; i++) {
+                t2[i] = d[i] * xh[i];
+            }
+            addColumnSums(t2, dScale, rows, cols, rowTmp);
+        }
+        if (dBias != null) {
+            addColumnSums(d, dBias, rows, cols, rowTmp);
+        }
         for (int i = 0; i < n; i++) {
             t1[i] = d[i] * scaleTile[i];
         }
         for (int i = 0; i < n; i++) {
             t2[i] = t1[i] * xh[i];
-        }
-        if (dScale != null || dBias != null) {
-            for (int r = 0; r < rows; r++) {
-                int o = r * cols;
-                if (dScale != null) {
-                    for (int j = 0; j < cols; j++) {
-                        dScale[j] += d[o + j] * xh[o + j];
-                    }
-                }
-                if (dBias != null) {
-                    for (int j = 0; j < cols; j++) {
-                        dBias[j] += d[o + j];
-                    }
-                }
-            }
         }
         for (int r = 0; r < rows; r++) {
             int o = r * cols;
@@ -287,6 +282,35 @@ final class Kernels {
         }
         geluDerivative(z, t1, n);
         multiply(d, t1, n);
+    }
+
+    /**
+     * {@code sums += Σ_rows x} over a zero-offset block, adding the rows in order as {@link #columnSums} does (same
+     * bits), four rows per pass: each row is first copied to a zero-offset array of {@code rowTmp} (four arrays of at
+     * least {@code cols}) so that the loop vectorises (5.7 against 2.3 µs for 256 x 64).
+     */
+    static void addColumnSums(float[] x, float[] sums, int rows, int cols, float[][] rowTmp) {
+        float[] a = rowTmp[0];
+        float[] b = rowTmp[1];
+        float[] c = rowTmp[2];
+        float[] d = rowTmp[3];
+        int r = 0;
+        for (; r + 3 < rows; r += 4) {
+            int o = r * cols;
+            System.arraycopy(x, o, a, 0, cols);
+            System.arraycopy(x, o + cols, b, 0, cols);
+            System.arraycopy(x, o + 2 * cols, c, 0, cols);
+            System.arraycopy(x, o + 3 * cols, d, 0, cols);
+            for (int j = 0; j < cols; j++) {
+                sums[j] = (((sums[j] + a[j]) + b[j]) + c[j]) + d[j];
+            }
+        }
+        for (; r < rows; r++) {
+            System.arraycopy(x, r * cols, a, 0, cols);
+            for (int j = 0; j < cols; j++) {
+                sums[j] += a[j];
+            }
+        }
     }
 
     /** {@code sums (+)= Σ_rows x}. */
