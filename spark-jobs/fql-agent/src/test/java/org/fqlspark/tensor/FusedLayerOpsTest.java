@@ -184,6 +184,23 @@ class FusedLayerOpsTest {
     }
 
     @Test
+    void columnSumsFourRowsAtATimeAddInTheSameOrder() {
+        SplittableRandom r = new SplittableRandom(9);
+        for (int[] shape : new int[][] {{1, 3}, {7, 5}, {258, 64}, {5, 513}}) {
+            int rows = shape[0];
+            int cols = shape[1];
+            float[] x = new float[rows * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * Math.exp(3 * r.nextGaussian()));
+            float[] expected = new float[cols];
+            java.util.Arrays.fill(expected, 0.5f);
+            float[] actual = expected.clone();
+            Kernels.columnSums(x, 0, expected, 0, rows, cols, true);
+            Kernels.addColumnSums(x, actual, rows, cols, new float[4][cols]);
+            assertArrayEquals(expected, actual, rows + "x" + cols);
+        }
+    }
+
+    @Test
     void tilesRepeatTheRow() {
         float[] row = {9, 1, 2, 3};
         float[] tile = new float[3 * 3 + 2];
