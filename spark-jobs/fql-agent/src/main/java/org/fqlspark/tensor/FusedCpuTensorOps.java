@@ -1,6 +1,8 @@
 package org.fqlspark.tensor;
 
 import java.nio.FloatBuffer;
+import java.util.IdentityHashMap;
+import java.util.Map;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -55,6 +57,33 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
         }
 
         private float[][] rows = new float[4][0];
+
+        /** A row vector repeated over a block of rows, and the row it was built from. */
+        private record Tile(float[] row, int rows, float[] data) {
+        }
+
+        /** Tiles by the tensor they repeat (biases, LayerNorm scales), checked against its current values. */
+        private final Map<Tensor, Tile> tiles = new IdentityHashMap<>();
+
+        /**
+         * {@code rows} copies of {@code row[ro, ro + cols)} ({@link Kernels#tile}), the values of {@code key}. Rebuilt
+         * only when the values or the row count differ from the last call for {@code key}: within a training step the
+         * Euler steps and the critic passes use the same biases many times, and Adam changes them once.
+         */
+        float[] tile(Tensor key, float[] row, int ro, int cols, int rows) {
+            Tile t = tiles.get(key);
+            if (t != null && t.rows() == rows && t.row().length == cols
+                    && java.util.Arrays.equals(t.row(), 0, cols, row, ro, ro + cols)) {
+                return t.data();
+            }
+            if (tiles.size() >= 256) {
+                tiles.clear();   // many networks on one ops instance: start over rather than grow
+            }
+            float[] data = t != null && t.data().length >= rows * cols ? t.data() : new float[rows * cols];
+            Kernels.tile(row, ro, cols, data, rows);
+            tiles.put(key, new Tile(java.util.Arrays.copyOfRange(row, ro, ro + cols), rows, data));
+            return data;
+        }
 
         /** Four scratch rows of at least {@code cols} (for {@link Kernels#addColumnSums}). */
         float[][] rows(int cols) {
@@ -270,8 +299,7 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
         float[] b = rowVectors(bias);
         overRows(z.rows(), cols, (s, r0, r1) -> {
             int br = Math.min(blockRows(cols), r1 - r0);
-            float[] biasTile = s.get(4, (long) br * cols);
-            Kernels.tile(b, 0, cols, biasTile, br);
+            float[] biasTile = s.tile(bias, b, 0, cols, br);
             float[] x = s.get(0, (long) br * cols);
             float[] y = s.get(1, (long) br * cols);
             for (int q = r0; q < r1; q += br) {
@@ -297,12 +325,9 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
         overRows(z.rows(), cols, (s, r0, r1) -> {
             int br = Math.min(blockRows(cols), r1 - r0);
             long bn = (long) br * cols;
-            float[] biasTile = s.get(4, bn);
-            float[] scaleTile = s.get(5, bn);
-            float[] lnBiasTile = s.get(6, bn);
-            Kernels.tile(p, 0, cols, biasTile, br);
-            Kernels.tile(p, cols, cols, scaleTile, br);
-            Kernels.tile(p, 2 * cols, cols, lnBiasTile, br);
+            float[] biasTile = s.tile(bias, p, 0, cols, br);
+            float[] scaleTile = s.tile(scale, p, cols, cols, br);
+            float[] lnBiasTile = s.tile(lnBias, p, 2 * cols, cols, br);
             float[] x = s.get(0, bn);
             float[] xh = s.get(1, bn);
             float[] y = s.get(2, bn);
@@ -333,8 +358,7 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
         overRows(gradOut.rows(), cols, (s, r0, r1) -> {
             int br = Math.min(blockRows(cols), r1 - r0);
             long bn = (long) br * cols;
-            float[] scaleTile = s.get(4, bn);
-            Kernels.tile(sc, 0, cols, scaleTile, br);
+            float[] scaleTile = s.tile(scale, sc, 0, cols, br);
             float[] d = s.get(0, bn);
             float[] xh = s.get(1, bn);
             float[] zz = s.get(2, bn);
