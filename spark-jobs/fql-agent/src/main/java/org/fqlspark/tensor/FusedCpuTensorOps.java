@@ -56,8 +56,6 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
             return get(3, n);
         }
 
-        private float[][] rows = new float[4][0];
-
         /** A row vector repeated over a block of rows, and the row it was built from. */
         private record Tile(float[] row, int rows, float[] data) {
         }
@@ -84,6 +82,8 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
             tiles.put(key, new Tile(java.util.Arrays.copyOfRange(row, ro, ro + cols), rows, data));
             return data;
         }
+
+        private float[][] rows = new float[4][0];
 
         /** Four scratch rows of at least {@code cols} (for {@link Kernels#addColumnSums}). */
         float[][] rows(int cols) {
