@@ -78,7 +78,7 @@ final class Mlp {
         final int batch;
         final Tensor input;
         final Tensor[] preActivations;   // Dense output + bias, before GELU
-        final Tensor[] gelu;             // GELU output (the LayerNorm input)
+        final Tensor[] gelu;             // GELU output (the LayerNorm input; scratch of the fused layer op)
         final Tensor[] normalized;       // LayerNorm xhat
         final Tensor[] inverseStd;       // LayerNorm 1/sqrt(var + eps), [B, 1]
         final Tensor[] outputs;          // what the next layer reads
@@ -133,9 +133,11 @@ final class Mlp {
             Tensor z = a.preActivations[i];
             ops.gemm(x, false, kernels[i], false, z, 0f);
             if (i + 1 < layers) {
-                ops.biasGelu(z, biases[i], a.gelu[i]);
                 if (layerNorm) {
-                    ops.layerNorm(a.gelu[i], lnScales[i], lnBiases[i], layerNormEps, a.normalized[i], a.inverseStd[i], a.outputs[i]);
+                    ops.biasGeluLayerNorm(z, biases[i], lnScales[i], lnBiases[i], layerNormEps, a.gelu[i],
+                            a.normalized[i], a.inverseStd[i], a.outputs[i]);
+                } else {
+                    ops.biasGelu(z, biases[i], a.gelu[i]);
                 }
             } else {
                 ops.addBias(z, biases[i]);
@@ -186,18 +188,20 @@ final class Mlp {
         ops.copy(gradOutput, dz);
         for (int i = layers - 1; i >= 0; i--) {
             if (i + 1 < layers) {
-                // dz currently holds dL/d(layer output); take it back through LayerNorm and GELU.
+                // dz currently holds dL/d(layer output); take it back through LayerNorm and GELU (one fused op).
                 if (layerNorm) {
                     if (parameterGradients) {
                         ops.fill(gradLnScales[i], 0f);
                         ops.fill(gradLnBiases[i], 0f);
                     }
-                    ops.layerNormBackward(dz, a.normalized[i], a.inverseStd[i], lnScales[i], a.gradGelu[i],
+                    ops.layerNormGeluBackward(dz, a.normalized[i], a.inverseStd[i], lnScales[i], a.preActivations[i],
+                            a.gradGelu[i],
                             parameterGradients ? gradLnScales[i] : null,
                             parameterGradients ? gradLnBiases[i] : null);
                     dz = a.gradGelu[i];
+                } else {
+                    ops.geluBackward(dz, a.preActivations[i]);
                 }
-                ops.geluBackward(dz, a.preActivations[i]);
             }
             Tensor x = i == 0 ? a.input : a.outputs[i - 1];
             if (parameterGradients) {

@@ -103,6 +103,18 @@ public final class ProfilingTensorOps implements TensorOps {
         time("layerNormBackward", () -> delegate.layerNormBackward(gradOut, xhat, invStd, scale, gradIn, gradScale, gradBias));
     }
 
+    @Override
+    public void biasGeluLayerNorm(Tensor z, Tensor bias, Tensor scale, Tensor lnBias, float eps, Tensor gelu, Tensor xhat,
+                                  Tensor invStd, Tensor out) {
+        time("biasGeluLayerNorm", () -> delegate.biasGeluLayerNorm(z, bias, scale, lnBias, eps, gelu, xhat, invStd, out));
+    }
+
+    @Override
+    public void layerNormGeluBackward(Tensor gradOut, Tensor xhat, Tensor invStd, Tensor scale, Tensor z, Tensor gradIn,
+                                      Tensor gradScale, Tensor gradBias) {
+        time("layerNormGeluBackward", () -> delegate.layerNormGeluBackward(gradOut, xhat, invStd, scale, z, gradIn, gradScale, gradBias));
+    }
+
     @Override public void columnSums(Tensor x, Tensor out, boolean acc) { time("columnSums", () -> delegate.columnSums(x, out, acc)); }
 
     @Override

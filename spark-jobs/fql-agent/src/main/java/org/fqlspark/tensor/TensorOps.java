@@ -69,6 +69,29 @@ public interface TensorOps {
     void layerNormBackward(Tensor gradOut, Tensor xhat, Tensor invStd, Tensor scale,
                            Tensor gradIn, Tensor gradScale, Tensor gradBias);
 
+    /**
+     * One hidden layer after its GEMM, fused: {@link #biasGelu} into {@code gelu}, then {@link #layerNorm} of it into
+     * {@code out}, keeping {@code z} (with the bias added), {@code xhat} and {@code invStd} for
+     * {@link #layerNormGeluBackward}. {@code gelu} is scratch: a backend that fuses the two need not write it. The
+     * default is the two operations in turn.
+     */
+    default void biasGeluLayerNorm(Tensor z, Tensor bias, Tensor scale, Tensor lnBias, float eps,
+                                   Tensor gelu, Tensor xhat, Tensor invStd, Tensor out) {
+        biasGelu(z, bias, gelu);
+        layerNorm(gelu, scale, lnBias, eps, xhat, invStd, out);
+    }
+
+    /**
+     * Backward of {@link #biasGeluLayerNorm} down to the pre-activation: {@link #layerNormBackward} into
+     * {@code gradIn} (accumulating {@code gradScale}/{@code gradBias} when non-null), then {@link #geluBackward} of
+     * {@code gradIn} at {@code z}. The default is the two operations in turn.
+     */
+    default void layerNormGeluBackward(Tensor gradOut, Tensor xhat, Tensor invStd, Tensor scale, Tensor z,
+                                       Tensor gradIn, Tensor gradScale, Tensor gradBias) {
+        layerNormBackward(gradOut, xhat, invStd, scale, gradIn, gradScale, gradBias);
+        geluBackward(gradIn, z);
+    }
+
     /** {@code out = Σ_rows x} ({@code out} is {@code [1, cols]}); adds to {@code out} when {@code accumulate}. */
     void columnSums(Tensor x, Tensor out, boolean accumulate);
 

@@ -31,9 +31,9 @@ class TensorOpsTest {
 
     @Test
     void twoThreadElementWiseKernelsAgreeWithOneThread() {
-        // 300 x 130 = 39 000 elements: above the size where the fused kernels split rows between two threads
-        assertTrue(300 * 130 >= FusedCpuTensorOps.PARALLEL_MIN);
-        agreeOnEveryOperation(300, 130, new TensorOps[] {new JavaTensorOps(), new FusedCpuTensorOps(true, 2),
+        // 520 x 130 = 67 600 elements: above the size where the fused kernels split rows between two threads
+        assertTrue(520 * 130 >= FusedCpuTensorOps.PARALLEL_MIN);
+        agreeOnEveryOperation(520, 130, new TensorOps[] {new JavaTensorOps(), new FusedCpuTensorOps(true, 2),
                 new FusedCpuTensorOps(false, 1), new Nd4jTensorOps()});
     }
 

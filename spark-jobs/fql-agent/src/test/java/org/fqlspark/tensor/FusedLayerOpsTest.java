@@ -1,0 +1,210 @@
+package org.fqlspark.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fused hidden-layer operations ({@link TensorOps#biasGeluLayerNorm}, {@link TensorOps#layerNormGeluBackward})
+ * against the unfused operations they replace, on every CPU backend and on shapes that exercise the block kernels
+ * (several blocks and a partial one, rows longer than a block, rows split between two threads); and the backward
+ * pass against central finite differences of the forward pass.
+ */
+class FusedLayerOpsTest {
+
+    private static final float EPS = 1e-6f;
+
+    /** rows x cols: one block; several blocks and a partial one at 64 columns; a row longer than a block; two threads. */
+    private static final int[][] SHAPES = {{7, 5}, {300, 64}, {3, 5000}, {520, 130}};
+
+    private static TensorOps[] backends() {
+        return new TensorOps[] {new FusedCpuTensorOps(true, 1), new FusedCpuTensorOps(true, 2), new Nd4jTensorOps(), new JavaTensorOps()};
+    }
+
+    /** The layer's inputs, uploaded to fresh tensors of {@code ops}. */
+    private record Layer(Tensor z, Tensor bias, Tensor scale, Tensor lnBias, Tensor gradOut) {
+        static Layer random(TensorOps ops, int rows, int cols, long seed) {
+            SplittableRandom r = new SplittableRandom(seed);
+            return new Layer(upload(ops, rows, cols, r, 1.5), upload(ops, 1, cols, r, 0.5), upload(ops, 1, cols, r, 1.0),
+                    upload(ops, 1, cols, r, 0.5), upload(ops, rows, cols, r, 1.0));
+        }
+    }
+
+    private static Tensor upload(TensorOps ops, int rows, int cols, SplittableRandom r, double scale) {
+        float[] v = new float[rows * cols];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (scale * r.nextGaussian());
+        Tensor t = ops.zeros(rows, cols);
+        ops.upload(v, t);
+        return t;
+    }
+
+    private static float[] read(TensorOps ops, Tensor t) {
+        float[] v = new float[Math.toIntExact(t.size())];
+        ops.download(t, v);
+        return v;
+    }
+
+    /** Runs the layer forward and backward, fused or not; returns z, xhat, invStd, out, gradIn, gradScale, gradBias. */
+    private static float[][] run(TensorOps ops, int rows, int cols, boolean fused) {
+        Layer l = Layer.random(ops, rows, cols, 17);
+        Tensor gelu = ops.zeros(rows, cols);
+        Tensor xhat = ops.zeros(rows, cols);
+        Tensor inv = ops.zeros(rows, 1);
+        Tensor out = ops.zeros(rows, cols);
+        Tensor gradIn = ops.zeros(rows, cols);
+        Tensor gradScale = ops.zeros(1, cols);
+        Tensor gradBias = ops.zeros(1, cols);
+        ops.fill(gradScale, 0.25f);   // both accumulate into the parameter gradients
+        ops.fill(gradBias, -0.5f);
+        if (fused) {
+            ops.biasGeluLayerNorm(l.z(), l.bias(), l.scale(), l.lnBias(), EPS, gelu, xhat, inv, out);
+            ops.layerNormGeluBackward(l.gradOut(), xhat, inv, l.scale(), l.z(), gradIn, gradScale, gradBias);
+        } else {
+            ops.biasGelu(l.z(), l.bias(), gelu);
+            ops.layerNorm(gelu, l.scale(), l.lnBias(), EPS, xhat, inv, out);
+            ops.layerNormBackward(l.gradOut(), xhat, inv, l.scale(), gradIn, gradScale, gradBias);
+            ops.geluBackward(gradIn, l.z());
+        }
+        return new float[][] {read(ops, l.z()), read(ops, xhat), read(ops, inv), read(ops, out), read(ops, gradIn),
+                read(ops, gradScale), read(ops, gradBias)};
+    }
+
+    @Test
+    void fusedOpsGiveTheUnfusedResultsOnEveryBackend() {
+        for (int[] shape : SHAPES) {
+            float[][] reference = run(new JavaTensorOps(), shape[0], shape[1], false);
+            for (TensorOps ops : backends()) {
+                float[][] fused = run(ops, shape[0], shape[1], true);
+                float[][] unfused = run(ops, shape[0], shape[1], false);
+                String where = ops.describe() + ", " + shape[0] + "x" + shape[1];
+                for (int k = 0; k < fused.length; k++) {
+                    if (ops instanceof FusedCpuTensorOps || ops instanceof JavaTensorOps) {
+                        // same arithmetic in the same order: the same bits
+                        assertArrayEquals(unfused[k], fused[k], where + ", output " + k);
+                    }
+                    for (int i = 0; i < fused[k].length; i++) {
+                        assertEquals(unfused[k][i], fused[k][i], 1e-5f * Math.max(1f, Math.abs(unfused[k][i])), where + ", output " + k + "[" + i + "]");
+                        assertEquals(reference[k][i], fused[k][i], 2e-5f * Math.max(1f, Math.abs(reference[k][i])), where + " vs Java, output " + k + "[" + i + "]");
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code L = Σ w ⊙ out} of the fused forward pass, in double, for fresh copies of the inputs. */
+    private static double loss(TensorOps ops, float[] z, float[] bias, float[] scale, float[] lnBias, float[] w, int rows, int cols) {
+        Tensor zt = ops.zeros(rows, cols);
+        ops.upload(z.clone(), zt);   // the forward pass adds the bias into z
+        Tensor b = ops.zeros(1, cols);
+        ops.upload(bias, b);
+        Tensor s = ops.zeros(1, cols);
+        ops.upload(scale, s);
+        Tensor lb = ops.zeros(1, cols);
+        ops.upload(lnBias, lb);
+        Tensor out = ops.zeros(rows, cols);
+        ops.biasGeluLayerNorm(zt, b, s, lb, EPS, ops.zeros(rows, cols), ops.zeros(rows, cols), ops.zeros(rows, 1), out);
+        float[] o = read(ops, out);
+        double total = 0;
+        for (int i = 0; i < o.length; i++) total += (double) w[i] * o[i];
+        return total;
+    }
+
+    @Test
+    void fusedBackwardMatchesFiniteDifferences() {
+        int rows = 5;
+        int cols = 70;   // a width no vector length divides
+        for (TensorOps ops : new TensorOps[] {new FusedCpuTensorOps(true, 1), new Nd4jTensorOps()}) {
+            SplittableRandom r = new SplittableRandom(5);
+            float[] z = new float[rows * cols];
+            float[] w = new float[rows * cols];
+            float[] bias = new float[cols];
+            float[] scale = new float[cols];
+            float[] lnBias = new float[cols];
+            for (int i = 0; i < z.length; i++) {
+                z[i] = (float) (1.5 * r.nextGaussian());
+                w[i] = (float) r.nextGaussian();
+            }
+            for (int j = 0; j < cols; j++) {
+                bias[j] = (float) (0.5 * r.nextGaussian());
+                scale[j] = (float) (1 + 0.3 * r.nextGaussian());
+                lnBias[j] = (float) (0.5 * r.nextGaussian());
+            }
+            // analytic: forward, then backward from gradOut = w
+            Tensor zt = ops.zeros(rows, cols);
+            ops.upload(z.clone(), zt);
+            Tensor b = ops.zeros(1, cols);
+            ops.upload(bias, b);
+            Tensor s = ops.zeros(1, cols);
+            ops.upload(scale, s);
+            Tensor lb = ops.zeros(1, cols);
+            ops.upload(lnBias, lb);
+            Tensor xhat = ops.zeros(rows, cols);
+            Tensor inv = ops.zeros(rows, 1);
+            ops.biasGeluLayerNorm(zt, b, s, lb, EPS, ops.zeros(rows, cols), xhat, inv, ops.zeros(rows, cols));
+            Tensor gradOut = ops.zeros(rows, cols);
+            ops.upload(w, gradOut);
+            Tensor gradIn = ops.zeros(rows, cols);
+            Tensor gradScale = ops.zeros(1, cols);
+            Tensor gradBias = ops.zeros(1, cols);
+            ops.layerNormGeluBackward(gradOut, xhat, inv, s, zt, gradIn, gradScale, gradBias);
+            float[] dz = read(ops, gradIn);
+            float[] dScale = read(ops, gradScale);
+            float[] dLnBias = read(ops, gradBias);
+
+            double h = 1e-2;
+            double worst = 0;
+            for (int i = 0; i < z.length; i += 7) {
+                float[] plus = z.clone();
+                float[] minus = z.clone();
+                plus[i] += (float) h;
+                minus[i] -= (float) h;
+                double fd = (loss(ops, plus, bias, scale, lnBias, w, rows, cols) - loss(ops, minus, bias, scale, lnBias, w, rows, cols)) / (2 * h);
+                worst = Math.max(worst, Math.abs(fd - dz[i]) / Math.max(1.0, Math.abs(fd)));
+            }
+            for (int j = 0; j < cols; j += 3) {
+                float[] plus = scale.clone();
+                float[] minus = scale.clone();
+                plus[j] += (float) h;
+                minus[j] -= (float) h;
+                double fd = (loss(ops, z, bias, plus, lnBias, w, rows, cols) - loss(ops, z, bias, minus, lnBias, w, rows, cols)) / (2 * h);
+                worst = Math.max(worst, Math.abs(fd - dScale[j]) / Math.max(1.0, Math.abs(fd)));
+                plus = lnBias.clone();
+                minus = lnBias.clone();
+                plus[j] += (float) h;
+                minus[j] -= (float) h;
+                fd = (loss(ops, z, bias, scale, plus, w, rows, cols) - loss(ops, z, bias, scale, minus, w, rows, cols)) / (2 * h);
+                worst = Math.max(worst, Math.abs(fd - dLnBias[j]) / Math.max(1.0, Math.abs(fd)));
+            }
+            assertTrue(worst < 5e-3, ops.describe() + ": worst relative difference to finite differences " + worst);
+        }
+    }
+
+    @Test
+    void columnSumsFourRowsAtATimeAddInTheSameOrder() {
+        SplittableRandom r = new SplittableRandom(9);
+        for (int[] shape : new int[][] {{1, 3}, {7, 5}, {258, 64}, {5, 513}}) {
+            int rows = shape[0];
+            int cols = shape[1];
+            float[] x = new float[rows * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * Math.exp(3 * r.nextGaussian()));
+            float[] expected = new float[cols];
+            java.util.Arrays.fill(expected, 0.5f);
+            float[] actual = expected.clone();
+            Kernels.columnSums(x, 0, expected, 0, rows, cols, true);
+            Kernels.addColumnSums(x, actual, rows, cols, new float[4][cols]);
+            assertArrayEquals(expected, actual, rows + "x" + cols);
+        }
+    }
+
+    @Test
+    void tilesRepeatTheRow() {
+        float[] row = {9, 1, 2, 3};
+        float[] tile = new float[3 * 3 + 2];
+        Kernels.tile(row, 1, 3, tile, 3);
+        assertArrayEquals(new float[] {1, 2, 3, 1, 2, 3, 1, 2, 3, 0, 0}, tile);
+    }
+}
