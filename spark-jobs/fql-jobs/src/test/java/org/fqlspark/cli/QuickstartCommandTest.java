@@ -36,6 +36,9 @@ class QuickstartCommandTest {
         for (String stage : List.of("[1/4]", "[2/4]", "[3/4]", "[4/4]", "FQL one-step policy", "flow-BC policy", "learning curves")) {
             assertTrue(text.contains(stage), "missing '" + stage + "' in:\n" + text);
         }
+        // written to a stream, not a terminal: plain progress lines, no bar frame
+        assertTrue(text.contains("fql train: step 8/8  critic_loss"), "a readable progress line in:\n" + text);
+        assertTrue(!text.contains("train  ") && !text.contains("%|"), "no progress-bar frame in a log:\n" + text);
         assertTrue(Files.exists(out.resolve("data/manifest.json")));
         assertTrue(Files.exists(out.resolve("data-trajectories.png")));
         assertTrue(Files.exists(out.resolve("run/metrics.csv")));
