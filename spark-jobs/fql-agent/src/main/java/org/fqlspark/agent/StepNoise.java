@@ -21,7 +21,8 @@ public record StepNoise(float[] nextNoise, float[] x0, float[] t, float[] z) {
         return new StepNoise(next, x0, t, z);
     }
 
-    static float[] gaussian(int n, RandomGenerator rng) {
+    /** {@code n} draws of N(0, 1) as floats, in order: the noise of training steps, evaluation and online acting alike. */
+    public static float[] gaussian(int n, RandomGenerator rng) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
             a[i] = (float) rng.nextGaussian();

@@ -127,7 +127,7 @@ final class EpisodeRollouts implements FlatMapFunction<Iterator<Integer>, Episod
             if (path != null) path.add(observation);
             while (length < stepLimit) {
                 float[] action = policy == Policy.FLOW_BC
-                        ? agent.computeFlowActions(observation, gaussian(noise, agent.actionDim()), 1)
+                        ? agent.computeFlowActions(observation, org.fqlspark.agent.StepNoise.gaussian(agent.actionDim(), noise), 1)
                         : agent.sampleActions(observation, 1, noise);
                 StepResult step = environment.step(action);
                 episodeReturn += step.reward();
@@ -179,11 +179,4 @@ final class EpisodeRollouts implements FlatMapFunction<Iterator<Integer>, Episod
         }
     }
 
-    private static float[] gaussian(SplittableRandom rng, int n) {
-        float[] z = new float[n];
-        for (int i = 0; i < n; i++) {
-            z[i] = (float) rng.nextGaussian();
-        }
-        return z;
-    }
 }

@@ -133,7 +133,7 @@ final class OnlineActor implements AutoCloseable {
      * that ended with it, or null. {@code onlineIndex} is the transition's index in the online buffer.
      */
     EpisodeEnd step(Actor policy, OnlineTransitions.Builder out, long onlineIndex) {
-        float[] noise = gaussian(new SplittableRandom(Seeds.actionNoiseSeed(onlineSeed, actor, steps)), actionDim);
+        float[] noise = org.fqlspark.agent.StepNoise.gaussian(actionDim, new SplittableRandom(Seeds.actionNoiseSeed(onlineSeed, actor, steps)));
         float[] action = policy.act(observation, noise);
         StepResult r;
         try {
@@ -222,11 +222,4 @@ final class OnlineActor implements AutoCloseable {
         env = null;
     }
 
-    private static float[] gaussian(SplittableRandom rng, int n) {
-        float[] z = new float[n];
-        for (int i = 0; i < n; i++) {
-            z[i] = (float) rng.nextGaussian();
-        }
-        return z;
-    }
 }

@@ -32,25 +32,12 @@ final class OnlineBuffer {
         if (t.first() != seen) {
             throw new IllegalStateException("online rows from " + t.first() + " offered to a buffer that has seen " + seen);
         }
-        int d = t.obsDim();
-        int a = t.actionDim();
         for (int i = 0; i < t.size(); i++) {
             if (workers == 1 || Seeds.workerOf(t.episodeIds()[i], t.stepIndices()[i], workers) == worker) {
-                rows.add(slice(t.observations(), i, d), slice(t.actions(), i, a), t.rewards()[i], t.masks()[i],
-                        t.terminals()[i], slice(t.nextObservations(), i, d), t.episodeIds()[i], t.stepIndices()[i]);
+                rows.add(t, i);
             }
         }
         seen += t.size();
-    }
-
-    void append(OnlineTransitions.Builder row) {
-        append(row.build());
-    }
-
-    private static float[] slice(float[] a, int row, int dim) {
-        float[] out = new float[dim];
-        System.arraycopy(a, row * dim, out, 0, dim);
-        return out;
     }
 
     /** Online rows offered so far. */

@@ -111,6 +111,27 @@ public record OnlineTransitions(
             return this;
         }
 
+        /** Appends row {@code i} of {@code t}. */
+        public Builder add(OnlineTransitions t, int i) {
+            if (t.obsDim() != obsDim || t.actionDim() != actionDim) {
+                throw new IllegalArgumentException("transition has observation/action dims " + t.obsDim() + "/" + t.actionDim()
+                        + ", expected " + obsDim + "/" + actionDim);
+            }
+            if (size == rewards.length) {
+                grow(2 * size);
+            }
+            System.arraycopy(t.observations(), i * obsDim, observations, size * obsDim, obsDim);
+            System.arraycopy(t.nextObservations(), i * obsDim, nextObservations, size * obsDim, obsDim);
+            System.arraycopy(t.actions(), i * actionDim, actions, size * actionDim, actionDim);
+            rewards[size] = t.rewards()[i];
+            masks[size] = t.masks()[i];
+            terminals[size] = t.terminals()[i];
+            episodeIds[size] = t.episodeIds()[i];
+            stepIndices[size] = t.stepIndices()[i];
+            size++;
+            return this;
+        }
+
         private void grow(int c) {
             observations = Arrays.copyOf(observations, c * obsDim);
             nextObservations = Arrays.copyOf(nextObservations, c * obsDim);

@@ -112,8 +112,9 @@ final class OnlineWork {
                     lease.actor(actor);
                 }
             }
-            long firstIndex = buffer.seen();
-            List<OnlineTransitions> collected = new ArrayList<>();
+            long first = buffer.seen();
+            OnlineTransitions.Builder collected = actor == null ? null
+                    : new OnlineTransitions.Builder(shard.obsDim(), shard.actionDim(), first, spec.steps());
             List<EpisodeEnd> ends = new ArrayList<>();
             RoundMetrics metrics = new RoundMetrics();
             WorkerOutcome.Divergence divergence = null;
@@ -121,16 +122,9 @@ final class OnlineWork {
             long t0 = System.nanoTime();
             for (int i = 0; i < spec.steps(); i++) {
                 if (actor != null) {   // exact mode: act, step, store, then one gradient step (update-to-data ratio 1)
-                    OnlineTransitions.Builder one = new OnlineTransitions.Builder(shard.obsDim(), shard.actionDim(),
-                            buffer.seen(), 1);
-                    EpisodeEnd end;
-                    do {
-                        end = actor.step(policy, one, buffer.seen());
-                        if (end != null) ends.add(end);
-                    } while (one.size() == 0);   // a failed environment step stored nothing: act again
-                    OnlineTransitions t = one.build();
-                    buffer.append(t);
-                    collected.add(t);
+                    int row = collected.size();
+                    ends.addAll(actor.run(1, policy, collected, first));   // retries a failed environment step
+                    buffer.append(collected.build(row, row + 1));
                 }
                 LossReport report = agent.update(sampler.sample(agent.step()));
                 if (!report.isFinite()) {
@@ -145,39 +139,13 @@ final class OnlineWork {
             if (actor == null) {
                 return new LearnOutcome(outcome, false, null, null, List.of(), false);
             }
-            return new LearnOutcome(outcome, false, concat(collected, shard.obsDim(), shard.actionDim(), firstIndex),
-                    actor.state(), ends, replayDiverged);
+            return new LearnOutcome(outcome, false, collected.build(), actor.state(), ends, replayDiverged);
         }
     }
 
     private static boolean sameState(ActorState a, ActorState b) {
         return a.actor() == b.actor() && a.steps() == b.steps() && a.episode() == b.episode() && a.t() == b.t()
                 && a.restarts() == b.restarts() && java.util.Arrays.equals(a.observation(), b.observation());
-    }
-
-    static OnlineTransitions concat(List<OnlineTransitions> parts, int obsDim, int actionDim, long first) {
-        int n = parts.stream().mapToInt(OnlineTransitions::size).sum();
-        OnlineTransitions.Builder b = new OnlineTransitions.Builder(obsDim, actionDim, first, n);
-        long next = first;
-        for (OnlineTransitions p : parts) {
-            if (p.first() != next) {
-                throw new IllegalStateException("online rows are not contiguous: expected " + next + ", got " + p.first());
-            }
-            appendAll(b, p);
-            next = p.end();
-        }
-        return b.build();
-    }
-
-    static void appendAll(OnlineTransitions.Builder b, OnlineTransitions p) {
-        int d = p.obsDim();
-        int a = p.actionDim();
-        for (int i = 0; i < p.size(); i++) {
-            b.add(java.util.Arrays.copyOfRange(p.observations(), i * d, (i + 1) * d),
-                    java.util.Arrays.copyOfRange(p.actions(), i * a, (i + 1) * a), p.rewards()[i], p.masks()[i],
-                    p.terminals()[i], java.util.Arrays.copyOfRange(p.nextObservations(), i * d, (i + 1) * d),
-                    p.episodeIds()[i], p.stepIndices()[i]);
-        }
     }
 
     // ------------------------------------------------------------------ distributed actors

@@ -16,7 +16,7 @@ import org.fqlspark.agent.FqlAgent;
 import org.fqlspark.agent.FqlConfig;
 
 /** Tiny checkpoints and the Python test server shared by the evaluation tests. */
-final class EvalFixtures {
+public final class EvalFixtures {
 
     /** Small enough that an episode step costs well under a millisecond. */
     static final FqlConfig TINY = FqlConfig.defaults().withHiddenDims(32, 32);
@@ -39,7 +39,7 @@ final class EvalFixtures {
     }
 
     /** Skips the calling test, with a message, when python3 cannot be run. */
-    static void assumePython() {
+    public static void assumePython() {
         assumeTrue(pythonAvailable(), "python3 is not on the PATH: the bridge tests need it (any Python 3, standard library only)");
     }
 
@@ -100,7 +100,7 @@ final class EvalFixtures {
     }
 
     /** {@code bridge:python3 <line server> <arguments>}. */
-    static String lineBridge(String arguments) {
+    public static String lineBridge(String arguments) {
         return "bridge:python3 '" + lineServer() + "' " + arguments;
     }
 }

@@ -59,8 +59,10 @@ class OnlineActorTest {
             second = run(b, 23, 17);
         }
         OnlineTransitions.Builder expected = new OnlineTransitions.Builder(2, 2, 17, 23);
-        OnlineWork.appendAll(expected, whole);
-        OnlineTransitions tail = expected.build(17, 40);
+        for (int i = 17; i < 40; i++) {
+            expected.add(whole, i);
+        }
+        OnlineTransitions tail = expected.build();
         assertArrayEquals(tail.observations(), second.observations());
         assertArrayEquals(tail.actions(), second.actions());
         assertArrayEquals(tail.rewards(), second.rewards());

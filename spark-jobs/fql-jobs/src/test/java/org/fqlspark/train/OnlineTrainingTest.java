@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,6 +17,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.fqlspark.data.DatasetManifest;
+import org.fqlspark.eval.EvalFixtures;
 import org.fqlspark.testing.TestSpark;
 import org.junit.jupiter.api.Test;
 
@@ -138,12 +138,11 @@ class OnlineTrainingTest {
 
     /** A bridge environment (the test line server, a subprocess speaking the bridge protocol) in the exact mode. */
     @Test
-    void exactModeWorksWithABridgeEnvironment() throws IOException, URISyntaxException {
-        org.junit.jupiter.api.Assumptions.assumeTrue(python(), "python3 is not on the PATH");
-        String server = Path.of(OnlineTrainingTest.class.getResource("/eval/line_env_server.py").toURI()).toString();
+    void exactModeWorksWithABridgeEnvironment() throws IOException {
+        EvalFixtures.assumePython();
         Path run = TrainFixtures.tempDir("fql-online-bridge").resolve("run");
         TrainOptions o = TrainFixtures.options(run).averagingFrequency(25).steps(25)
-                .online(new TrainOptions.Online(60, "bridge:python3 '" + server + "' --max-steps 20", "exact", 1, 100, 0)).build();
+                .online(new TrainOptions.Online(60, EvalFixtures.lineBridge("--max-steps 20"), "exact", 1, 100, 0)).build();
         TrainResult r = TrainJob.run(TestSpark.session(), o);
         assertEquals(85, r.finalStep());
         List<Row> rows = onlineRows(run);
@@ -175,12 +174,4 @@ class OnlineTrainingTest {
     }
 
 
-    private static boolean python() {
-        try {
-            Process p = new ProcessBuilder("python3", "--version").redirectErrorStream(true).start();
-            return p.waitFor() == 0;
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
-    }
 }

@@ -49,14 +49,7 @@ public final class TimeToResult {
         try (LocalStandaloneCluster cluster = LocalStandaloneCluster.start(2, 1, "3g", Duration.ofSeconds(120))) {
             for (long seed : seeds) {
                 for (int workers : new int[] {1, 2}) {
-                    SparkSession.Builder b = SparkSession.builder().master(cluster.masterUrl()).appName("fql ttr W=" + workers);
-                    cluster.executorConf().forEach(b::config);
-                    b.config("spark.executor.cores", "1").config("spark.cores.max", Integer.toString(workers))
-                            .config("spark.task.cpus", "1").config("spark.executor.memory", "2g")
-                            .config("spark.executorEnv.OMP_NUM_THREADS", "1").config("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE")
-                            .config("spark.ui.showConsoleProgress", "false");
-                    SparkSession spark = b.getOrCreate();
-                    spark.sparkContext().setLogLevel("WARN");
+                    SparkSession spark = TrainBenchmark.clusterSession(cluster, "fql ttr W=" + workers, workers, 1, "2g");
                     try {
                         long steps = (samples + (long) workers * 256 - 1) / ((long) workers * 256);
                         Path run = root.resolve("w" + workers + "-s" + seed);
@@ -68,7 +61,6 @@ public final class TimeToResult {
                         List<String> header = Arrays.asList(lines.get(0).split(","));
                         int el = header.indexOf("elapsed_seconds");
                         int sr = header.indexOf("eval/success_rate");
-                        int st = header.indexOf("step");
                         double reached = Double.NaN;
                         double last = Double.NaN;
                         double end = 0;
@@ -83,7 +75,6 @@ public final class TimeToResult {
                                 curve.append(String.format(Locale.ROOT, " %.0fs:%.2f", t, rate));
                                 if (Double.isNaN(reached) && rate >= target) reached = t;
                             }
-                            if (f[st].isEmpty()) break;
                         }
                         table.add(String.format(Locale.ROOT, "| %d | %d | %d | %.0f s | %s | %.2f |", seed, workers, steps, end,
                                 Double.isNaN(reached) ? "not reached" : String.format(Locale.ROOT, "%.0f s", reached), last));

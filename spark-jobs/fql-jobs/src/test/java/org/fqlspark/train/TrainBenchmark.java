@@ -158,19 +158,25 @@ public final class TrainBenchmark {
                 Double.NaN, s / rounds, Double.NaN, rounds);
     }
 
-    private static Case clusterCase(LocalStandaloneCluster cluster, Path data, Path root, ConfigOverrides overrides, int workers,
-            int threads, int k, int rounds, int warmup, boolean peer, PrintStream out) throws IOException {
-        SparkSession.Builder b = SparkSession.builder().master(cluster.masterUrl()).appName("fql train bench W=" + workers + " T=" + threads);
+    /** A session on {@code cluster} with W executors of T cores, one task of T cpus each (also used by {@link TimeToResult}). */
+    static SparkSession clusterSession(LocalStandaloneCluster cluster, String name, int workers, int threads, String executorMemory) {
+        SparkSession.Builder b = SparkSession.builder().master(cluster.masterUrl()).appName(name);
         cluster.executorConf().forEach(b::config);
         b.config("spark.executor.cores", Integer.toString(threads))
                 .config("spark.cores.max", Integer.toString(workers * threads))
                 .config("spark.task.cpus", Integer.toString(threads))
-                .config("spark.executor.memory", "3g")
+                .config("spark.executor.memory", executorMemory)
                 .config("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(threads))
                 .config("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE")
                 .config("spark.ui.showConsoleProgress", "false");
         SparkSession spark = b.getOrCreate();
         spark.sparkContext().setLogLevel("WARN");
+        return spark;
+    }
+
+    private static Case clusterCase(LocalStandaloneCluster cluster, Path data, Path root, ConfigOverrides overrides, int workers,
+            int threads, int k, int rounds, int warmup, boolean peer, PrintStream out) throws IOException {
+        SparkSession spark = clusterSession(cluster, "fql train bench W=" + workers + " T=" + threads, workers, threads, "3g");
         try {
             Path run = root.resolve("run-w" + workers + "-t" + threads + (peer ? "-peer" : ""));
             // peer averaging: a barrier stage per checkpoint interval; with a checkpoint every 5 rounds the stage's own
