@@ -359,7 +359,7 @@ public final class TrainJob {
                     RoundSpec spec = new RoundSpec(runId, configJson, obsDim, actionDim, options.seed(), step, steps,
                             options.threadsPerWorker(), workers);
                     if (!onlineRound && peerAveraging && pending.isEmpty()) {
-                        pendingFinal = runPeerRounds(state, step, round, spec, offlineSteps, total, pending);
+                        runPeerRounds(state, step, round, spec, offlineSteps, total);
                     }
                     RoundMetrics roundMetrics;
                     double computeSeconds;
@@ -444,8 +444,7 @@ public final class TrainJob {
                     } else {
                         OnlinePhase.offlineMetrics(row);
                     }
-                    long every = options.evalEvery();
-                    if (evaluation != null && (step / every > (step - steps) / every || step == total || step == offlineSteps)) {
+                    if (evaluationDue(step, steps, total, offlineSteps)) {
                         byte[] image = new Checkpoint(config, obsDim, actionDim, options.seed(), state.toAgentState(), provenance).toBytes();
                         spark.sparkContext().setJobDescription("fql train: evaluate step " + step + " on " + evaluation);
                         TrainingEvaluation.Score score = evaluation.evaluate(spark, image, options.seed());
@@ -460,7 +459,7 @@ public final class TrainJob {
                     metrics.append(row);
                     last = row;
 
-                    if (round % options.checkpointEvery() == 0 || step == total || step == offlineSteps) {
+                    if (checkpointDue(round, step, total, offlineSteps)) {
                         Map<String, String> p = new LinkedHashMap<>(provenance);
                         p.put("round", Integer.toString(round));
                         if (online != null) {   // the online rows go to online/ first: the checkpoint then refers to them
@@ -500,6 +499,17 @@ public final class TrainJob {
             return result;
         }
 
+        /** Whether the round ending at {@code step} (the {@code round}-th) writes a checkpoint. */
+        private boolean checkpointDue(int round, long step, long total, long offlineSteps) {
+            return round % options.checkpointEvery() == 0 || step == total || step == offlineSteps;
+        }
+
+        /** Whether the round of {@code steps} steps ending at {@code step} ends with a periodic evaluation. */
+        private boolean evaluationDue(long step, int steps, long total, long offlineSteps) {
+            long every = options.evalEvery();
+            return evaluation != null && (step / every > (step - steps) / every || step == total || step == offlineSteps);
+        }
+
         /** Rounds a peer-averaging stage ran that the loop has not booked yet, the stage's last average, its overhead. */
         private final java.util.ArrayDeque<BarrierRounds.RoundSummary> pending = new java.util.ArrayDeque<>();
         private TrainingState pendingFinal;
@@ -508,21 +518,18 @@ public final class TrainJob {
         /**
          * {@code --averaging peer}: one barrier stage runs the rounds from {@code step} up to the first round end where the
          * driver has work (a checkpoint, an evaluation, the end of the offline phase), the workers averaging among
-         * themselves; the rounds go to {@link #pending}, the last average is returned.
+         * themselves; the rounds go to {@link #pending}, the last average to {@link #pendingFinal}.
          */
-        private TrainingState runPeerRounds(TrainingState state, long step, int round, RoundSpec template, long offlineSteps,
-                long total, java.util.Deque<BarrierRounds.RoundSummary> out) {
+        private void runPeerRounds(TrainingState state, long step, int round, RoundSpec template, long offlineSteps,
+                long total) {
             int k = options.averagingFrequency();
-            long every = options.evalEvery();
             long s = step;
             int r = round;
             while (s < offlineSteps) {
                 int n = (int) Math.min(k - s % k, offlineSteps - s);
                 s += n;
                 r++;
-                boolean checkpoint = r % options.checkpointEvery() == 0 || s == total || s == offlineSteps;
-                boolean evaluate = evaluation != null && (s / every > (s - n) / every || s == total || s == offlineSteps);
-                if (checkpoint || evaluate) {
+                if (checkpointDue(r, s, total, offlineSteps) || evaluationDue(s, n, total, offlineSteps)) {
                     break;
                 }
             }
@@ -541,9 +548,9 @@ public final class TrainJob {
             double wall = (System.nanoTime() - t0) / 1e9;
             BarrierRounds.Outcome first = outcomes.stream().filter(o -> o.worker() == 0).findFirst()
                     .orElseThrow(() -> new IllegalStateException("worker 0 did not report from the peer-averaging stage"));
-            out.addAll(first.rounds());
+            pending.addAll(first.rounds());
+            pendingFinal = first.finalState();
             pendingOverhead = wall - first.rounds().stream().mapToDouble(BarrierRounds.RoundSummary::seconds).sum();
-            return first.finalState();
         }
 
         /** The online phase from its start, or as the resumed checkpoint left it. */
