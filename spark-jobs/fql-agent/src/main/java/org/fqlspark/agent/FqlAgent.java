@@ -50,8 +50,8 @@ public final class FqlAgent {
     private final Tensor adamV;
     private final Tensor targetParams;
     private final Tensor criticParams;      // prefix view of params: the critic module
-    private final Mlp[] critic = new Mlp[FqlConfig.CRITIC_ENSEMBLE];
-    private final Mlp[] targetCritic = new Mlp[FqlConfig.CRITIC_ENSEMBLE];
+    private final Mlp critic;           // the critic ensemble as one stack (members along the rows)
+    private final Mlp targetCritic;
     private final Mlp bcFlow;
     private final Mlp oneStep;
     private final Map<Integer, Buffers> buffers = new HashMap<>();
@@ -82,10 +82,8 @@ public final class FqlAgent {
         this.criticParams = ops.view(params, 0, 1, Math.toIntExact(layout.moduleSize(ParameterLayout.CRITIC)));
         List<ParameterLayout.ModuleDims> modules = ParameterLayout.trainableModules(obsDim, actionDim, config);
         float eps = (float) config.layerNormEps();
-        for (int k = 0; k < critic.length; k++) {
-            critic[k] = new Mlp(ops, layout, modules.get(0), ParameterLayout.CRITIC, k, params, grads, eps);
-            targetCritic[k] = new Mlp(ops, targetLayout, modules.get(0), ParameterLayout.TARGET_CRITIC, k, targetParams, null, eps);
-        }
+        critic = new Mlp(ops, layout, modules.get(0), ParameterLayout.CRITIC, -1, params, grads, eps);
+        targetCritic = new Mlp(ops, targetLayout, modules.get(0), ParameterLayout.TARGET_CRITIC, -1, targetParams, null, eps);
         bcFlow = new Mlp(ops, layout, modules.get(1), ParameterLayout.BC_FLOW, -1, params, grads, eps);
         oneStep = new Mlp(ops, layout, modules.get(2), ParameterLayout.ONE_STEP, -1, params, grads, eps);
         initialise(new SplittableRandom(seed));
@@ -114,30 +112,28 @@ public final class FqlAgent {
 
     // ------------------------------------------------------------------ per-batch-size buffers
 
-    /** Activations of every pass of one step, allocated once per batch size. */
+    /** Activations of every pass of one step, allocated once per batch size (critic passes: all members stacked). */
     private final class Buffers {
         final Mlp.Activations nextAction;
-        final Mlp.Activations[] target = new Mlp.Activations[FqlConfig.CRITIC_ENSEMBLE];
-        final Mlp.Activations[] criticTd = new Mlp.Activations[FqlConfig.CRITIC_ENSEMBLE];
-        final Mlp.Activations[] criticActor = new Mlp.Activations[FqlConfig.CRITIC_ENSEMBLE];
+        final Mlp.Activations target;
+        final Mlp.Activations criticTd;
+        final Mlp.Activations criticActor;
         final Mlp.Activations flowMatching;
         final Mlp.Activations euler;
         final Mlp.Activations actor;     // the one-step policy at (s, z): actor_actions
-        final Tensor gradQ;
+        final Tensor gradQ;              // [members · B, 1]
         final Tensor gradAction;
         final Tensor gradVelocity;
 
         Buffers(int b) {
             nextAction = oneStep.newActivations(b);
-            for (int k = 0; k < critic.length; k++) {
-                target[k] = targetCritic[k].newActivations(b);
-                criticTd[k] = critic[k].newActivations(b);
-                criticActor[k] = critic[k].newActivations(b);
-            }
+            target = targetCritic.newActivations(b);
+            criticTd = critic.newActivations(b);
+            criticActor = critic.newActivations(b);
             flowMatching = bcFlow.newActivations(b);
             euler = bcFlow.newActivations(b);
             actor = oneStep.newActivations(b);
-            gradQ = ops.zeros(b, 1);
+            gradQ = ops.zeros(critic.members * b, 1);
             gradAction = ops.zeros(b, actionDim);
             gradVelocity = ops.zeros(b, actionDim);
         }
@@ -235,11 +231,7 @@ public final class FqlAgent {
     }
 
     private Mlp[] trainableNetworks() {
-        Mlp[] nets = new Mlp[critic.length + 2];
-        System.arraycopy(critic, 0, nets, 0, critic.length);
-        nets[critic.length] = bcFlow;
-        nets[critic.length + 1] = oneStep;
-        return nets;
+        return new Mlp[] {critic, bcFlow, oneStep};
     }
 
     /** The critic term's loss, metrics and the intermediates named as in {@code fql.py}. */
@@ -263,14 +255,11 @@ public final class FqlAgent {
     private CriticPart criticLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
         int b = batch.size();
         int d = actionDim;
-        int k = critic.length;
+        int k = critic.members;
         float[] nextActions = forward(oneStep, buf.nextAction, concat(b, batch.nextObservations(), obsDim, noise.nextNoise(), d, null));
         clipInPlace(nextActions);
         float[] targetInput = concat(b, batch.nextObservations(), obsDim, nextActions, d, null);
-        float[][] nextQs = new float[k][];
-        for (int j = 0; j < k; j++) {
-            nextQs[j] = forward(targetCritic[j], buf.target[j], targetInput);
-        }
+        float[][] nextQs = members(forward(targetCritic, buf.target, targetInput), k);
         float[] nextQ = new float[b];
         float[] targetQ = new float[b];
         for (int i = 0; i < b; i++) {
@@ -282,25 +271,24 @@ public final class FqlAgent {
             targetQ[i] = (float) (batch.rewards()[i] + config.discount() * batch.masks()[i] * agg);
         }
         float[] criticInput = concat(b, batch.observations(), obsDim, batch.actions(), d, null);
-        float[][] q = new float[k][];
+        float[][] q = members(forward(critic, buf.criticTd, criticInput), k);
         double loss = 0;
         double qSum = 0;
         double qMax = Double.NEGATIVE_INFINITY;
         double qMin = Double.POSITIVE_INFINITY;
+        float[] dq = new float[k * b];   // stacked like the critic's output: member after member
         for (int j = 0; j < k; j++) {
-            q[j] = forward(critic[j], buf.criticTd[j], criticInput);
-            float[] dq = new float[b];
             for (int i = 0; i < b; i++) {
                 double diff = q[j][i] - targetQ[i];
                 loss += diff * diff;
-                dq[i] = (float) (terms.critic() * 2.0 * diff / (k * b));
+                dq[j * b + i] = (float) (terms.critic() * 2.0 * diff / (k * b));
                 qSum += q[j][i];
                 qMax = Math.max(qMax, q[j][i]);
                 qMin = Math.min(qMin, q[j][i]);
             }
-            ops.upload(dq, buf.gradQ);
-            critic[j].backward(buf.criticTd[j], buf.gradQ, true, false);
         }
+        ops.upload(dq, buf.gradQ);
+        critic.backward(buf.criticTd, buf.gradQ, true, false);
         return new CriticPart(loss / ((double) k * b), qSum / ((double) k * b), qMax, qMin, nextActions, nextQs, nextQ, targetQ, q);
     }
 
@@ -339,7 +327,7 @@ public final class FqlAgent {
     private ActorPart distillAndQLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
         int b = batch.size();
         int d = actionDim;
-        int k = critic.length;
+        int k = critic.members;
         float[] targetFlowActions = computeFlowActions(batch.observations(), noise.z(), b, buf.euler);
         float[] actorActions = forward(oneStep, buf.actor, concat(b, batch.observations(), obsDim, noise.z(), d, null));
         double distillLoss = 0;
@@ -352,10 +340,9 @@ public final class FqlAgent {
         float[] actorActionsClipped = actorActions.clone();
         clipInPlace(actorActionsClipped);
         float[] actorInput = concat(b, batch.observations(), obsDim, actorActionsClipped, d, null);
-        float[][] qActor = new float[k][];
+        float[][] qActor = members(forward(critic, buf.criticActor, actorInput), k);
         float[] qPi = new float[b];
         for (int j = 0; j < k; j++) {
-            qActor[j] = forward(critic[j], buf.criticActor[j], actorInput);
             for (int i = 0; i < b; i++) {
                 qPi[i] += qActor[j][i] / k;
             }
@@ -373,17 +360,14 @@ public final class FqlAgent {
 
         // dL/d(actor actions): the Q term through both critic members' input gradients (critic weights: sg) ...
         float[] dAction = new float[b * d];
-        float[] gradQ = new float[b];
-        java.util.Arrays.fill(gradQ, (float) (-terms.q() * lambda / ((double) k * b)));
-        ops.upload(gradQ, buf.gradQ);
+        ops.fill(buf.gradQ, (float) (-terms.q() * lambda / ((double) k * b)));
+        critic.backward(buf.criticActor, buf.gradQ, false, true);
         int width = obsDim + d;
-        float[] inputGrad = new float[b * width];
+        float[] inputGrad = read(buf.criticActor.gradInput);   // [k · B, width]: member after member
         for (int j = 0; j < k; j++) {
-            critic[j].backward(buf.criticActor[j], buf.gradQ, false, true);
-            ops.download(buf.criticActor[j].gradInput, inputGrad);
             for (int i = 0; i < b; i++) {
                 for (int c = 0; c < d; c++) {
-                    dAction[i * d + c] += inputGrad[i * width + obsDim + c];
+                    dAction[i * d + c] += inputGrad[(j * b + i) * width + obsDim + c];
                 }
             }
         }
@@ -553,6 +537,16 @@ public final class FqlAgent {
         for (int i = 0; i < x.length; i++) {
             x[i] = Math.max(-1f, Math.min(1f, x[i]));
         }
+    }
+
+    /** The {@code k} members' rows of a stacked output (member after member). */
+    private static float[][] members(float[] stacked, int k) {
+        int n = stacked.length / k;
+        float[][] out = new float[k][];
+        for (int j = 0; j < k; j++) {
+            out[j] = java.util.Arrays.copyOfRange(stacked, j * n, (j + 1) * n);
+        }
+        return out;
     }
 
     private static float[] stack(float[][] rows) {

@@ -7,6 +7,11 @@ import org.fqlspark.tensor.TensorOps;
  * The FQL MLP (spec §1.1): for each hidden width {@code Dense → GELU(tanh) → [LayerNorm]}, then a final Dense.
  * Weights are views into a flat parameter vector, gradients views into a flat gradient vector, so Adam, Polyak,
  * averaging and checkpoints work on whole vectors. Forward and backward are written by hand over {@link TensorOps}.
+ *
+ * <p>An ensemble (the critic's members) runs as one stack: every member reads the same input, and each layer is one
+ * stacked {@link TensorOps} call for all members ({@link TensorOps#gemmStacked} and friends), with activations,
+ * outputs and input gradients stacked member after member ({@code [members · B, w]}). The stacked weights are the
+ * layout's own {@code [members, in, out]} blocks, so the flat vectors are the same as for separate members.
  */
 final class Mlp {
 
@@ -23,10 +28,13 @@ final class Mlp {
     private final Tensor[] gradLnScales;
     private final Tensor[] gradLnBiases;
     private final String name;
+    /** Networks in this stack: the ensemble size, or 1 for a single network (or one member bound alone). */
+    final int members;
     private boolean gradientsWritten;
 
     /**
-     * Binds one network (one member of an ensemble when {@code member >= 0}) to the flat vectors.
+     * Binds one network to the flat vectors: one member of an ensemble when {@code member >= 0}, the whole ensemble
+     * as one stack when {@code member < 0} and the module is an ensemble.
      *
      * @param grads the flat gradient vector laid out like {@code params}, or null for a network that is never
      *              trained through this instance (the target critic)
@@ -35,6 +43,7 @@ final class Mlp {
         Tensor params, Tensor grads, float layerNormEps) {
         this.ops = ops;
         this.name = member >= 0 ? prefix + "[" + member + "]" : prefix;
+        this.members = member >= 0 ? 1 : Math.max(1, module.ensemble());
         this.dims = module.dims().clone();
         this.layerNorm = module.layerNorm();
         this.layerNormEps = layerNormEps;
@@ -70,10 +79,13 @@ final class Mlp {
     private Tensor bind(ParameterLayout layout, Tensor flat, String name, int member, int rows, int cols) {
         ParameterLayout.Entry e = layout.entry(name);
         long offset = e.offset() + (member >= 0 ? (long) member * rows * cols : 0);
-        return ops.view(flat, offset, rows, cols);
+        return ops.view(flat, offset, members * rows, cols);
     }
 
-    /** Per-batch-size buffers of one forward/backward pass: activations kept for the backward pass and scratch. */
+    /**
+     * Per-batch-size buffers of one forward/backward pass: activations kept for the backward pass and scratch. The
+     * input is {@code [B, in]} (shared by the members of a stack); everything else is stacked, {@code [members · B, w]}.
+     */
     final class Activations {
         final int batch;
         final Tensor input;
@@ -91,6 +103,7 @@ final class Mlp {
             this.batch = batch;
             int layers = dims.length - 1;
             input = ops.zeros(batch, dims[0]);
+            int rows = members * batch;
             preActivations = new Tensor[layers];
             gelu = new Tensor[layers];
             normalized = new Tensor[layers];
@@ -100,15 +113,15 @@ final class Mlp {
             gradGelu = new Tensor[layers];
             for (int i = 0; i < layers; i++) {
                 int w = dims[i + 1];
-                preActivations[i] = ops.zeros(batch, w);
-                gradOutputs[i] = ops.zeros(batch, w);
+                preActivations[i] = ops.zeros(rows, w);
+                gradOutputs[i] = ops.zeros(rows, w);
                 if (i + 1 < layers) {
-                    gelu[i] = ops.zeros(batch, w);
+                    gelu[i] = ops.zeros(rows, w);
                     if (layerNorm) {
-                        normalized[i] = ops.zeros(batch, w);
-                        inverseStd[i] = ops.zeros(batch, 1);
-                        outputs[i] = ops.zeros(batch, w);
-                        gradGelu[i] = ops.zeros(batch, w);
+                        normalized[i] = ops.zeros(rows, w);
+                        inverseStd[i] = ops.zeros(rows, 1);
+                        outputs[i] = ops.zeros(rows, w);
+                        gradGelu[i] = ops.zeros(rows, w);
                     } else {
                         outputs[i] = gelu[i];
                     }
@@ -117,7 +130,7 @@ final class Mlp {
                 }
             }
             output = outputs[layers - 1];
-            gradInput = ops.zeros(batch, dims[0]);
+            gradInput = ops.zeros(rows, dims[0]);
         }
     }
 
@@ -125,26 +138,47 @@ final class Mlp {
         return new Activations(batch);
     }
 
-    /** Forward pass on {@code a.input}; returns {@code a.output} ({@code [B, out]}). */
+    /** Forward pass on {@code a.input}; returns {@code a.output} ({@code [members · B, out]}). */
     Tensor forward(Activations a) {
         int layers = dims.length - 1;
         Tensor x = a.input;
         for (int i = 0; i < layers; i++) {
             Tensor z = a.preActivations[i];
-            ops.gemm(x, false, kernels[i], false, z, 0f);
+            gemm(x, i == 0, false, kernels[i], false, z);
             if (i + 1 < layers) {
                 if (layerNorm) {
-                    ops.biasGeluLayerNorm(z, biases[i], lnScales[i], lnBiases[i], layerNormEps, a.gelu[i],
-                            a.normalized[i], a.inverseStd[i], a.outputs[i]);
-                } else {
+                    if (members == 1) {
+                        ops.biasGeluLayerNorm(z, biases[i], lnScales[i], lnBiases[i], layerNormEps, a.gelu[i],
+                                a.normalized[i], a.inverseStd[i], a.outputs[i]);
+                    } else {
+                        ops.biasGeluLayerNormStacked(members, z, biases[i], lnScales[i], lnBiases[i], layerNormEps, a.gelu[i],
+                                a.normalized[i], a.inverseStd[i], a.outputs[i]);
+                    }
+                } else if (members == 1) {
                     ops.biasGelu(z, biases[i], a.gelu[i]);
+                } else {
+                    ops.biasGeluStacked(members, z, biases[i], a.gelu[i]);
                 }
-            } else {
+            } else if (members == 1) {
                 ops.addBias(z, biases[i]);
+            } else {
+                ops.addBiasStacked(members, z, biases[i]);
             }
             x = a.outputs[i];
         }
         return a.output;
+    }
+
+    /**
+     * {@code c = op(a) · op(b)} for a single network, or per member of a stack ({@code a} is the shared input when
+     * {@code aIsInput}, else stacked).
+     */
+    private void gemm(Tensor a, boolean aIsInput, boolean transposeA, Tensor b, boolean transposeB, Tensor c) {
+        if (members == 1) {
+            ops.gemm(a, transposeA, b, transposeB, c, 0f);
+        } else {
+            ops.gemmStacked(members, a, aIsInput, transposeA, b, transposeB, c);
+        }
     }
 
     /**
@@ -166,10 +200,11 @@ final class Mlp {
     }
 
     /**
-     * Backward pass from {@code gradOutput} ({@code [B, out]}) through the activations of the last
+     * Backward pass from {@code gradOutput} ({@code [members · B, out]}) through the activations of the last
      * {@link #forward}. Writes the parameter gradients into the gradient views when {@code parameterGradients}
      * (overwriting: every parameter gets its gradient from exactly one backward pass per gradient pass, checked:
-     * see {@link #startGradientPass}), and the input gradient into {@code a.gradInput} when {@code inputGradient}.
+     * see {@link #startGradientPass}), and the input gradient into {@code a.gradInput} when {@code inputGradient}
+     * (per member of a stack: {@code [members · B, in]}).
      * Activations are left intact, so one forward pass can be taken back more than once.
      */
     void backward(Activations a, Tensor gradOutput, boolean parameterGradients, boolean inputGradient) {
@@ -194,26 +229,35 @@ final class Mlp {
                         ops.fill(gradLnScales[i], 0f);
                         ops.fill(gradLnBiases[i], 0f);
                     }
-                    ops.layerNormGeluBackward(dz, a.normalized[i], a.inverseStd[i], lnScales[i], a.preActivations[i],
-                            a.gradGelu[i],
-                            parameterGradients ? gradLnScales[i] : null,
-                            parameterGradients ? gradLnBiases[i] : null);
+                    Tensor gradScale = parameterGradients ? gradLnScales[i] : null;
+                    Tensor gradBias = parameterGradients ? gradLnBiases[i] : null;
+                    if (members == 1) {
+                        ops.layerNormGeluBackward(dz, a.normalized[i], a.inverseStd[i], lnScales[i], a.preActivations[i],
+                                a.gradGelu[i], gradScale, gradBias);
+                    } else {
+                        ops.layerNormGeluBackwardStacked(members, dz, a.normalized[i], a.inverseStd[i], lnScales[i],
+                                a.preActivations[i], a.gradGelu[i], gradScale, gradBias);
+                    }
                     dz = a.gradGelu[i];
                 } else {
-                    ops.geluBackward(dz, a.preActivations[i]);
+                    ops.geluBackward(dz, a.preActivations[i]);   // element-wise: one call for a whole stack
                 }
             }
             Tensor x = i == 0 ? a.input : a.outputs[i - 1];
             if (parameterGradients) {
-                ops.gemm(x, true, dz, false, gradKernels[i], 0f);
-                ops.columnSums(dz, gradBiases[i], false);
+                gemm(x, i == 0, true, dz, false, gradKernels[i]);
+                if (members == 1) {
+                    ops.columnSums(dz, gradBiases[i], false);
+                } else {
+                    ops.columnSumsStacked(members, dz, gradBiases[i]);
+                }
             }
             if (i > 0) {
                 Tensor dPrev = a.gradOutputs[i - 1];
-                ops.gemm(dz, false, kernels[i], true, dPrev, 0f);
+                gemm(dz, false, false, kernels[i], true, dPrev);
                 dz = dPrev;
             } else if (inputGradient) {
-                ops.gemm(dz, false, kernels[0], true, a.gradInput, 0f);
+                gemm(dz, false, false, kernels[0], true, a.gradInput);
             }
         }
     }

@@ -20,8 +20,8 @@ public interface TensorOps {
     Tensor zeros(int rows, int cols);
 
     /**
-     * A view of {@code rows * cols} consecutive elements of {@code flat} starting at {@code offset}, laid out
-     * row-major. Writes through the view change {@code flat} and vice versa.
+     * A view of {@code rows * cols} consecutive elements of {@code flat} (any tensor, read as its row-major values)
+     * starting at {@code offset}, laid out row-major. Writes through the view change {@code flat} and vice versa.
      */
     Tensor view(Tensor flat, long offset, int rows, int cols);
 
@@ -107,4 +107,77 @@ public interface TensorOps {
 
     /** {@code Σ x²} in double precision (gradient norms, finiteness checks: NaN/Inf propagate). */
     double sumOfSquares(Tensor x);
+
+    // ------------------------------------------------------------------ stacked ensembles
+    //
+    // An ensemble of {@code count} networks of the same shape (the critic's members) runs as one stack: member j's
+    // matrix is the j-th of {@code count} equal blocks of rows of a stacked tensor ({@code [count · rows, cols]}),
+    // and a per-member row vector (bias, LayerNorm scale) is row j of a {@code [count, cols]} tensor. This is the
+    // parameter layout's own order ({@code critic/Dense_0/kernel [count, in, out]}), so the stacked weights are views
+    // of the flat parameter vector. Each method is one call for all members (on a GPU: one launch instead of
+    // {@code count}); the defaults run the 2-D operation per member on views, which is what a CPU backend that
+    // only cares about host work may keep.
+
+    /** Member {@code j} of a tensor stacked from {@code count} equal blocks of rows (a view). */
+    default Tensor member(Tensor stacked, int j, int count) {
+        if (count <= 0 || stacked.rows() % count != 0 || j < 0 || j >= count) {
+            throw new IllegalArgumentException("member " + j + " of " + count + " in a tensor of " + stacked.rows() + " rows");
+        }
+        int rows = stacked.rows() / count;
+        return view(stacked, (long) j * rows * stacked.cols(), rows, stacked.cols());
+    }
+
+    /**
+     * {@code c_j = op(a_j) · op(b_j)} for each member j (overwriting {@code c}): {@code b} and {@code c} are stacked,
+     * {@code a} is stacked too unless {@code sharedA}, when one matrix serves every member (the critic's first layer
+     * reads the same input in every member).
+     */
+    default void gemmStacked(int count, Tensor a, boolean sharedA, boolean transposeA, Tensor b, boolean transposeB, Tensor c) {
+        for (int j = 0; j < count; j++) {
+            gemm(sharedA ? a : member(a, j, count), transposeA, member(b, j, count), transposeB, member(c, j, count), 0f);
+        }
+    }
+
+    /** {@link #biasGelu} per member: {@code bias} is {@code [count, cols]}. */
+    default void biasGeluStacked(int count, Tensor z, Tensor bias, Tensor out) {
+        for (int j = 0; j < count; j++) {
+            biasGelu(member(z, j, count), member(bias, j, count), member(out, j, count));
+        }
+    }
+
+    /** {@link #addBias} per member: {@code bias} is {@code [count, cols]}. */
+    default void addBiasStacked(int count, Tensor z, Tensor bias) {
+        for (int j = 0; j < count; j++) {
+            addBias(member(z, j, count), member(bias, j, count));
+        }
+    }
+
+    /** {@link #biasGeluLayerNorm} per member: {@code bias}, {@code scale} and {@code lnBias} are {@code [count, cols]}. */
+    default void biasGeluLayerNormStacked(int count, Tensor z, Tensor bias, Tensor scale, Tensor lnBias, float eps,
+                                          Tensor gelu, Tensor xhat, Tensor invStd, Tensor out) {
+        for (int j = 0; j < count; j++) {
+            biasGeluLayerNorm(member(z, j, count), member(bias, j, count), member(scale, j, count), member(lnBias, j, count),
+                    eps, member(gelu, j, count), member(xhat, j, count), member(invStd, j, count), member(out, j, count));
+        }
+    }
+
+    /**
+     * {@link #layerNormGeluBackward} per member: {@code scale} is {@code [count, cols]}, and so are {@code gradScale}
+     * and {@code gradBias} when non-null (accumulated into, as there).
+     */
+    default void layerNormGeluBackwardStacked(int count, Tensor gradOut, Tensor xhat, Tensor invStd, Tensor scale, Tensor z,
+                                              Tensor gradIn, Tensor gradScale, Tensor gradBias) {
+        for (int j = 0; j < count; j++) {
+            layerNormGeluBackward(member(gradOut, j, count), member(xhat, j, count), member(invStd, j, count),
+                    member(scale, j, count), member(z, j, count), member(gradIn, j, count),
+                    gradScale == null ? null : member(gradScale, j, count), gradBias == null ? null : member(gradBias, j, count));
+        }
+    }
+
+    /** {@link #columnSums} per member, overwriting: {@code out} row j is the sum of member j's rows. */
+    default void columnSumsStacked(int count, Tensor x, Tensor out) {
+        for (int j = 0; j < count; j++) {
+            columnSums(member(x, j, count), member(out, j, count), false);
+        }
+    }
 }
