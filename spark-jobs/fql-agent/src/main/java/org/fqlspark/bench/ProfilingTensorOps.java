@@ -124,4 +124,44 @@ public final class ProfilingTensorOps implements TensorOps {
 
     @Override public void polyak(Tensor target, Tensor source, double tau) { time("polyak", () -> delegate.polyak(target, source, tau)); }
     @Override public double sumOfSquares(Tensor x) { return timed("sumOfSquares", () -> delegate.sumOfSquares(x)); }
+
+    // stacked ensembles: one call each, whatever the delegate does inside (its per-member defaults are not counted twice)
+    @Override public Tensor member(Tensor stacked, int j, int count) { return delegate.member(stacked, j, count); }
+
+    @Override
+    public void gemmStacked(int count, Tensor a, boolean sharedA, boolean ta, Tensor b, boolean tb, Tensor c) {
+        String name = byShape
+                ? "gemm " + count + "× " + (ta ? a.cols() + "x" + a.rows() + "ᵀ" : a.rows() + "x" + a.cols()) + "·" + (tb ? b.cols() + "x" + b.rows() + "ᵀ" : b.rows() + "x" + b.cols())
+                : "gemm (stacked)";
+        time(name, () -> delegate.gemmStacked(count, a, sharedA, ta, b, tb, c));
+    }
+
+    @Override
+    public void biasGeluStacked(int count, Tensor z, Tensor bias, Tensor out) {
+        time("biasGelu (stacked)", () -> delegate.biasGeluStacked(count, z, bias, out));
+    }
+
+    @Override
+    public void addBiasStacked(int count, Tensor z, Tensor bias) {
+        time("addBias (stacked)", () -> delegate.addBiasStacked(count, z, bias));
+    }
+
+    @Override
+    public void biasGeluLayerNormStacked(int count, Tensor z, Tensor bias, Tensor scale, Tensor lnBias, float eps, Tensor gelu,
+                                         Tensor xhat, Tensor invStd, Tensor out) {
+        time("biasGeluLayerNorm (stacked)",
+                () -> delegate.biasGeluLayerNormStacked(count, z, bias, scale, lnBias, eps, gelu, xhat, invStd, out));
+    }
+
+    @Override
+    public void layerNormGeluBackwardStacked(int count, Tensor gradOut, Tensor xhat, Tensor invStd, Tensor scale, Tensor z,
+                                             Tensor gradIn, Tensor gradScale, Tensor gradBias) {
+        time("layerNormGeluBackward (stacked)",
+                () -> delegate.layerNormGeluBackwardStacked(count, gradOut, xhat, invStd, scale, z, gradIn, gradScale, gradBias));
+    }
+
+    @Override
+    public void columnSumsStacked(int count, Tensor x, Tensor out) {
+        time("columnSums (stacked)", () -> delegate.columnSumsStacked(count, x, out));
+    }
 }

@@ -1,7 +1,7 @@
 package org.fqlspark.tensor;
 
 import java.nio.FloatBuffer;
-import java.util.IdentityHashMap;
+import java.util.HashMap;
 import java.util.Map;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -60,15 +60,21 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
         private record Tile(float[] row, int rows, float[] data) {
         }
 
-        /** Tiles by the tensor they repeat (biases, LayerNorm scales), checked against its current values. */
-        private final Map<Tensor, Tile> tiles = new IdentityHashMap<>();
+        /** The row vector of one member ({@code member} 0 for a plain {@code [1, cols]} tensor) of a tensor. */
+        private record TileKey(Tensor tensor, int member) {
+        }
+
+        /** Tiles by the row vector they repeat (biases, LayerNorm scales), checked against its current values. */
+        private final Map<TileKey, Tile> tiles = new HashMap<>();
 
         /**
-         * {@code rows} copies of {@code row[ro, ro + cols)} ({@link Kernels#tile}), the values of {@code key}. Rebuilt
-         * only when the values or the row count differ from the last call for {@code key}: within a training step the
-         * Euler steps and the critic passes use the same biases many times, and Adam changes them once.
+         * {@code rows} copies of {@code row[ro, ro + cols)} ({@link Kernels#tile}), the values of row {@code member}
+         * of {@code tensor}. Rebuilt only when the values or the row count differ from the last call for that row:
+         * within a training step the Euler steps and the critic passes use the same biases many times, and Adam
+         * changes them once.
          */
-        float[] tile(Tensor key, float[] row, int ro, int cols, int rows) {
+        float[] tile(Tensor tensor, int member, float[] row, int ro, int cols, int rows) {
+            TileKey key = new TileKey(tensor, member);
             Tile t = tiles.get(key);
             if (t != null && t.rows() == rows && t.row().length == cols
                     && java.util.Arrays.equals(t.row(), 0, cols, row, ro, ro + cols)) {
@@ -174,6 +180,40 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
                     + ", c " + c.rows() + "x" + c.cols());
         }
         dnnl.sgemm(transposeA, transposeB, m, n, k, address(a), a.cols(), address(b), b.cols(), beta, address(c), c.cols());
+    }
+
+    /**
+     * One call, {@code count} oneDNN products on the members' addresses (the same products, so the same bits, as
+     * a GEMM per member; on the CPU the saving is host work, not launches).
+     */
+    @Override
+    public void gemmStacked(int count, Tensor a, boolean sharedA, boolean transposeA, Tensor b, boolean transposeB, Tensor c) {
+        if (dnnl == null) {
+            for (int j = 0; j < count; j++) {
+                super.gemm(sharedA ? a : member(a, j, count), transposeA, member(b, j, count), transposeB, member(c, j, count), 0f);
+            }
+            return;
+        }
+        if ((!sharedA && a.rows() % count != 0) || b.rows() % count != 0 || c.rows() % count != 0) {
+            throw new IllegalArgumentException("stacked gemm: rows " + a.rows() + ", " + b.rows() + ", " + c.rows()
+                    + " do not split into " + count + " members");
+        }
+        int ar = sharedA ? a.rows() : a.rows() / count;
+        int br = b.rows() / count;
+        int cr = c.rows() / count;
+        int m = transposeA ? a.cols() : ar;
+        int k = transposeA ? ar : a.cols();
+        int n = transposeB ? br : b.cols();
+        int kb = transposeB ? b.cols() : br;
+        if (kb != k || cr != m || c.cols() != n) {
+            throw new IllegalArgumentException("stacked gemm shapes do not fit: op(a) " + m + "x" + k + ", op(b) " + kb + "x" + n
+                    + ", c " + cr + "x" + c.cols() + " per member");
+        }
+        for (int j = 0; j < count; j++) {
+            long aj = sharedA ? address(a) : address(a) + 4L * j * ar * a.cols();
+            dnnl.sgemm(transposeA, transposeB, m, n, k, aj, a.cols(), address(b) + 4L * j * br * b.cols(), b.cols(),
+                    0f, address(c) + 4L * j * cr * c.cols(), c.cols());
+        }
     }
 
     /** The native address of a tensor's first element (tensors are contiguous c-ordered rows, see Nd4jTensor). */
@@ -282,29 +322,54 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
         return Math.max(1, BLOCK / Math.max(1, cols));
     }
 
-    /** The {@code [1, cols]} row vectors {@code rows[k]}, side by side in one array ({@code k · cols} onwards). */
-    private static float[] rowVectors(Tensor... rows) {
+    /**
+     * Row {@code member} of each of the row-vector tensors {@code rows[k]} ({@code [1, cols]}, or {@code [count, cols]}
+     * for a stack), side by side in one array ({@code k · cols} onwards).
+     */
+    private static float[] rowVectors(int member, Tensor... rows) {
         int cols = rows[0].cols();
         float[] out = new float[rows.length * cols];
         for (int k = 0; k < rows.length; k++) {
             Nd4jTensor t = (Nd4jTensor) rows[k];
-            t.host().get(t.offset(), out, k * cols, cols);
+            t.host().get(t.offset() + member * cols, out, k * cols, cols);
         }
         return out;
     }
 
+    /** Rows per member of a stack of {@code count}, checked. */
+    private static int memberRows(Tensor stacked, int count) {
+        if (count <= 0 || stacked.rows() % count != 0) {
+            throw new IllegalArgumentException(stacked.rows() + " rows do not split into " + count + " members");
+        }
+        return stacked.rows() / count;
+    }
+
     @Override
     public void biasGelu(Tensor z, Tensor bias, Tensor out) {
+        biasGelu(z, bias, out, 0, 0, z.rows());
+    }
+
+    /** One call for all members: each member's rows as {@link #biasGelu} would do them alone (same bits). */
+    @Override
+    public void biasGeluStacked(int count, Tensor z, Tensor bias, Tensor out) {
+        int rows = memberRows(z, count);
+        for (int j = 0; j < count; j++) {
+            biasGelu(z, bias, out, j, j * rows, rows);
+        }
+    }
+
+    /** {@link #biasGelu} on rows {@code [first, first + rows)} with row {@code member} of {@code bias}. */
+    private void biasGelu(Tensor z, Tensor bias, Tensor out, int member, int first, int rowCount) {
         int cols = z.cols();
-        float[] b = rowVectors(bias);
-        overRows(z.rows(), cols, (s, r0, r1) -> {
+        float[] b = rowVectors(member, bias);
+        overRows(rowCount, cols, (s, r0, r1) -> {
             int br = Math.min(blockRows(cols), r1 - r0);
-            float[] biasTile = s.tile(bias, b, 0, cols, br);
+            float[] biasTile = s.tile(bias, member, b, 0, cols, br);
             float[] x = s.get(0, (long) br * cols);
             float[] y = s.get(1, (long) br * cols);
             for (int q = r0; q < r1; q += br) {
                 int n = Math.min(br, r1 - q) * cols;
-                long from = (long) q * cols;
+                long from = (long) (first + q) * cols;
                 read(z, from, x, n);
                 Kernels.biasGelu(x, biasTile, y, n);
                 write(x, n, z, from);
@@ -320,14 +385,30 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
     @Override
     public void biasGeluLayerNorm(Tensor z, Tensor bias, Tensor scale, Tensor lnBias, float eps,
                                   Tensor gelu, Tensor xhat, Tensor invStd, Tensor out) {
+        biasGeluLayerNorm(z, bias, scale, lnBias, eps, xhat, invStd, out, 0, 0, z.rows());
+    }
+
+    /** One call for all members: each member's rows as {@link #biasGeluLayerNorm} would do them alone (same bits). */
+    @Override
+    public void biasGeluLayerNormStacked(int count, Tensor z, Tensor bias, Tensor scale, Tensor lnBias, float eps,
+                                         Tensor gelu, Tensor xhat, Tensor invStd, Tensor out) {
+        int rows = memberRows(z, count);
+        for (int j = 0; j < count; j++) {
+            biasGeluLayerNorm(z, bias, scale, lnBias, eps, xhat, invStd, out, j, j * rows, rows);
+        }
+    }
+
+    /** {@link #biasGeluLayerNorm} on rows {@code [first, first + rows)} with row {@code member} of the row vectors. */
+    private void biasGeluLayerNorm(Tensor z, Tensor bias, Tensor scale, Tensor lnBias, float eps, Tensor xhat, Tensor invStd,
+                                   Tensor out, int member, int first, int rowCount) {
         int cols = z.cols();
-        float[] p = rowVectors(bias, scale, lnBias);
-        overRows(z.rows(), cols, (s, r0, r1) -> {
+        float[] p = rowVectors(member, bias, scale, lnBias);
+        overRows(rowCount, cols, (s, r0, r1) -> {
             int br = Math.min(blockRows(cols), r1 - r0);
             long bn = (long) br * cols;
-            float[] biasTile = s.tile(bias, p, 0, cols, br);
-            float[] scaleTile = s.tile(scale, p, cols, cols, br);
-            float[] lnBiasTile = s.tile(lnBias, p, 2 * cols, cols, br);
+            float[] biasTile = s.tile(bias, member, p, 0, cols, br);
+            float[] scaleTile = s.tile(scale, member, p, cols, cols, br);
+            float[] lnBiasTile = s.tile(lnBias, member, p, 2 * cols, cols, br);
             float[] x = s.get(0, bn);
             float[] xh = s.get(1, bn);
             float[] y = s.get(2, bn);
@@ -336,13 +417,13 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
             for (int q = r0; q < r1; q += br) {
                 int rows = Math.min(br, r1 - q);
                 int n = rows * cols;
-                long from = (long) q * cols;
+                long from = (long) (first + q) * cols;
                 read(z, from, x, n);
                 Kernels.biasGeluLayerNorm(x, biasTile, scaleTile, lnBiasTile, eps, xh, y, inv, sq, rows, cols);
                 write(x, n, z, from);
                 write(xh, n, xhat, from);
                 write(y, n, out, from);
-                write(inv, rows, invStd, q);
+                write(inv, rows, invStd, first + q);
             }
         });
     }
@@ -351,14 +432,33 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
     @Override
     public void layerNormGeluBackward(Tensor gradOut, Tensor xhat, Tensor invStd, Tensor scale, Tensor z,
                                       Tensor gradIn, Tensor gradScale, Tensor gradBias) {
+        layerNormGeluBackward(gradOut, xhat, invStd, scale, z, gradIn, gradScale, gradBias, 0, 0, gradOut.rows());
+    }
+
+    /** One call for all members: each member's rows as {@link #layerNormGeluBackward} would do them alone (same bits). */
+    @Override
+    public void layerNormGeluBackwardStacked(int count, Tensor gradOut, Tensor xhat, Tensor invStd, Tensor scale, Tensor z,
+                                             Tensor gradIn, Tensor gradScale, Tensor gradBias) {
+        int rows = memberRows(gradOut, count);
+        for (int j = 0; j < count; j++) {
+            layerNormGeluBackward(gradOut, xhat, invStd, scale, z, gradIn, gradScale, gradBias, j, j * rows, rows);
+        }
+    }
+
+    /**
+     * {@link #layerNormGeluBackward} on rows {@code [first, first + rows)} with row {@code member} of {@code scale},
+     * accumulating into row {@code member} of {@code gradScale} and {@code gradBias}.
+     */
+    private void layerNormGeluBackward(Tensor gradOut, Tensor xhat, Tensor invStd, Tensor scale, Tensor z, Tensor gradIn,
+                                       Tensor gradScale, Tensor gradBias, int member, int first, int rowCount) {
         int cols = gradOut.cols();
-        float[] sc = rowVectors(scale);
+        float[] sc = rowVectors(member, scale);
         float[][] dScale = new float[2][];
         float[][] dBias = new float[2][];
-        overRows(gradOut.rows(), cols, (s, r0, r1) -> {
+        overRows(rowCount, cols, (s, r0, r1) -> {
             int br = Math.min(blockRows(cols), r1 - r0);
             long bn = (long) br * cols;
-            float[] scaleTile = s.tile(scale, sc, 0, cols, br);
+            float[] scaleTile = s.tile(scale, member, sc, 0, cols, br);
             float[] d = s.get(0, bn);
             float[] xh = s.get(1, bn);
             float[] zz = s.get(2, bn);
@@ -370,11 +470,11 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
             for (int q = r0; q < r1; q += br) {
                 int rows = Math.min(br, r1 - q);
                 int n = rows * cols;
-                long from = (long) q * cols;
+                long from = (long) (first + q) * cols;
                 read(gradOut, from, d, n);
                 read(xhat, from, xh, n);
                 read(z, from, zz, n);
-                read(invStd, q, inv, rows);
+                read(invStd, first + q, inv, rows);
                 Kernels.layerNormGeluBackward(d, xh, inv, scaleTile, zz, ds, db, t1, t2, s.rows(cols), rows, cols);
                 write(d, n, gradIn, from);
             }
@@ -382,16 +482,29 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
             dScale[part] = ds;
             dBias[part] = db;
         });
-        accumulate(gradScale, dScale);
-        accumulate(gradBias, dBias);
+        accumulate(gradScale, member, dScale);
+        accumulate(gradBias, member, dBias);
     }
 
     @Override
     public void addBias(Tensor z, Tensor bias) {
+        addBias(z, bias, 0, 0, z.rows());
+    }
+
+    @Override
+    public void addBiasStacked(int count, Tensor z, Tensor bias) {
+        int rows = memberRows(z, count);
+        for (int j = 0; j < count; j++) {
+            addBias(z, bias, j, j * rows, rows);
+        }
+    }
+
+    private void addBias(Tensor z, Tensor bias, int member, int first, int rowCount) {
         Scratch s = scratch[0];
-        float[] x = read(z, s.a(z.size()));
-        Kernels.addRowVector(x, 0, read(bias, s.b(z.cols())), 0, z.rows(), z.cols());
-        write(x, z);
+        int cols = z.cols();
+        float[] x = read(z, (long) first * cols, s.a((long) rowCount * cols), rowCount * cols);
+        Kernels.addRowVector(x, 0, read(bias, (long) member * cols, s.b(cols), cols), 0, rowCount, cols);
+        write(x, rowCount * cols, z, (long) first * cols);
     }
 
     @Override
@@ -448,37 +561,53 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
             dScale[part] = ds;
             dBias[part] = db;
         });
-        accumulate(gradScale, dScale);
-        accumulate(gradBias, dBias);
+        accumulate(gradScale, 0, dScale);
+        accumulate(gradBias, 0, dBias);
     }
 
-    /** {@code target += Σ partials} (non-null partials), for parameter gradients summed over row blocks. */
-    private static void accumulate(Tensor target, float[][] partials) {
+    /**
+     * {@code target[member] += Σ partials} (non-null partials; row {@code member} of a {@code [count, cols]}
+     * target), for parameter gradients summed over row blocks.
+     */
+    private static void accumulate(Tensor target, int member, float[][] partials) {
         if (target == null) return;
         int cols = target.cols();
-        float[] sum = read(target, new float[cols]);
+        float[] sum = read(target, (long) member * cols, new float[cols], cols);
         for (float[] p : partials) {
             if (p == null) continue;
             for (int j = 0; j < cols; j++) {
                 sum[j] += p[j];
             }
         }
-        write(sum, target);
+        write(sum, cols, target, (long) member * cols);
     }
 
     @Override
     public void columnSums(Tensor x, Tensor out, boolean accumulate) {
+        columnSums(x, out, accumulate, 0, 0, x.rows());
+    }
+
+    @Override
+    public void columnSumsStacked(int count, Tensor x, Tensor out) {
+        int rows = memberRows(x, count);
+        for (int j = 0; j < count; j++) {
+            columnSums(x, out, false, j, j * rows, rows);
+        }
+    }
+
+    /** Column sums of rows {@code [first, first + rows)} of {@code x} into row {@code member} of {@code out}. */
+    private void columnSums(Tensor x, Tensor out, boolean accumulate, int member, int first, int rowCount) {
         int cols = x.cols();
-        float[] sums = accumulate ? read(out, new float[cols]) : new float[cols];
+        float[] sums = accumulate ? read(out, (long) member * cols, new float[cols], cols) : new float[cols];
         Scratch s = scratch[0];
-        int br = Math.min(blockRows(cols), x.rows());
+        int br = Math.min(blockRows(cols), rowCount);
         float[] block = s.a((long) br * cols);
-        for (int q = 0; q < x.rows(); q += br) {
-            int rows = Math.min(br, x.rows() - q);
-            read(x, (long) q * cols, block, rows * cols);
+        for (int q = 0; q < rowCount; q += br) {
+            int rows = Math.min(br, rowCount - q);
+            read(x, (long) (first + q) * cols, block, rows * cols);
             Kernels.addColumnSums(block, sums, rows, cols, s.rows(cols));
         }
-        write(sums, out);
+        write(sums, cols, out, (long) member * cols);
     }
 
     /** Runs {@code part(scratch, from, to)} over {@code [0, n)} of a flat vector, in two halves at once when worth it. */

@@ -7,6 +7,7 @@ import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -32,6 +33,9 @@ public class Nd4jTensorOps implements TensorOps {
         private final int rows;
         private final int cols;
         private FloatBuffer host;
+        private INDArray stacked;        // the last 3-D view asked for: [count, rows / count, cols], or shared
+        private int stackedCount;
+        private boolean stackedShared;
 
         public Nd4jTensor(INDArray array) {
             if (array.rank() != 2 || array.ordering() != 'c') {
@@ -66,6 +70,24 @@ public class Nd4jTensorOps implements TensorOps {
 
         int offset() {
             return (int) array.offset();
+        }
+
+        /**
+         * This matrix as {@code count} members of a stack, {@code [count, rows / count, cols]} (a view), or, when
+         * {@code shared}, the whole matrix repeated {@code count} times through a zero stride (no copy).
+         */
+        INDArray stacked(int count, boolean shared) {
+            if (stacked == null || stackedCount != count || stackedShared != shared) {
+                if (!shared && rows % count != 0) {
+                    throw new IllegalArgumentException(rows + " rows do not split into " + count + " members");
+                }
+                long r = shared ? rows : rows / count;
+                stacked = Nd4j.create(array.data(), new long[] {count, r, cols}, new long[] {shared ? 0 : r * cols, cols, 1},
+                        array.offset(), 'c');
+                stackedCount = count;
+                stackedShared = shared;
+            }
+            return stacked;
         }
 
         /** The native address of the first element (CPU backend). */
@@ -157,17 +179,84 @@ public class Nd4jTensorOps implements TensorOps {
         Nd4j.gemm(arr(a), arr(b), arr(c), transposeA, transposeB, 1.0, beta);
     }
 
+    /** {@code t} as {@code count} stacked members, {@code [count, rows / count, cols]} (a view). */
+    protected static INDArray stacked(Tensor t, int count) {
+        return ((Nd4jTensor) t).stacked(count, false);
+    }
+
+    /**
+     * One batched product for all members ({@code matmul} on 3-D views; a shared {@code a} is repeated through a
+     * zero stride): one ND4J op where the per-member loop runs {@code count}.
+     */
+    @Override
+    public void gemmStacked(int count, Tensor a, boolean sharedA, boolean transposeA, Tensor b, boolean transposeB, Tensor c) {
+        Nd4j.matmul(((Nd4jTensor) a).stacked(count, sharedA), stacked(b, count), stacked(c, count), transposeA, transposeB, false);
+    }
+
     /** Nine ND4J ops (each a kernel launch on a GPU); results are written in place or straight into their target. */
     @Override
     public void biasGelu(Tensor z, Tensor bias, Tensor out) {
-        INDArray x = arr(z);
-        x.addiRowVector(arr(bias));
+        arr(z).addiRowVector(arr(bias));
+        gelu(arr(z), arr(out));
+    }
+
+    /** {@link #biasGelu} for all members at once: the per-member bias is one broadcast add over a 3-D view. */
+    @Override
+    public void biasGeluStacked(int count, Tensor z, Tensor bias, Tensor out) {
+        stacked(z, count).addi(stacked(bias, count));
+        gelu(arr(z), arr(out));
+    }
+
+    @Override
+    public void addBiasStacked(int count, Tensor z, Tensor bias) {
+        stacked(z, count).addi(stacked(bias, count));
+    }
+
+    @Override
+    public void biasGeluLayerNormStacked(int count, Tensor z, Tensor bias, Tensor scale, Tensor lnBias, float eps,
+                                         Tensor gelu, Tensor xhat, Tensor invStd, Tensor out) {
+        biasGeluStacked(count, z, bias, gelu);
+        normalizeRows(arr(gelu), eps, arr(xhat), arr(invStd));
+        Nd4j.exec(new MulOp(stacked(xhat, count), stacked(scale, count), stacked(out, count)));
+        stacked(out, count).addi(stacked(lnBias, count));
+    }
+
+    @Override
+    public void layerNormGeluBackwardStacked(int count, Tensor gradOut, Tensor xhat, Tensor invStd, Tensor scale, Tensor z,
+                                             Tensor gradIn, Tensor gradScale, Tensor gradBias) {
+        INDArray dOut = arr(gradOut);
+        INDArray xh = arr(xhat);
+        if (gradScale != null) {
+            INDArray prod = dOut.mul(xh, scratch(dOut.size(0), dOut.size(1), 0));
+            arr(gradScale).addi(sumMembers(prod, count));
+        }
+        if (gradBias != null) {
+            arr(gradBias).addi(sumMembers(dOut, count));
+        }
+        INDArray dXhat = scratch(dOut.size(0), dOut.size(1), 1);
+        Nd4j.exec(new MulOp(stacked(gradOut, count), stacked(scale, count), dXhat.reshape('c', count, dOut.size(0) / count, dOut.size(1))));
+        normalizedBackwardRows(dXhat, xh, arr(invStd), arr(gradIn));
+        geluBackward(gradIn, z);
+    }
+
+    @Override
+    public void columnSumsStacked(int count, Tensor x, Tensor out) {
+        stacked(x, count).sum(arr(out), 1);
+    }
+
+    /** {@code [count, cols]}: the column sums of each member's rows of a stacked {@code [count · B, cols]} array. */
+    private static INDArray sumMembers(INDArray x, int count) {
+        return x.reshape('c', count, x.size(0) / count, x.size(1)).sum(1);
+    }
+
+    /** GELU (tanh form) of {@code x} into {@code out}: eight ND4J ops. */
+    private void gelu(INDArray x, INDArray out) {
         INDArray u = scratch(x.size(0), x.size(1), 0);
         // u = tanh(sqrt(2/pi) · x · (1 + 0.044715 x²)); out = x · (0.5 + 0.5 u)
         x.mul(x, u).muli(SQRT_2_OVER_PI * GELU_CUBIC).addi(SQRT_2_OVER_PI).muli(x);
         Transforms.tanh(u, false);
         u.muli(0.5).addi(0.5);
-        x.mul(u, arr(out));
+        x.mul(u, out);
     }
 
     @Override
@@ -191,14 +280,18 @@ public class Nd4jTensorOps implements TensorOps {
     /** Eleven ND4J ops. */
     @Override
     public void layerNorm(Tensor x, Tensor scale, Tensor bias, float eps, Tensor xhat, Tensor invStd, Tensor out) {
-        INDArray in = arr(x);
-        INDArray mean = in.mean(true, 1);
-        INDArray centered = arr(xhat).assign(in).subiColumnVector(mean);
-        INDArray variance = centered.mul(centered, scratch(in.size(0), in.size(1), 0)).mean(true, 1);
-        INDArray inv = arr(invStd).assign(Transforms.pow(variance.addi(eps), -0.5, false));
-        centered.muliColumnVector(inv);
-        Nd4j.getExecutioner().exec(new BroadcastMulOp(centered, arr(scale), arr(out), 1));
+        normalizeRows(arr(x), eps, arr(xhat), arr(invStd));
+        Nd4j.getExecutioner().exec(new BroadcastMulOp(arr(xhat), arr(scale), arr(out), 1));
         arr(out).addiRowVector(arr(bias));
+    }
+
+    /** {@code xhat = (in − mean) / sqrt(var + eps)} per row, keeping {@code invStd}: seven ND4J ops. */
+    private void normalizeRows(INDArray in, float eps, INDArray xhat, INDArray invStd) {
+        INDArray mean = in.mean(true, 1);
+        INDArray centered = xhat.assign(in).subiColumnVector(mean);
+        INDArray variance = centered.mul(centered, scratch(in.size(0), in.size(1), 0)).mean(true, 1);
+        INDArray inv = invStd.assign(Transforms.pow(variance.addi(eps), -0.5, false));
+        centered.muliColumnVector(inv);
     }
 
     @Override
@@ -212,13 +305,16 @@ public class Nd4jTensorOps implements TensorOps {
         if (gradBias != null) {
             arr(gradBias).addi(dOut.sum(true, 0));
         }
-        // dx = invStd · (dxhat − mean(dxhat) − xhat · mean(dxhat ⊙ xhat)), dxhat = dOut ⊙ scale
         INDArray dXhat = scratch(dOut.size(0), dOut.size(1), 1);
         Nd4j.getExecutioner().exec(new BroadcastMulOp(dOut, arr(scale), dXhat, 1));
+        normalizedBackwardRows(dXhat, xh, arr(invStd), arr(gradIn));
+    }
+
+    /** {@code dx = invStd · (dxhat − mean(dxhat) − xhat · mean(dxhat ⊙ xhat))} per row, from {@code dxhat = dOut ⊙ scale}. */
+    private void normalizedBackwardRows(INDArray dXhat, INDArray xh, INDArray invStd, INDArray result) {
         INDArray meanD = dXhat.mean(true, 1);
-        INDArray meanDX = dXhat.mul(xh, scratch(dOut.size(0), dOut.size(1), 2)).mean(true, 1);
-        INDArray result = arr(gradIn);
-        result.assign(xh).muliColumnVector(meanDX).rsubi(dXhat).subiColumnVector(meanD).muliColumnVector(arr(invStd));
+        INDArray meanDX = dXhat.mul(xh, scratch(dXhat.size(0), dXhat.size(1), 2)).mean(true, 1);
+        result.assign(xh).muliColumnVector(meanDX).rsubi(dXhat).subiColumnVector(meanD).muliColumnVector(invStd);
     }
 
     @Override
