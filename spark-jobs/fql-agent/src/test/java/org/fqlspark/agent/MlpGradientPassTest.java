@@ -51,6 +51,19 @@ class MlpGradientPassTest {
     }
 
     @Test
+    void theStackedCriticGetsOnePassForAllItsMembers() {
+        Mlp net = critic(-1);   // the whole ensemble as one stack
+        Mlp.Activations a = forwardOnce(net);
+        Tensor g = ops.zeros(net.members * 3, 1);
+        ops.fill(g, 1f);
+        net.startGradientPass();
+        net.backward(a, g, true, false);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> net.backward(a, g, true, false));
+        assertTrue(e.getMessage().contains("critic"), e.getMessage());
+        net.requireGradientPass();
+    }
+
+    @Test
     void aNetworkWithoutItsBackwardPassIsReported() {
         Mlp net = critic(1);
         Mlp.Activations a = forwardOnce(net);
