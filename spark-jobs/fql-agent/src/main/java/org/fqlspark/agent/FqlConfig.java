@@ -111,6 +111,12 @@ public record FqlConfig(
     }
 
     /** Same widths for both actors and the critic members. */
+    /** The critic's hidden widths alone (the official {@code value_hidden_dims}); the actor and flow keep theirs. */
+    public FqlConfig withValueHiddenDims(int... dims) {
+        return new FqlConfig(learningRate, batchSize, actorHiddenDims, Arrays.stream(dims).boxed().toList(), layerNorm,
+                actorLayerNorm, discount, tau, qAgg, alpha, flowSteps, normalizeQLoss, adamBeta1, adamBeta2, adamEps, layerNormEps);
+    }
+
     public FqlConfig withHiddenDims(int... dims) {
         List<Integer> h = Arrays.stream(dims).boxed().toList();
         return new FqlConfig(learningRate, batchSize, h, h, layerNorm, actorLayerNorm,

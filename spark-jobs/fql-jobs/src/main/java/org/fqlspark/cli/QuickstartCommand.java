@@ -72,8 +72,12 @@ public final class QuickstartCommand implements Callable<Integer> {
     int averagingFrequency;
 
     @Option(names = "--hidden", defaultValue = "64,64,64", split = ",", paramLabel = "H",
-            description = "hidden widths of every network (default: ${DEFAULT-VALUE})")
+            description = "hidden widths of the one-step policy and the BC flow (default: ${DEFAULT-VALUE})")
     List<Integer> hidden;
+
+    @Option(names = "--value-hidden", defaultValue = "128,128,128", split = ",", paramLabel = "H",
+            description = "hidden widths of the critic (default: ${DEFAULT-VALUE})")
+    List<Integer> valueHidden;
 
     @Option(names = "--alpha", defaultValue = "3", description = "distillation weight α (default: ${DEFAULT-VALUE})")
     double alpha;
@@ -142,7 +146,7 @@ public final class QuickstartCommand implements Callable<Integer> {
         GenerateJob.run(spark, new GenerateJob.Options(datasetConfig(), data, 0, false, png, 100), log);
 
         log.println("[2/4] training FQL: " + workers + " workers, " + steps + " steps, averaging every " + averagingFrequency
-                + " steps, hidden " + hidden + ", alpha " + alpha + ", lr " + learningRate + ", tau " + tau);
+                + " steps, hidden " + hidden + " (critic " + valueHidden + "), alpha " + alpha + ", lr " + learningRate + ", tau " + tau);
         TrainResult trained = TrainJob.run(spark, trainOptions(out), log);
 
         log.println("[3/4] evaluating the FQL one-step policy on " + episodes + " episodes");
@@ -174,7 +178,7 @@ public final class QuickstartCommand implements Callable<Integer> {
     }
 
     private TrainOptions trainOptions(Path out) {
-        ConfigOverrides overrides = new ConfigOverrides(alpha, null, null, null, hidden, null, null, learningRate, tau);
+        ConfigOverrides overrides = new ConfigOverrides(alpha, null, null, null, hidden, null, null, learningRate, tau, valueHidden);
         return TrainOptions.builder(out.resolve("data").toString(), out.resolve("run").toString()).workers(workers).steps(steps)
                 .averagingFrequency(averagingFrequency).overrides(overrides).seed(seed).checkpointEvery(20)
                 // a bar only on a terminal: written into a file or a pipe it is an empty frame; there the trainer prints a line every 10 s

@@ -238,14 +238,14 @@ public record ExperimentConfig(
     ConfigOverrides overrides(FqlConfig base) {
         Agent a = agent == null ? Agent.none() : agent;
         List<Integer> hidden = null;
+        List<Integer> valueHidden = null;
         if (a.actorHiddenDims() != null || a.valueHiddenDims() != null) {
             List<Integer> actor = a.actorHiddenDims() != null ? a.actorHiddenDims() : base.actorHiddenDims();
             List<Integer> value = a.valueHiddenDims() != null ? a.valueHiddenDims() : base.valueHiddenDims();
-            if (!actor.equals(value)) {
-                throw new IllegalArgumentException("agent.actor_hidden_dims " + actor + " and agent.value_hidden_dims " + value
-                        + " differ: the train command sets one width list for every network (--hidden-dims)");
-            }
-            hidden = actor.equals(base.actorHiddenDims()) && value.equals(base.valueHiddenDims()) ? null : actor;
+            // --hidden-dims sets every network, --value-hidden-dims then the critic alone
+            hidden = actor.equals(base.actorHiddenDims()) ? null : actor;
+            List<Integer> valueWithoutOverride = hidden != null ? hidden : base.valueHiddenDims();
+            valueHidden = value.equals(valueWithoutOverride) ? null : value;
         }
         QAgg qAgg;
         try {
@@ -262,7 +262,8 @@ public record ExperimentConfig(
                 differs(a.batchSize(), base.batchSize()),
                 differs(a.flowSteps(), base.flowSteps()),
                 differs(a.lr(), base.learningRate()),
-                differs(a.tau(), base.tau()));
+                differs(a.tau(), base.tau()),
+                valueHidden);
     }
 
     /** What {@code ./fql train} is given for this experiment (the config must be {@linkplain #resolve() resolved}). */

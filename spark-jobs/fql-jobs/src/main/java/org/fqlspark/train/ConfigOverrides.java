@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
@@ -12,7 +13,9 @@ import org.fqlspark.agent.QAgg;
 
 /**
  * Hyper-parameters set on the command line over a preset; null = keep the preset's value. Names are the official
- * code's flag names. Validation happens in {@link FqlConfig}'s constructor when they are applied.
+ * code's flag names. Validation happens in {@link FqlConfig}'s constructor when they are applied. {@code hidden_dims} sets
+ * every network's widths; {@code value_hidden_dims}, applied after it, sets the critic's alone (the official
+ * {@code value_hidden_dims}).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ConfigOverrides(
@@ -24,10 +27,19 @@ public record ConfigOverrides(
         @JsonProperty("batch_size") Integer batchSize,
         @JsonProperty("flow_steps") Integer flowSteps,
         @JsonProperty("lr") Double learningRate,
-        @JsonProperty("tau") Double tau) {
+        @JsonProperty("tau") Double tau,
+        @JsonProperty("value_hidden_dims") List<Integer> valueHiddenDims) {
 
+    @JsonCreator
     public ConfigOverrides {
         hiddenDims = hiddenDims == null ? null : List.copyOf(hiddenDims);
+        valueHiddenDims = valueHiddenDims == null ? null : List.copyOf(valueHiddenDims);
+    }
+
+    /** Overrides that leave the critic's widths to {@code hiddenDims} (or the preset). */
+    public ConfigOverrides(Double alpha, Double discount, QAgg qAgg, Boolean normalizeQLoss, List<Integer> hiddenDims,
+                           Integer batchSize, Integer flowSteps, Double learningRate, Double tau) {
+        this(alpha, discount, qAgg, normalizeQLoss, hiddenDims, batchSize, flowSteps, learningRate, tau, null);
     }
 
     public static ConfigOverrides none() {
@@ -42,6 +54,7 @@ public record ConfigOverrides(
         if (qAgg != null) c = c.withQAgg(qAgg);
         if (normalizeQLoss != null) c = c.withNormalizeQLoss(normalizeQLoss);
         if (hiddenDims != null) c = c.withHiddenDims(hiddenDims.stream().mapToInt(Integer::intValue).toArray());
+        if (valueHiddenDims != null) c = c.withValueHiddenDims(valueHiddenDims.stream().mapToInt(Integer::intValue).toArray());
         if (batchSize != null) c = c.withBatchSize(batchSize);
         if (flowSteps != null) c = c.withFlowSteps(flowSteps);
         if (learningRate != null) c = c.withLearningRate(learningRate);
@@ -60,7 +73,8 @@ public record ConfigOverrides(
                 over.batchSize != null ? over.batchSize : batchSize,
                 over.flowSteps != null ? over.flowSteps : flowSteps,
                 over.learningRate != null ? over.learningRate : learningRate,
-                over.tau != null ? over.tau : tau);
+                over.tau != null ? over.tau : tau,
+                over.valueHiddenDims != null ? over.valueHiddenDims : valueHiddenDims);
     }
 
     Map<String, Object> asMap() {
@@ -74,6 +88,7 @@ public record ConfigOverrides(
         if (flowSteps != null) m.put("flow_steps", flowSteps);
         if (learningRate != null) m.put("lr", learningRate);
         if (tau != null) m.put("tau", tau);
+        if (valueHiddenDims != null) m.put("value_hidden_dims", valueHiddenDims);
         return m;
     }
 }

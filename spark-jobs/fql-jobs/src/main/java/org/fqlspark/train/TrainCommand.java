@@ -114,6 +114,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--hidden-dims", split = ",", paramLabel = "H,H,...", description = "hidden widths of every network (e.g. 512,512,512,512)")
     List<Integer> hiddenDims;
 
+    @Option(names = "--value-hidden-dims", split = ",", paramLabel = "H,H,...",
+            description = "hidden widths of the critic alone (after --hidden-dims; the official value_hidden_dims)")
+    List<Integer> valueHiddenDims;
+
     @Option(names = "--batch-size", description = "batch size per worker")
     Integer batchSize;
 
@@ -249,7 +253,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (evalEpisodes != null) b.evalEpisodes(evalEpisodes);
         if (evalEnv != null) b.evalEnv(evalEnv);
         ConfigOverrides given = new ConfigOverrides(alpha, discount, parseQAgg(qAgg), normalizeQLoss, hiddenDims, batchSize,
-                flowSteps, learningRate, tau);
+                flowSteps, learningRate, tau, valueHiddenDims);
         b.overrides(savedOverrides.overriddenBy(given));
         boolean onlineGiven = onlineSteps != null || env != null || onlineMode != null || actors != null || refreshEvery != null
                 || bufferCapacity != null;

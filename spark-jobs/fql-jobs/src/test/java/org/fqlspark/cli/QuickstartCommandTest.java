@@ -25,7 +25,7 @@ class QuickstartCommandTest {
     void runsEveryStageAndReportsWhereResultsAre(@TempDir Path dir) throws Exception {
         QuickstartCommand q = new QuickstartCommand();
         new CommandLine(q).parseArgs("--dataset-episodes", "6", "--steps", "8", "--averaging-frequency", "4",
-                "--hidden", "8,8", "--episodes", "2", "--workers", "2", "--output", dir.resolve("qs").toString());
+                "--hidden", "8,8", "--value-hidden", "12,12", "--episodes", "2", "--workers", "2", "--output", dir.resolve("qs").toString());
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         Path out = dir.resolve("qs");
@@ -51,6 +51,10 @@ class QuickstartCommandTest {
         assertEquals(org.fqlspark.eval.Policy.ONE_STEP, r.fql().summary().policy());
         JsonNode summary = new ObjectMapper().readTree(out.resolve("quickstart.json").toFile());
         assertEquals(8, summary.get("steps").asLong());
+        // --hidden sizes the policy and the flow, --value-hidden the critic alone
+        JsonNode config = new ObjectMapper().readTree(out.resolve("run/config.json").toFile());
+        assertEquals("[8,8]", config.findValue("actorHiddenDims").toString());
+        assertEquals("[12,12]", config.findValue("valueHiddenDims").toString());
         assertEquals(2, r.fql().episodes().size());
     }
 

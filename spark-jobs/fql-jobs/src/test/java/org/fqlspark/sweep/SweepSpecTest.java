@@ -106,9 +106,23 @@ class SweepSpecTest {
     }
 
     @Test
+    void actorAndCriticWidthsMayDiffer() {
+        FqlConfig base = FqlPresets.get("antmaze-large-navigate").config();
+        ExperimentConfig both = parse(BASE + "agent: {actor_hidden_dims: [8], value_hidden_dims: [16]}\n").trials().get(0).config();
+        assertEquals(List.of(8), both.fqlConfig().actorHiddenDims());
+        assertEquals(List.of(16), both.fqlConfig().valueHiddenDims());
+        assertEquals(both.fqlConfig(), both.trainOptions("/runs/x", false).resolvedConfig());
+        ExperimentConfig critic = parse(BASE + "agent: {value_hidden_dims: [16]}\n").trials().get(0).config();
+        assertEquals(base.actorHiddenDims(), critic.trainOptions("/runs/x", false).resolvedConfig().actorHiddenDims());
+        assertEquals(List.of(16), critic.trainOptions("/runs/x", false).resolvedConfig().valueHiddenDims());
+        ExperimentConfig actor = parse(BASE + "agent: {actor_hidden_dims: [8]}\n").trials().get(0).config();
+        assertEquals(List.of(8), actor.trainOptions("/runs/x", false).resolvedConfig().actorHiddenDims());
+        assertEquals(base.valueHiddenDims(), actor.trainOptions("/runs/x", false).resolvedConfig().valueHiddenDims());
+    }
+
+    @Test
     void refusesWhatTrainingWouldNotDoAndNamesTheKey() {
         assertMessage("agent.layer_norm", parse(BASE + "agent: {layer_norm: false}\n"));
-        assertMessage("differ", parse(BASE + "agent: {actor_hidden_dims: [8], value_hidden_dims: [16]}\n"));
         assertMessage("agent.q_agg", parse(BASE + "agent: {q_agg: max}\n"));
         assertMessage("discount", parse(BASE + "agent: {discount: 2}\n"));
         assertMessage("--workers", parse(BASE.replace("workers: 2", "workers: 0")));

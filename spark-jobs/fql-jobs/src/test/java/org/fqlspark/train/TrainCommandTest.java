@@ -42,7 +42,7 @@ class TrainCommandTest {
     @Test
     void trainsRefusesToOverwriteAndResumesWithTheRunsOwnSettings() throws Exception {
         Path run = TrainFixtures.tempDir("fql-cli").resolve("run");
-        assertEquals(0, fql(train(run, "--steps", "6", "--averaging-frequency", "3")).code());
+        assertEquals(0, fql(train(run, "--steps", "6", "--averaging-frequency", "3", "--value-hidden-dims", "24")).code());
         assertTrue(Files.exists(run.resolve("checkpoints/step-000000000006.fqlckpt")));
 
         Outcome again = fql(train(run, "--steps", "6"));
@@ -52,6 +52,9 @@ class TrainCommandTest {
         // --resume needs neither --data nor the hyper-parameters: they come from the run's config.json.
         assertEquals(0, fql("train", "--run-dir", run.toString(), "--resume", "--steps", "9", "--no-progress").code());
         Checkpoint cp = Checkpoint.fromBytes(Files.readAllBytes(run.resolve("checkpoints/step-000000000009.fqlckpt")), "cp");
+        // --value-hidden-dims widened the critic alone, and the resumed run kept it from config.json
+        assertEquals(List.of(16, 16), cp.config().actorHiddenDims());
+        assertEquals(List.of(24), cp.config().valueHiddenDims());
         LocalTrainer local = new LocalTrainer(cp.config(), TrainFixtures.data(), 3);
         local.trainTo(9);
         TrainFixtures.assertSameState(local.agent().state(), TrainingState.of(cp.state()));
@@ -97,6 +100,9 @@ class TrainCommandTest {
         assertTrue(Files.exists(run.resolve("checkpoints/step-000000000006.fqlckpt")));
         assertEquals(0, fql(train(run, "--steps", "9", "--averaging-frequency", "3", "--resume-or-start")).code());
         Checkpoint cp = Checkpoint.fromBytes(Files.readAllBytes(run.resolve("checkpoints/step-000000000009.fqlckpt")), "cp");
+        // --value-hidden-dims widened the critic alone, and the resumed run kept it from config.json
+        assertEquals(List.of(16, 16), cp.config().actorHiddenDims());
+        assertEquals(List.of(24), cp.config().valueHiddenDims());
         LocalTrainer local = new LocalTrainer(cp.config(), TrainFixtures.data(), 3);
         local.trainTo(9);
         TrainFixtures.assertSameState(local.agent().state(), TrainingState.of(cp.state()));
