@@ -39,7 +39,10 @@ import picocli.CommandLine.Option;
  * <p>The defaults are sized for a few minutes on 2 cores, not for the paper: small networks, α 3, and a faster target
  * update and learning rate than the paper's 1M-step settings (τ 0.1 instead of 0.005, lr 1e-3 instead of 3e-4): the
  * target critic's time constant (1/τ steps per Bellman backup) otherwise needs ~10^5 steps to carry the goal's value
- * across the ~120-step task, and a few thousand are all a quick start can afford. Every choice is a flag.
+ * across the task's few hundred steps, and a few thousand are all a quick start can afford. The critic is wider than
+ * the policy (3×128 against 3×64): the start and goal cells touch at one wall corner, and a 3×64 critic too often
+ * valued pushing into that corner above the ~390-step route round the wall (BENCHMARKS.md, "Learning"). Every choice
+ * is a flag.
  */
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
         description = {"Generate a point-maze dataset, ingest it, train FQL with 2 workers on local Spark, evaluate FQL and "
