@@ -3,6 +3,9 @@ package org.fqlspark.tensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.fqlspark.tensor.TestTensors.gaussian;
+import static org.fqlspark.tensor.TestTensors.read;
+import static org.fqlspark.tensor.TestTensors.tensor;
 
 import java.util.SplittableRandom;
 
@@ -35,17 +38,7 @@ class FusedLayerOpsTest {
     }
 
     private static Tensor upload(TensorOps ops, int rows, int cols, SplittableRandom r, double scale) {
-        float[] v = new float[rows * cols];
-        for (int i = 0; i < v.length; i++) v[i] = (float) (scale * r.nextGaussian());
-        Tensor t = ops.zeros(rows, cols);
-        ops.upload(v, t);
-        return t;
-    }
-
-    private static float[] read(TensorOps ops, Tensor t) {
-        float[] v = new float[Math.toIntExact(t.size())];
-        ops.download(t, v);
-        return v;
+        return tensor(ops, gaussian(rows * cols, r, scale), rows, cols);
     }
 
     /** Runs the layer forward and backward, fused or not; returns z, xhat, invStd, out, gradIn, gradScale, gradBias. */
@@ -97,16 +90,10 @@ class FusedLayerOpsTest {
 
     /** {@code L = Σ w ⊙ out} of the fused forward pass, in double, for fresh copies of the inputs. */
     private static double loss(TensorOps ops, float[] z, float[] bias, float[] scale, float[] lnBias, float[] w, int rows, int cols) {
-        Tensor zt = ops.zeros(rows, cols);
-        ops.upload(z.clone(), zt);   // the forward pass adds the bias into z
-        Tensor b = ops.zeros(1, cols);
-        ops.upload(bias, b);
-        Tensor s = ops.zeros(1, cols);
-        ops.upload(scale, s);
-        Tensor lb = ops.zeros(1, cols);
-        ops.upload(lnBias, lb);
+        Tensor zt = tensor(ops, z.clone(), rows, cols);   // the forward pass adds the bias into z
         Tensor out = ops.zeros(rows, cols);
-        ops.biasGeluLayerNorm(zt, b, s, lb, EPS, ops.zeros(rows, cols), ops.zeros(rows, cols), ops.zeros(rows, 1), out);
+        ops.biasGeluLayerNorm(zt, tensor(ops, bias, 1, cols), tensor(ops, scale, 1, cols), tensor(ops, lnBias, 1, cols), EPS,
+                ops.zeros(rows, cols), ops.zeros(rows, cols), ops.zeros(rows, 1), out);
         float[] o = read(ops, out);
         double total = 0;
         for (int i = 0; i < o.length; i++) total += (double) w[i] * o[i];
@@ -134,19 +121,14 @@ class FusedLayerOpsTest {
                 lnBias[j] = (float) (0.5 * r.nextGaussian());
             }
             // analytic: forward, then backward from gradOut = w
-            Tensor zt = ops.zeros(rows, cols);
-            ops.upload(z.clone(), zt);
-            Tensor b = ops.zeros(1, cols);
-            ops.upload(bias, b);
-            Tensor s = ops.zeros(1, cols);
-            ops.upload(scale, s);
-            Tensor lb = ops.zeros(1, cols);
-            ops.upload(lnBias, lb);
+            Tensor zt = tensor(ops, z.clone(), rows, cols);
+            Tensor b = tensor(ops, bias, 1, cols);
+            Tensor s = tensor(ops, scale, 1, cols);
+            Tensor lb = tensor(ops, lnBias, 1, cols);
             Tensor xhat = ops.zeros(rows, cols);
             Tensor inv = ops.zeros(rows, 1);
             ops.biasGeluLayerNorm(zt, b, s, lb, EPS, ops.zeros(rows, cols), xhat, inv, ops.zeros(rows, cols));
-            Tensor gradOut = ops.zeros(rows, cols);
-            ops.upload(w, gradOut);
+            Tensor gradOut = tensor(ops, w, rows, cols);
             Tensor gradIn = ops.zeros(rows, cols);
             Tensor gradScale = ops.zeros(1, cols);
             Tensor gradBias = ops.zeros(1, cols);

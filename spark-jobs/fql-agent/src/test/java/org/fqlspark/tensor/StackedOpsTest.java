@@ -2,6 +2,8 @@ package org.fqlspark.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.fqlspark.tensor.TestTensors.gaussian;
+import static org.fqlspark.tensor.TestTensors.read;
 
 import java.util.SplittableRandom;
 
@@ -25,22 +27,8 @@ class StackedOpsTest {
                 new Nd4jTensorOps(), new JavaTensorOps()};
     }
 
-    private static float[] random(int n, SplittableRandom r, double scale) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) (scale * r.nextGaussian());
-        return v;
-    }
-
     private static Tensor tensor(TensorOps ops, int rows, int cols, float[] values, int from) {
-        Tensor t = ops.zeros(rows, cols);
-        ops.upload(java.util.Arrays.copyOfRange(values, from, from + rows * cols), t);
-        return t;
-    }
-
-    private static float[] read(TensorOps ops, Tensor t) {
-        float[] v = new float[Math.toIntExact(t.size())];
-        ops.download(t, v);
-        return v;
+        return TestTensors.tensor(ops, java.util.Arrays.copyOfRange(values, from, from + rows * cols), rows, cols);
     }
 
     /** The stacked result and the members' results laid end to end must be the same bits. */
@@ -62,10 +50,10 @@ class StackedOpsTest {
             int in = shape[1];
             int out = shape[1] / 2 + 3;
             SplittableRandom r = new SplittableRandom(5);
-            float[] x = random(b * in, r, 1);
-            float[] w = random(K * in * out, r, 0.3);
-            float[] dz = random(K * b * out, r, 1);
-            float[] h = random(K * b * in, r, 1);
+            float[] x = gaussian(b * in, r, 1);
+            float[] w = gaussian(K * in * out, r, 0.3);
+            float[] dz = gaussian(K * b * out, r, 1);
+            float[] h = gaussian(K * b * in, r, 1);
             for (TensorOps ops : backends()) {
                 Tensor xs = tensor(ops, b, in, x, 0);
                 Tensor ws = tensor(ops, K * in, out, w, 0);
@@ -117,12 +105,12 @@ class StackedOpsTest {
             int b = shape[0];
             int c = shape[1];
             SplittableRandom r = new SplittableRandom(11);
-            float[] z = random(K * b * c, r, 1.5);
-            float[] bias = random(K * c, r, 0.5);
-            float[] scale = random(K * c, r, 1.0);
-            float[] lnBias = random(K * c, r, 0.5);
-            float[] gradOut = random(K * b * c, r, 1.0);
-            float[] acc = random(K * c, r, 0.3);
+            float[] z = gaussian(K * b * c, r, 1.5);
+            float[] bias = gaussian(K * c, r, 0.5);
+            float[] scale = gaussian(K * c, r, 1.0);
+            float[] lnBias = gaussian(K * c, r, 0.5);
+            float[] gradOut = gaussian(K * b * c, r, 1.0);
+            float[] acc = gaussian(K * c, r, 0.3);
             for (TensorOps ops : backends()) {
                 for (boolean layerNorm : new boolean[] {true, false}) {
                     Tensor zs = tensor(ops, K * b, c, z, 0);
