@@ -162,6 +162,36 @@ public record Checkpoint(
         return fromBytes(readBytes(in, size, source), source);
     }
 
+    /** The largest header {@link #headerStep} reads; a longer one is not taken for a checkpoint's. */
+    private static final int MAX_HEADER_BYTES = 16 << 20;
+
+    /**
+     * The training step that the header at the start of {@code in} records, or empty when the stream does not start
+     * like a checkpoint (magic, a header that parses and names a step). Reads only the header, not the state, and
+     * verifies no digest: it is for choosing among files, {@link #read} still checks the one chosen.
+     */
+    public static java.util.OptionalLong headerStep(InputStream in) {
+        try {
+            byte[] start = in.readNBytes(MAGIC.length + 8);
+            if (start.length < MAGIC.length + 8 || !Arrays.equals(Arrays.copyOf(start, MAGIC.length), MAGIC)) {
+                return java.util.OptionalLong.empty();
+            }
+            int headerLength = ByteBuffer.wrap(start, MAGIC.length + 4, 4).getInt();   // after the format version
+            if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES) {
+                return java.util.OptionalLong.empty();
+            }
+            byte[] header = in.readNBytes(headerLength);
+            if (header.length < headerLength) {
+                return java.util.OptionalLong.empty();
+            }
+            com.fasterxml.jackson.databind.JsonNode step = JSON.readTree(header).get("step");
+            return step != null && step.canConvertToLong() ? java.util.OptionalLong.of(step.longValue())
+                    : java.util.OptionalLong.empty();
+        } catch (IOException | RuntimeException e) {
+            return java.util.OptionalLong.empty();
+        }
+    }
+
     /** The bytes of a checkpoint file of {@code size} bytes, read only after its magic and size were checked. */
     public static byte[] readBytes(InputStream in, long size, String source) throws IOException {
         byte[] head = in.readNBytes(MAGIC.length);

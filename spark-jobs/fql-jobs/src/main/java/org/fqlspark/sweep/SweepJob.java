@@ -26,6 +26,8 @@ import org.fqlspark.eval.EvalSummary;
 import org.fqlspark.eval.EvaluateJob;
 import org.fqlspark.io.Lease;
 import org.fqlspark.sweep.SweepSpec.Trial;
+import org.fqlspark.run.RunDirectory;
+import org.fqlspark.train.RunConfig;
 import org.fqlspark.train.TrainJob;
 import org.fqlspark.train.TrainResult;
 
@@ -241,7 +243,7 @@ public final class SweepJob {
             if (training != null) {
                 log.printf("training already reached step %s, not run again%n", training.get("final_step"));
             } else {
-                boolean resume = SweepFiles.exists(new Path(run, "config.json"), hadoop);
+                boolean resume = SweepFiles.exists(new Path(run, RunDirectory.CONFIG), hadoop);
                 if (!resume) {
                     SweepFiles.delete(run, hadoop);   // an attempt that stopped before writing its config left nothing to keep
                 }
@@ -292,12 +294,13 @@ public final class SweepJob {
     }
 
     /** True when {@code run} holds a training run whose config records another dataset manifest. */
-    @SuppressWarnings("unchecked")
     static boolean trainedOnOtherData(Path run, String datasetSha, Configuration hadoop) {
-        Path config = new Path(run, "config.json");
-        if (!SweepFiles.exists(config, hadoop)) return false;
-        Object data = ResultsTable.readJson(config, hadoop).get("dataset");
-        return data instanceof Map<?, ?> m && !datasetSha.equals(((Map<String, Object>) m).get("manifest_sha256"));
+        try {
+            RunDirectory dir = RunDirectory.at(run.toString(), hadoop);
+            return RunConfig.existsIn(dir) && !datasetSha.equals(RunConfig.read(dir).dataset().manifestSha256());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + run + "/" + RunDirectory.CONFIG + ": " + e.getMessage(), e);
+        }
     }
 
     /**

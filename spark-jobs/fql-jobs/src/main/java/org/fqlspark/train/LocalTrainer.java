@@ -4,6 +4,9 @@ import org.fqlspark.agent.FqlAgent;
 import org.fqlspark.agent.FqlConfig;
 import org.fqlspark.agent.LossReport;
 import org.fqlspark.data.TransitionData;
+import org.fqlspark.train.worker.BatchSampler;
+import org.fqlspark.train.worker.Seeds;
+import org.fqlspark.train.worker.WorkerShard;
 
 /**
  * The single-process trainer: one agent, one sampler over the whole dataset, no Spark. It is the reference the

@@ -21,6 +21,8 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.fqlspark.agent.FqlConfig;
 import org.fqlspark.agent.LossReport;
+import org.fqlspark.run.RunDirectory;
+import org.fqlspark.train.online.OnlinePhase;
 
 /**
  * The per-round metrics of a run: {@code metrics.csv} gets one line per round as soon as the round ends where the file

@@ -13,6 +13,7 @@ import org.fqlspark.agent.QAgg;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import org.fqlspark.run.RunDirectory;
 
 /**
  * {@code fql train}: picocli options → {@link TrainOptions} → {@link TrainJob#run}. Locally through {@code ./fql train},
@@ -193,32 +194,15 @@ public final class TrainCommand implements Callable<Integer> {
             if (resume) {
                 throw new IllegalArgumentException("--resume and --resume-or-start exclude each other");
             }
-            resuming = RunDirectory.at(runDir, hadoop).exists(RunDirectory.CONFIG);
+            resuming = RunConfig.existsIn(RunDirectory.at(runDir, hadoop));
         }
         if (resuming) {
             RunDirectory dir = RunDirectory.at(runDir, hadoop);
-            if (dir.exists(RunDirectory.CONFIG)) {
-                Map<String, Object> train = (Map<String, Object>) dir.readJson(RunDirectory.CONFIG).get("train");
-                b.dataPath((String) train.get("data"))
-                        .workers(((Number) train.get("workers")).intValue())
-                        .averagingFrequency(((Number) train.get("averaging_frequency")).intValue())
-                        .steps(((Number) train.get("steps")).longValue())
-                        .preset((String) train.get("preset"))
-                        .seed(((Number) train.get("seed")).longValue())
-                        .checkpointEvery(((Number) train.get("checkpoint_every")).intValue())
-                        .threadsPerWorker(((Number) train.get("threads_per_worker")).intValue())
-                        .aggregationDepth(((Number) train.get("aggregation_depth")).intValue())
-                        .keepCheckpoints(((Number) train.get("keep_checkpoints")).intValue());
-                if (train.get("eval_every") instanceof Number n) b.evalEvery(n.longValue());
-                if (train.get("eval_episodes") instanceof Number n) b.evalEpisodes(n.intValue());
-                if (train.get("eval_env") instanceof String e) b.evalEnv(e);
-                if ("peer".equals(train.get("averaging"))) b.peerAveraging(true);
-                savedOverrides = RunDirectory.JSON.convertValue(train.get("overrides"), ConfigOverrides.class);
-                if (train.get("online") instanceof Map<?, ?> o && o.get("online_steps") instanceof Number m && m.longValue() > 0) {
-                    savedOnline = new TrainOptions.Online(m.longValue(), (String) o.get("env"), (String) o.get("online_mode"),
-                            ((Number) o.get("actors")).intValue(), ((Number) o.get("refresh_every")).intValue(),
-                            ((Number) o.get("buffer_capacity")).longValue());
-                }
+            if (RunConfig.existsIn(dir)) {
+                RunConfig.Train train = RunConfig.read(dir).train();
+                train.restore(b);
+                savedOverrides = train.configOverrides();
+                savedOnline = train.onlineOptions();
                 stepsKnown = true;
             }
             else if (data == null) {

@@ -72,8 +72,8 @@ public record TrainOptions(
      * @param bufferCapacity ring-buffer capacity; 0: the spec's max(2,000,000, N + 1) for an N-transition dataset
      */
     public record Online(long steps, String env, String mode, int actors, int refreshEvery, long bufferCapacity) {
-        public static final String EXACT = "exact";
-        public static final String DISTRIBUTED = "distributed";
+        public static final String EXACT = org.fqlspark.train.online.OnlineWork.EXACT;
+        public static final String DISTRIBUTED = org.fqlspark.train.online.OnlineWork.DISTRIBUTED;
         public static final int DEFAULT_REFRESH_EVERY = 100;
         public static final Online NONE = new Online(0, null, EXACT, 1, DEFAULT_REFRESH_EVERY, 0);
 

@@ -2,6 +2,7 @@ package org.fqlspark.train;
 
 import java.util.List;
 import java.util.Map;
+import org.fqlspark.train.worker.TrainingState;
 
 /**
  * What a training run did.

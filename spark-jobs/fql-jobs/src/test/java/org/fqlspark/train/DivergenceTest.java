@@ -16,6 +16,9 @@ import org.fqlspark.agent.Batch;
 import org.fqlspark.agent.Checkpoint;
 import org.fqlspark.data.TransitionData;
 import org.junit.jupiter.api.Test;
+import org.fqlspark.train.worker.BatchSampler;
+import org.fqlspark.train.worker.TrainingState;
+import org.fqlspark.train.worker.WorkerShard;
 
 class DivergenceTest {
 

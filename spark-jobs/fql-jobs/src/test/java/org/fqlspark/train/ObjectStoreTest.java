@@ -38,6 +38,7 @@ import org.fqlspark.testing.TestSpark;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.fqlspark.run.RunDirectory;
 
 /**
  * Datasets, runs, metrics, evaluations and leases on a real S3-compatible server (s3proxy on loopback) through s3a://,

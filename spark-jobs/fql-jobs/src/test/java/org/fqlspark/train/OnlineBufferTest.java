@@ -10,6 +10,15 @@ import java.util.TreeSet;
 
 import org.fqlspark.agent.Batch;
 import org.junit.jupiter.api.Test;
+import org.fqlspark.train.online.OnlineWork;
+import org.fqlspark.train.worker.BatchSampler;
+import org.fqlspark.train.worker.OnlineBuffer;
+import org.fqlspark.train.worker.OnlineTransitions;
+import org.fqlspark.train.worker.RoundSpec;
+import org.fqlspark.train.worker.Seeds;
+import org.fqlspark.train.worker.TrainingState;
+import org.fqlspark.train.worker.WorkerRegistry;
+import org.fqlspark.train.worker.WorkerShard;
 
 /** Buffer semantics of the online phase (spec §5): union sampling, ring overwrite, the split over learners. */
 class OnlineBufferTest {
@@ -105,7 +114,7 @@ class OnlineBufferTest {
         String runId = java.util.UUID.randomUUID().toString();
         TrainingState start = TrainingState.of(new org.fqlspark.agent.FqlAgent(config, shard.obsDim(), shard.actionDim(), 3).state());
         RoundSpec spec = new RoundSpec(runId, RoundSpec.toJson(config), shard.obsDim(), shard.actionDim(), 3, 0, 4, 1, 1);
-        OnlineWork.EnvSide env = new OnlineWork.EnvSide("pointmaze-medium", 1, 0f, 2_000_000, shard.size());
+        OnlineWork.EnvSide env = new OnlineWork.EnvSide("pointmaze-medium", OnlineWork.EXACT, 1, TrainOptions.Online.DEFAULT_REFRESH_EVERY, 0f, 2_000_000, shard.size());
         try {
             OnlineTransitions later = OnlineTransitions.empty(shard.obsDim(), shard.actionDim(), 5);
             OnlineWork.LearnOutcome missing = OnlineWork.learnOne(shard, spec, new OnlineWork.LearnInput(start, later, null, env));

@@ -20,6 +20,7 @@ import org.fqlspark.data.DatasetManifest;
 import org.fqlspark.eval.EvalFixtures;
 import org.fqlspark.testing.TestSpark;
 import org.junit.jupiter.api.Test;
+import org.fqlspark.train.online.OnlineDataset;
 
 /**
  * The online phase (spec §5) end to end on the tiny maze dataset: N offline steps, then M online steps in the built-in

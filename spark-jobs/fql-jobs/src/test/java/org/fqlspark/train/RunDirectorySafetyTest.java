@@ -23,6 +23,7 @@ import org.fqlspark.io.Lease;
 import org.fqlspark.testing.TestSpark;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.fqlspark.run.RunDirectory;
 
 /** Checkpoint retention and fallback on resume, and one driver per run directory. */
 class RunDirectorySafetyTest {
@@ -56,7 +57,7 @@ class RunDirectorySafetyTest {
         assertEquals(List.of(900L, 800L, 300L), steps(fresh));
 
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        RunDirectory.Loaded loaded = fresh.latestCheckpoint(new PrintStream(log, true, StandardCharsets.UTF_8)).orElseThrow();
+        org.fqlspark.run.CheckpointFinder.Found loaded = fresh.latestCheckpoint(new PrintStream(log, true, StandardCharsets.UTF_8)).orElseThrow();
         assertEquals(300, loaded.checkpoint().state().step(), "resume falls back past every unreadable checkpoint");
         String text = log.toString(StandardCharsets.UTF_8);
         assertTrue(text.contains(RunDirectory.checkpointName(900)) && text.contains(RunDirectory.checkpointName(800)), text);

@@ -27,6 +27,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.fqlspark.run.RunDirectory;
+import org.fqlspark.train.worker.TrainingState;
 
 /**
  * Integration tests on a real multi-process Spark standalone cluster (a Master and two Workers with two cores each on

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 
 import org.apache.spark.sql.SparkSession;
+import org.fqlspark.run.RunDirectory;
 
 /**
  * Issue 12's time-to-result measurement, not a test: on a loopback standalone cluster (two workers, one core each),

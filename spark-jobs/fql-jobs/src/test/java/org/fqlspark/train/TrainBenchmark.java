@@ -21,6 +21,7 @@ import org.fqlspark.env.DatasetKind;
 import org.fqlspark.env.MazeDatasetGenerator;
 import org.fqlspark.ingest.IngestJob;
 import org.fqlspark.ingest.IngestOptions;
+import org.fqlspark.run.RunDirectory;
 
 /**
  * Throughput of distributed training on a loopback standalone cluster ({@link LocalStandaloneCluster}: two workers,

@@ -16,6 +16,7 @@ import org.fqlspark.cli.FqlCli;
 import org.junit.jupiter.api.Test;
 
 import picocli.CommandLine;
+import org.fqlspark.train.worker.TrainingState;
 
 /** The train command end to end through the CLI on the shared session (the command leaves a running session alone). */
 class TrainCommandTest {

@@ -16,6 +16,9 @@ import org.fqlspark.env.DatasetKind;
 import org.fqlspark.env.MazeDatasetGenerator;
 import org.fqlspark.ingest.IngestJob;
 import org.fqlspark.ingest.IngestOptions;
+import org.fqlspark.train.worker.BatchSampler;
+import org.fqlspark.train.worker.Seeds;
+import org.fqlspark.train.worker.TrainingState;
 
 /**
  * The tiny point-maze dataset every training test uses (12 episodes × 50 steps, written as 3 Parquet shards), made

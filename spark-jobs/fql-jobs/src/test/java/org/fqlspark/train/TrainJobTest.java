@@ -20,6 +20,9 @@ import org.fqlspark.agent.FqlAgent;
 import org.fqlspark.agent.FqlConfig;
 import org.fqlspark.data.TransitionData;
 import org.junit.jupiter.api.Test;
+import org.fqlspark.train.worker.BatchSampler;
+import org.fqlspark.train.worker.Seeds;
+import org.fqlspark.train.worker.WorkerShard;
 
 class TrainJobTest {
 

@@ -1,0 +1,228 @@
+package org.fqlspark.train.online;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import org.fqlspark.env.Environment;
+import org.fqlspark.env.StepResult;
+import org.fqlspark.eval.EnvSpec;
+import org.fqlspark.eval.EpisodeSeeds;
+import org.fqlspark.train.worker.EpisodeEnd;
+import org.fqlspark.train.worker.OnlineTransitions;
+import org.fqlspark.train.worker.Seeds;
+
+/**
+ * One online actor (spec §5): a live environment and the {@link ActorState} it is in. Each {@link #step} acts with
+ * {@code clip(μ_ω(s, z))} for z ~ N(0, I) drawn from the actor's own stream (no other noise, no random warm-up), steps
+ * the environment, and records {@code (s, a, r + shift, s', terminal = terminated or truncated, mask = 1 − terminated)};
+ * on termination or truncation the environment is reset. Episode {@code i} of the run's online phase is reset with
+ * {@link EpisodeSeeds#environmentSeed} of the online seed, so everything is a function of the run seed.
+ *
+ * <p>A failing environment (a bridge that crashed or hung) ends its episode as failed, is closed and replaced by a
+ * fresh one on the next episode; {@link #MAX_RESTARTS} failures in a row stop the run with the error.
+ */
+public final class OnlineActor implements AutoCloseable {
+
+    /** Consecutive environment failures after which the actor gives up. */
+    static final int MAX_RESTARTS = 3;
+    static final Duration STARTUP_TIMEOUT = Duration.ofMinutes(5);
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
+
+    /** The action for one observation and its noise: the one-step policy. */
+    public interface Actor {
+        float[] act(float[] observation, float[] noise);
+    }
+
+    private final EnvSpec spec;
+    private final int actors;
+    private final long onlineSeed;
+    private final float rewardShift;
+    private final int obsDim;
+    private final int actionDim;
+    private Environment env;
+    // the ActorState, unpacked
+    private final int actor;
+    private long episode;
+    private int t;
+    private long steps;
+    private float[] observation;
+    private double episodeReturn;
+    private float[] actions;
+    private int restarts;
+    private int failuresInARow;
+
+    private OnlineActor(EnvSpec spec, ActorState s, int actors, long runSeed, float rewardShift, int obsDim, int actionDim) {
+        this.spec = spec;
+        this.actors = actors;
+        this.onlineSeed = Seeds.onlineSeed(runSeed);
+        this.rewardShift = rewardShift;
+        this.obsDim = obsDim;
+        this.actionDim = actionDim;
+        this.actor = s.actor();
+        this.episode = s.episode();
+        this.t = s.t();
+        this.steps = s.steps();
+        this.observation = s.observation() == null ? null : s.observation().clone();
+        this.episodeReturn = s.episodeReturn();
+        this.actions = Arrays.copyOf(s.actions(), Math.max(64, s.actions().length));
+        this.restarts = s.restarts();
+    }
+
+    /**
+     * The actor in state {@code s} with a live environment: a fresh one is reset; one in the middle of an episode is
+     * reset with that episode's seed and its actions are replayed. If the replay does not arrive at the saved
+     * observation (a non-deterministic environment), the interrupted episode is dropped and a new one starts; the
+     * returned actor says so through {@link #replayDiverged()}.
+     */
+    public static OnlineActor restore(EnvSpec spec, ActorState s, int actors, long runSeed, float rewardShift, int obsDim,
+            int actionDim) {
+        OnlineActor a = new OnlineActor(spec, s, actors, runSeed, rewardShift, obsDim, actionDim);
+        a.open();
+        return a;
+    }
+
+    private boolean replayDiverged;
+
+    public boolean replayDiverged() {
+        return replayDiverged;
+    }
+
+    private void open() {
+        env = spec.create(STARTUP_TIMEOUT, REQUEST_TIMEOUT);
+        if (env.observationDim() != obsDim || env.actionDim() != actionDim) {
+            String id = env.id();
+            close();
+            throw new IllegalArgumentException("--env " + spec.text() + " (" + id + ") has observation dim " + obsDim
+                    + " and action dim " + actionDim + " expected; it has " + env.observationDim() + " and " + env.actionDim());
+        }
+        if (observation == null) {
+            observation = checked(env.reset(resetSeed()));
+            return;
+        }
+        float[] saved = observation;
+        float[] obs = checked(env.reset(resetSeed()));
+        for (int i = 0; i < t; i++) {
+            obs = checked(env.step(Arrays.copyOfRange(actions, i * actionDim, (i + 1) * actionDim)).observation());
+        }
+        if (!Arrays.equals(obs, saved)) {
+            replayDiverged = true;
+            episode++;
+            startEpisode();
+        }
+    }
+
+    private void startEpisode() {
+        t = 0;
+        episodeReturn = 0;
+        observation = checked(env.reset(resetSeed()));
+    }
+
+    private long resetSeed() {
+        long id = episode * actors + actor;
+        return EpisodeSeeds.environmentSeed(onlineSeed, (int) Math.min(Integer.MAX_VALUE, id));
+    }
+
+    private float[] checked(float[] obs) {
+        if (obs.length != obsDim) {
+            throw new IllegalStateException(spec.text() + " returned an observation of " + obs.length + " values, expected " + obsDim);
+        }
+        return obs;
+    }
+
+    /**
+     * Takes one environment step with {@code policy} and appends its transition to {@code out}; returns the episode
+     * that ended with it, or null. {@code onlineIndex} is the transition's index in the online buffer.
+     */
+    public EpisodeEnd step(Actor policy, OnlineTransitions.Builder out, long onlineIndex) {
+        float[] noise = org.fqlspark.agent.StepNoise.gaussian(actionDim, new SplittableRandom(Seeds.actionNoiseSeed(onlineSeed, actor, steps)));
+        float[] action = policy.act(observation, noise);
+        StepResult r;
+        try {
+            r = env.step(action);
+            checked(r.observation());
+        } catch (RuntimeException e) {
+            return failed(e, onlineIndex);
+        }
+        failuresInARow = 0;
+        steps++;
+        long episodeId = episode * actors + actor;
+        boolean truncated = r.truncated() || t + 1 >= env.maxEpisodeSteps();
+        boolean done = r.terminated() || truncated;
+        out.add(observation, action, r.reward() + rewardShift, r.terminated() ? 0f : 1f, done ? 1f : 0f, r.observation(),
+                episodeId, t);
+        episodeReturn += r.reward();
+        t++;
+        if (done) {
+            EpisodeEnd end = new EpisodeEnd(episodeId, actor, episodeReturn, t, r.success(), false, onlineIndex + 1);
+            episode++;
+            resetAfterEnd(onlineIndex);
+            return end;
+        }
+        if (actions.length < t * actionDim) {
+            actions = Arrays.copyOf(actions, 2 * t * actionDim);
+        }
+        System.arraycopy(action, 0, actions, (t - 1) * actionDim, actionDim);
+        observation = r.observation();
+        return null;
+    }
+
+    private void resetAfterEnd(long onlineIndex) {
+        try {
+            startEpisode();
+        } catch (RuntimeException e) {
+            failed(e, onlineIndex);
+        }
+    }
+
+    /** The environment failed: the episode ends as failed, the environment is replaced, the next episode begins. */
+    private EpisodeEnd failed(RuntimeException e, long onlineIndex) {
+        if (++failuresInARow > MAX_RESTARTS) {
+            throw new IllegalStateException("online actor " + actor + ": environment " + spec.text() + " failed "
+                    + failuresInARow + " times in a row; last error: " + e.getMessage(), e);
+        }
+        EpisodeEnd end = new EpisodeEnd(episode * actors + actor, actor, episodeReturn, t, false, true, onlineIndex);
+        restarts++;
+        close();
+        episode++;
+        observation = null;
+        t = 0;
+        episodeReturn = 0;
+        try {
+            open();
+        } catch (RuntimeException again) {
+            return failed(again, onlineIndex);
+        }
+        return end;
+    }
+
+    public ActorState state() {
+        return new ActorState(actor, episode, t, steps, observation.clone(), episodeReturn,
+                Arrays.copyOf(actions, t * actionDim), restarts);
+    }
+
+    /** Runs until {@code n} transitions were added to {@code out} (whose row 0 has online index {@code firstIndex}). */
+    public List<EpisodeEnd> run(int n, Actor policy, OnlineTransitions.Builder out, long firstIndex) {
+        List<EpisodeEnd> ends = new java.util.ArrayList<>();
+        int target = out.size() + n;
+        while (out.size() < target) {   // a failed environment step adds no row; MAX_RESTARTS bounds the retries
+            EpisodeEnd e = step(policy, out, firstIndex + out.size());
+            if (e != null) ends.add(e);
+        }
+        return ends;
+    }
+
+    @Override
+    public void close() {
+        if (env instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                // best effort: a bridge that will not close has been killed
+            }
+        }
+        env = null;
+    }
+
+}
