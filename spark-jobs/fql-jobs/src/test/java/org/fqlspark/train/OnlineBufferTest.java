@@ -11,7 +11,7 @@ import java.util.TreeSet;
 import org.fqlspark.agent.Batch;
 import org.junit.jupiter.api.Test;
 
-/** Buffer semantics of the online phase (spec §5): union sampling, ring overwrite, the split over learners. */
+/** Buffer semantics of the online phase (docs/algorithm.md §5): union sampling, ring overwrite, the split over learners. */
 class OnlineBufferTest {
 
     /** n offline rows whose reward is the row number. */

@@ -22,8 +22,9 @@ import org.fqlspark.testing.TestSpark;
 import org.junit.jupiter.api.Test;
 
 /**
- * The online phase (spec §5) end to end on the tiny maze dataset: N offline steps, then M online steps in the built-in
- * point-maze (or a bridge environment), exact and distributed; what lands in the run directory; exact resume.
+ * The online phase (docs/algorithm.md §5) end to end on the tiny maze dataset: N offline steps, then M online steps in
+ * the built-in point-maze (or a bridge environment), exact and distributed; what lands in the run directory; exact
+ * resume.
  */
 class OnlineTrainingTest {
 
