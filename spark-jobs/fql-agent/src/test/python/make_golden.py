@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes an `fql-golden-v1` dump (see shared/golden/README.md) with the PyTorch reference of FQL.
+"""Writes an `fql-golden-v1` dump (see docs/golden-format.md) with the PyTorch reference of FQL.
 
 The reference (`fql_ref.py`) is imported from the directory given by --reference; none of its code lives
 here. This script only chooses sizes, config, initial weights, batches and noise, runs the reference in
@@ -10,7 +10,7 @@ exactly the values the float64 reference used.
 
 Run with Debian's torch and OpenBLAS (see README.md next to this file):
     LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 make_golden.py \
-        --reference /work/shared/reference --out dump.json [options]
+        --reference /path/to/reference --out dump.json [options]
 """
 
 import argparse

@@ -5,7 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * D4RL {@code .hdf5} with {@code d4rl.qlearning_dataset} semantics and FQL's post-processing (spec §6.2):
+ * D4RL {@code .hdf5} with {@code d4rl.qlearning_dataset} semantics and FQL's post-processing (docs/algorithm.md §6.2):
  * transitions i = 0..N−2 with next observation = row i+1, dropping those with {@code timeouts[i]} set;
  * mask = 1 − terminals; boundary flag where ‖obs[i+1] − next_obs[i]‖ > 1e-6 between consecutive kept
  * transitions (adroit: also where the D4RL terminal is set), and on the last; antmaze rewards shifted by −1.

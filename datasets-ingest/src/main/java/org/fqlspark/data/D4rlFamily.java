@@ -4,7 +4,7 @@ import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
- * The D4RL task family, which decides FQL's post-processing (spec §6.2): antmaze shifts rewards by −1;
+ * The D4RL task family, which decides FQL's post-processing (docs/algorithm.md §6.2): antmaze shifts rewards by −1;
  * adroit also marks an episode boundary where the D4RL terminal flag is set.
  */
 public enum D4rlFamily {

@@ -4,9 +4,9 @@ import java.util.Locale;
 
 /** Source file formats the ingest reads. */
 public enum DatasetFormat {
-    /** OGBench {@code .npz}, raw (trajectories) or exported (transitions) form (spec §6.1). */
+    /** OGBench {@code .npz}, raw (trajectories) or exported (transitions) form (docs/algorithm.md §6.1). */
     NPZ("npz"),
-    /** D4RL {@code .hdf5} with {@code d4rl.qlearning_dataset} semantics (spec §6.2). */
+    /** D4RL {@code .hdf5} with {@code d4rl.qlearning_dataset} semantics (docs/algorithm.md §6.2). */
     D4RL("d4rl"),
     /** Minari HDF5: {@code episode_*} groups (a {@code main_data.hdf5} or its dataset directory). */
     MINARI("minari");

@@ -31,7 +31,7 @@ public final class DatasetSchema {
     public static final String MANIFEST_FILE = "manifest.json";
 
     /**
-     * Dataset actions are clipped to ±(1 − 1e-5) (spec §6.1 step 4, §6.2). The bound is the float32 value
+     * Dataset actions are clipped to ±(1 − 1e-5) (docs/algorithm.md §6.1 step 4, §6.2). The bound is the float32 value
      * numpy uses when it clips a float32 array with a Python float.
      */
     public static final float ACTION_CLIP = (float) (1.0 - 1e-5);

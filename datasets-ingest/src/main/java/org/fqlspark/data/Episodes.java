@@ -32,7 +32,7 @@ final class Episodes {
     }
 
     /**
-     * FQL's D4RL boundary rule (spec §6.2): row i ends a segment when the next row does not start where
+     * FQL's D4RL boundary rule (docs/algorithm.md §6.2): row i ends a segment when the next row does not start where
      * row i ended, ‖obs[i+1] − next_obs[i]‖ > 1e-6; the last row always ends one. The difference is taken in
      * float32 like numpy; the sum of squares in double.
      */

@@ -1,7 +1,7 @@
 package org.fqlspark.data;
 
 /**
- * Single-task labelling of OGBench's raw locomotion form (spec §6.1 step 3): success when the agent's xy
+ * Single-task labelling of OGBench's raw locomotion form (docs/algorithm.md §6.1 step 3): success when the agent's xy
  * ({@code qpos[:, 0:2]}, or the first two observation features when the file has no {@code qpos}) lies
  * within {@code radius} of the goal; reward = success − 1, mask = 1 − success, from the current state.
  */

@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * OGBench {@code .npz} (spec §6.1), in either of its two forms:
+ * OGBench {@code .npz} (docs/algorithm.md §6.1), in either of its two forms:
  *
  * <ul>
  *   <li><b>exported</b> (has {@code next_observations}): already transitions, as ogbench's

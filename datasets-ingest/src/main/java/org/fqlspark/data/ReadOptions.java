@@ -6,7 +6,7 @@ import java.util.Objects;
  * How a source file becomes transitions.
  *
  * @param rewardShift added to every reward when non-null (any format); when null, D4RL antmaze files get
- *     −1 (spec §6.2) and everything else 0
+ *     −1 (docs/algorithm.md §6.2) and everything else 0
  * @param d4rlFamily D4RL post-processing family; {@link D4rlFamily#AUTO} decides from the file name
  * @param goal labels rewards/masks of OGBench's raw form, which has none; null means rewards 0, masks 1
  */

@@ -9,7 +9,7 @@ import java.util.Objects;
  * <p>Row {@code i} is one transition (s_i, a_i, r_i, m_i, s'_i). {@code observations[i * obsDim + j]} is
  * feature {@code j} of s_i; likewise for actions and next observations. {@code terminals[i] = 1} marks the
  * last transition of an episode (an episode boundary only, never used in a loss); {@code masks[i] = 0} means
- * "do not bootstrap" (spec §6).
+ * "do not bootstrap" (docs/algorithm.md §6).
  */
 public record TransitionData(
         int obsDim,

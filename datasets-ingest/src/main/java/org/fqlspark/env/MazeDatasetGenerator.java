@@ -9,7 +9,7 @@ import org.fqlspark.data.TransitionData;
 /**
  * Makes point-maze datasets the way OGBench made {@code pointmaze-*-navigate-v0} and {@code pointmaze-*-stitch-v0}
  * ({@code data_gen_scripts/generate_locomaze.py}), already labelled for one task as
- * {@code ogbench.make_env_and_datasets('pointmaze-…-singletask-taskN-v0')} would return them (spec §6.1).
+ * {@code ogbench.make_env_and_datasets('pointmaze-…-singletask-taskN-v0')} would return them (docs/algorithm.md §6.1).
  *
  * <p>Per episode: start at a uniformly drawn free cell's centre plus uniform ±1 noise per axis; draw a goal cell
  * (navigate: any non-corridor cell; stitch: a cell exactly 4 BFS steps away, or the start cell if there is none)
@@ -32,7 +32,7 @@ public final class MazeDatasetGenerator {
     public static final int STITCH_GOAL_DISTANCE = 4;
     /** OGBench's {@code --noise} in every point-maze data command (the script's own default, 0.2, is for ant/humanoid). */
     public static final double OGBENCH_POINT_NOISE = 0.5;
-    /** The FQL loader's action clip (spec §6.1): strictly inside (−1, 1), where tanh-squashed baselines can take atanh. */
+    /** The FQL loader's action clip (docs/algorithm.md §6.1): strictly inside (−1, 1), where tanh-squashed baselines can take atanh. */
     public static final float ACTION_LIMIT = 1f - 1e-5f;
 
     /**

@@ -20,8 +20,8 @@ import java.util.SplittableRandom;
  * contact leaves. So the disc slides along walls, rounds their corners and leaves concave corners the way the
  * MuJoCo point does; {@code PointMazeMujocoDifferentialTest} holds it to one-step results recorded from MuJoCo on
  * all three mazes. Reward, termination and success are computed
- * from the position after the step, as the ogbench 1.1.0 environment does (spec §5 caveat; the dataset labels use
- * the position before the step).
+ * from the position after the step, as the ogbench 1.1.0 environment does (docs/algorithm.md §5 caveat; the dataset
+ * labels use the position before the step).
  */
 public final class PointMaze implements Environment {
 

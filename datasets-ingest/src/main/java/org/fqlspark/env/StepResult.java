@@ -4,8 +4,8 @@ import java.util.Objects;
 
 /**
  * What one {@link Environment#step} returns. For the single-task point-maze {@code reward = success − 1}, the same
- * {−1, 0} scale as the dataset labels (spec §6.1); {@code terminated} means the goal was reached (no bootstrapping
- * past it), {@code truncated} that the time limit ran out. Both can be true on the last allowed step.
+ * {−1, 0} scale as the dataset labels (docs/algorithm.md §6.1); {@code terminated} means the goal was reached (no
+ * bootstrapping past it), {@code truncated} that the time limit ran out. Both can be true on the last allowed step.
  */
 public record StepResult(float[] observation, float reward, boolean terminated, boolean truncated, boolean success) {
 

@@ -48,7 +48,7 @@
  * <li><b>No validation split</b> ({@code *-val.npz}) is generated, and the observation is only (x, y) (as OGBench's
  * point-maze, whose {@code qpos} is also the observation).</li>
  * <li>The environment's reward and success are computed after the step (as ogbench 1.1.0's env), the dataset labels
- * before it (as its relabelling): the spec's §5 caveat, kept on purpose.</li>
+ * before it (as its relabelling): the §5 caveat of docs/algorithm.md, kept on purpose.</li>
  * </ul>
  *
  * <h2>Generating a dataset</h2>

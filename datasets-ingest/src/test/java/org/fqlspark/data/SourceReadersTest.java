@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The format readers' semantics (spec §6), without Spark. */
+/** The format readers' semantics (docs/algorithm.md §6), without Spark. */
 class SourceReadersTest {
 
     @TempDir

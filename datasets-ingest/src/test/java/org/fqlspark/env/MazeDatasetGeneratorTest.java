@@ -107,7 +107,7 @@ class MazeDatasetGeneratorTest {
             assertEquals(-1f, data.rewards()[first - 1]);
             assertEquals(1f, data.masks()[first - 1]);
             // The next state of the row before is the success state, yet that row is still labelled a failure:
-            // labels follow s_t, not s_{t+1} (spec §6.1).
+            // labels follow s_t, not s_{t+1} (docs/algorithm.md §6.1).
             assertEquals(x, data.nextObservations()[2 * first - 2]);
         }
     }

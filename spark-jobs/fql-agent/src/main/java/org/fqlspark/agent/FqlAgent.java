@@ -12,7 +12,7 @@ import org.fqlspark.tensor.TensorOps;
 
 /**
  * Flow Q-Learning (Park, Li, Levine, "Flow Q-Learning", ICML 2025, arXiv:2502.02538), following the official
- * code's semantics as written down in {@code fql-spec.md}.
+ * code's semantics as written down in {@code docs/algorithm.md}.
  *
  * <p>One {@link #update} minimises, at the pre-update weights,
  * <pre>
@@ -23,8 +23,8 @@ import org.fqlspark.tensor.TensorOps;
  *   L_q       = −mean_i mean_k Q_φk(s, clip(μ_ω(s, z)))                                   (critic weights: sg)
  * </pre>
  * with one Adam step over (φ, θ, ω) and the Polyak update φ̄ ← τ φ_old + (1 − τ) φ̄ from the pre-update critic.
- * Forward and backward passes are written by hand over {@link TensorOps} (spec §8); losses, TD targets and the
- * Euler update run on small host arrays so the backend only provides the heavy matrix work.
+ * Forward and backward passes are written by hand over {@link TensorOps} (docs/algorithm.md §8); losses, TD targets and
+ * the Euler update run on small host arrays so the backend only provides the heavy matrix work.
  *
  * <p>Not thread-safe; one agent per worker thread.
  */
@@ -156,7 +156,7 @@ public final class FqlAgent {
         return out;
     }
 
-    /** The one-step policy with fresh N(0, I) noise from {@code rng} (evaluation, spec §7). */
+    /** The one-step policy with fresh N(0, I) noise from {@code rng} (evaluation, docs/algorithm.md §7). */
     public float[] sampleActions(float[] observations, int n, java.util.random.RandomGenerator rng) {
         return sampleActions(observations, StepNoise.gaussian(n * actionDim, rng), n);
     }
@@ -193,9 +193,10 @@ public final class FqlAgent {
     /**
      * Evaluates the four losses at the current weights and writes the gradient of
      * {@code terms.critic·L_Q + terms.flow·L_flow + terms.distill·L_distill + terms.q·L_q} into the gradient
-     * buffer ({@link #gradients()}), with the stop-gradients of spec §2.5. Each trainable network's gradient comes
-     * from exactly one overwriting backward pass (critic members: the TD loss; BC flow: flow matching; one-step
-     * policy: distillation plus Q); {@link Mlp} checks that rule and this method checks every network got its pass.
+     * buffer ({@link #gradients()}), with the stop-gradients of docs/algorithm.md §2.5. Each trainable network's
+     * gradient comes from exactly one overwriting backward pass (critic members: the TD loss; BC flow: flow matching;
+     * one-step policy: distillation plus Q); {@link Mlp} checks that rule and this method checks every network got its
+     * pass.
      */
     public LossReport computeLossesAndGradients(Batch batch, StepNoise noise, GradientTerms terms, boolean keepIntermediates) {
         checkBatch(batch, noise);
@@ -383,7 +384,7 @@ public final class FqlAgent {
     }
 
     /**
-     * One FQL training step (spec §3, §8): losses and gradients at the current weights, Polyak from the
+     * One FQL training step (docs/algorithm.md §3, §8): losses and gradients at the current weights, Polyak from the
      * pre-update critic, then one Adam step over all trainable parameters.
      */
     public LossReport update(Batch batch, StepNoise noise) {

@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * FQL hyper-parameters with the paper's defaults (spec §4.1, code {@code get_config}). Validated on
+ * FQL hyper-parameters with the paper's defaults (docs/algorithm.md §4.1, code {@code get_config}). Validated on
  * construction, so an agent never sees a negative discount or an empty network.
  *
  * @param actorHiddenDims  hidden widths of both actors (BC flow and one-step policy)

@@ -5,8 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The paper's per-task settings (spec §4.2–4.4) as named presets over {@link FqlConfig#defaults()}. Offline α
- * values; for adroit the README's "exact flags" are used where README and the paper's table disagree (§10.2).
+ * The paper's per-task settings (docs/algorithm.md §4.2–4.4) as named presets over {@link FqlConfig#defaults()}.
+ * Offline α values; for adroit the README's "exact flags" are used where README and the paper's table disagree (§10.2).
  */
 public final class FqlPresets {
 

@@ -27,7 +27,7 @@ public record LossReport(
         return criticLoss + actorLoss(alpha);
     }
 
-    /** Metric names as in the official code's logs (spec glossary in the README). */
+    /** Metric names as in the official code's logs (the metrics glossary in the README). */
     public Map<String, Double> metrics(double alpha) {
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("critic/critic_loss", criticLoss);

@@ -4,8 +4,8 @@ import org.fqlspark.tensor.Tensor;
 import org.fqlspark.tensor.TensorOps;
 
 /**
- * The FQL MLP (spec §1.1): for each hidden width {@code Dense → GELU(tanh) → [LayerNorm]}, then a final Dense.
- * Weights are views into a flat parameter vector, gradients views into a flat gradient vector, so Adam, Polyak,
+ * The FQL MLP (docs/algorithm.md §1.1): for each hidden width {@code Dense → GELU(tanh) → [LayerNorm]}, then a final
+ * Dense. Weights are views into a flat parameter vector, gradients views into a flat gradient vector, so Adam, Polyak,
  * averaging and checkpoints work on whole vectors. Forward and backward are written by hand over {@link TensorOps}.
  *
  * <p>An ensemble (the critic's members) runs as one stack: every member reads the same input, and each layer is one

@@ -69,7 +69,7 @@ public final class ParameterLayout {
         return offset + e.size();
     }
 
-    /** Dimensions of the three trainable modules for observation size D and action size d (spec §1.2). */
+    /** Dimensions of the three trainable modules for observation size D and action size d (docs/algorithm.md §1.2). */
     public static List<ModuleDims> trainableModules(int obsDim, int actionDim, FqlConfig c) {
         return List.of(
                 new ModuleDims(CRITIC, dims(obsDim + actionDim, c.valueHiddenDims(), 1), c.layerNorm(), FqlConfig.CRITIC_ENSEMBLE),

@@ -1,6 +1,6 @@
 package org.fqlspark.agent;
 
-/** How the TD target aggregates the two target-critic members (spec §2.1). The actor's Q term always uses the mean. */
+/** How the TD target aggregates the two target-critic members (docs/algorithm.md §2.1). The actor's Q term always uses the mean. */
 public enum QAgg {
     MEAN,
     MIN;

@@ -3,7 +3,7 @@ package org.fqlspark.agent;
 import java.util.random.RandomGenerator;
 
 /**
- * The random draws of one training step (spec §8), injectable so a step can be replayed exactly:
+ * The random draws of one training step (docs/algorithm.md §8), injectable so a step can be replayed exactly:
  * {@code nextNoise} for the TD target's next actions, {@code x0} and {@code t} for flow matching, and {@code z},
  * shared by the Euler teacher and the one-step student.
  */

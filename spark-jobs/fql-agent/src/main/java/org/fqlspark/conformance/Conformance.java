@@ -156,8 +156,9 @@ public final class Conformance {
         }
         String after = "after " + dump.multiBatches.size() + " steps";
         if (dump.multiAdam == null) {
-            // Dumps of the first format (the shared golden dump among them) stop at the weights after the steps,
-            // which the Adam state determines; newer ones (make_golden.py) carry the moments too, and then they must match.
+            // Dumps of the first format (the original fql_tiny_default.json among them) stop at the weights after the
+            // steps, which the Adam state determines; newer ones (make_golden.py) carry the moments too, and then they
+            // must match.
             notes.add("multi_step.adam_state_after is not in this dump (its older format): the Adam moments " + after
                     + " were not compared, only the weights they produced");
         } else {

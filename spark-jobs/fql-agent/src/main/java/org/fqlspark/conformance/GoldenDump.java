@@ -18,7 +18,7 @@ import org.fqlspark.agent.QAgg;
 import org.fqlspark.agent.StepNoise;
 
 /**
- * A reference dump of FQL training steps in the {@code fql-golden-v1} format (see the golden README): the config,
+ * A reference dump of FQL training steps in the {@code fql-golden-v1} format (docs/golden-format.md): the config,
  * initial weights, one batch with its noise, the intermediates, losses, per-loss gradients, Adam state and
  * weights after one step, and a multi-step run. Any sizes, depths and flow steps the dump states are accepted.
  */

@@ -17,7 +17,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * backend) and the element-wise work composed from ND4J's own ops, so the same code runs on either backend.
  *
  * <p>Not thread-safe: it keeps scratch matrices per shape to avoid allocating in the hot loop (JavaCPP's
- * deallocator stalls allocation-heavy loops, see stack-notes.md). Use one instance per training thread.
+ * deallocator stalls allocation-heavy loops, see docs/platform-notes.md). Use one instance per training thread.
  */
 public class Nd4jTensorOps implements TensorOps {
 

@@ -47,7 +47,7 @@ class FqlAgentTest {
 
     @Test
     void parameterCountsMatchThePaperTable() {
-        // spec §9.1, OGBench antmaze: obs 29, act 8, 4x512
+        // docs/algorithm.md §9.1, OGBench antmaze: obs 29, act 8, 4x512
         ParameterLayout l = ParameterLayout.trainable(29, 8, FqlConfig.defaults());
         assertEquals(1_624_066, l.moduleSize(ParameterLayout.CRITIC));
         assertEquals(812_040, l.moduleSize(ParameterLayout.BC_FLOW));
@@ -180,7 +180,7 @@ class FqlAgentTest {
         }
     }
 
-    // ------------------------------------------------------------------ stop-gradients (spec §2.5)
+    // ------------------------------------------------------------------ stop-gradients (docs/algorithm.md §2.5)
 
     private static float[] module(FqlAgent agent, float[] flat, String module) {
         long[] r = agent.layout().moduleRange(module);

@@ -157,7 +157,8 @@ class ConformanceNotVacuousTest {
 
     @Test
     void multiStepAdamMomentsAreRequiredWhereTheDumpHasThem() throws Exception {
-        // a dump of the first format (no multi-step Adam state: the shared golden dump) passes, saying what it skipped
+        // a dump of the first format (no multi-step Adam state, like the original fql_tiny_default.json) passes, saying
+        // what it skipped
         Conformance.Report older = replay(root -> section(root, "multi_step").remove("adam_state_after"));
         assertTrue(older.passed());
         assertTrue(older.notes().stream().anyMatch(n -> n.contains("multi_step.adam_state_after")), older.notes().toString());

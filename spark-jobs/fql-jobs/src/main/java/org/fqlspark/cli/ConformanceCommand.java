@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
                 + "and weight with this build's backend. Exit 0 only when all are within the tolerance."})
 public final class ConformanceCommand implements Callable<Integer> {
 
-    @Option(names = "--golden", required = true, paramLabel = "FILE", description = "golden dump JSON (see shared/golden/README.md)")
+    @Option(names = "--golden", required = true, paramLabel = "FILE", description = "golden dump JSON (see docs/golden-format.md)")
     Path golden;
 
     @Option(names = "--tolerance", defaultValue = "1e-4", paramLabel = "REL",

@@ -9,7 +9,7 @@ import java.io.Serializable;
  * @param seed          the environment seed of this episode ({@link EpisodeSeeds#environmentSeed})
  * @param episodeReturn undiscounted sum of rewards (column {@code return})
  * @param length        environment steps taken
- * @param success       the environment's success flag at the final step (OGBench's metric, spec §7)
+ * @param success       the environment's success flag at the final step (OGBench's metric, docs/algorithm.md §7)
  * @param failed        the episode could not be completed (the bridge crashed, hung or answered garbage, or the
  *                      environment threw); {@code episodeReturn} and {@code length} then cover the steps before the
  *                      failure and the episode is left out of the summary statistics

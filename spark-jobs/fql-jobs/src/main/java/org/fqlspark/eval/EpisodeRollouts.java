@@ -103,8 +103,9 @@ final class EpisodeRollouts implements FlatMapFunction<Iterator<Integer>, Episod
 
     /**
      * Runs one episode: reset with the episode's seed, then act with {@code clip(μ_ω(s, z))}, fresh z from the
-     * episode's noise stream each step (spec §7), until the environment ends the episode or {@code stepLimit} steps.
-     * Success is the environment's flag at the final step. Any exception ends the episode as failed.
+     * episode's noise stream each step (docs/algorithm.md §7), until the environment ends the episode or
+     * {@code stepLimit} steps. Success is the environment's flag at the final step. Any exception ends the episode as
+     * failed.
      */
     static Rollout runEpisode(FqlAgent agent, Environment environment, long runSeed, int episode, int stepLimit, boolean recordPath) {
         return runEpisode(agent, environment, runSeed, episode, stepLimit, recordPath, Policy.ONE_STEP);

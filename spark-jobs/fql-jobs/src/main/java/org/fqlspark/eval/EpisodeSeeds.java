@@ -24,7 +24,7 @@ public final class EpisodeSeeds {
         return mix64(runSeed + GOLDEN_GAMMA * (2L * episode + 1)) >>> 33;
     }
 
-    /** The action-noise stream of episode {@code episode}: fresh z ~ N(0, I) every step (spec §7). */
+    /** The action-noise stream of episode {@code episode}: fresh z ~ N(0, I) every step (docs/algorithm.md §7). */
     public static SplittableRandom actionNoise(long runSeed, int episode) {
         checkEpisode(episode);
         return new SplittableRandom(mix64(runSeed + GOLDEN_GAMMA * (2L * episode + 2)));

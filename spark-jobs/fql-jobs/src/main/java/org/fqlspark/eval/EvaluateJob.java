@@ -43,7 +43,7 @@ import org.fqlspark.env.PointMaze;
 
 /**
  * Evaluates a checkpoint's one-step policy (or, with {@link Policy#FLOW_BC}, its BC flow policy) over many episodes
- * spread across Spark executors (spec §7).
+ * spread across Spark executors (docs/algorithm.md §7).
  *
  * <p>Episode indices 0..E−1 are parallelized into P partitions; each task restores the agent once from the broadcast
  * checkpoint bytes and runs its episodes. Episode i resets the environment with a seed and draws its action noise

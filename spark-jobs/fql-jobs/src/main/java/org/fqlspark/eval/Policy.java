@@ -3,8 +3,9 @@ package org.fqlspark.eval;
 import java.util.Locale;
 
 /**
- * Which policy acts: FQL's one-step policy {@code clip(μ_ω(s, z))} (spec §7), or the BC flow policy it was distilled
- * from ({@code flowSteps} Euler steps of v_θ from z, clipped) — the flow-BC baseline the one-step policy should beat.
+ * Which policy acts: FQL's one-step policy {@code clip(μ_ω(s, z))} (docs/algorithm.md §7), or the BC flow policy it was
+ * distilled from ({@code flowSteps} Euler steps of v_θ from z, clipped) — the flow-BC baseline the one-step policy
+ * should beat.
  */
 public enum Policy {
     ONE_STEP("one-step"),

@@ -5,7 +5,7 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * How an evaluation's normalized score is defined for an environment id (spec §7).
+ * How an evaluation's normalized score is defined for an environment id (docs/algorithm.md §7).
  *
  * <ul>
  * <li><b>Built-in point-maze and OGBench ids</b> ({@code pointmaze-medium}, {@code antmaze-large-navigate-singletask-v0},

@@ -1,5 +1,5 @@
 /**
- * Evaluation rollouts across Spark executors ({@code fql evaluate}, spec §7).
+ * Evaluation rollouts across Spark executors ({@code fql evaluate}, docs/algorithm.md §7).
  *
  * <h2>Entry points</h2>
  * {@link org.fqlspark.eval.EvaluateJob#run(org.apache.spark.sql.SparkSession, org.fqlspark.eval.EvalOptions)} with a

@@ -20,7 +20,7 @@ import org.fqlspark.agent.ParameterLayout;
 import org.fqlspark.eval.Policy;
 
 /**
- * A checkpoint's networks in formats other tools read (spec §1, §7; {@code fql export}).
+ * A checkpoint's networks in formats other tools read (docs/algorithm.md §1, §7; {@code fql export}).
  *
  * <p><b>ONNX</b> ({@link #onnx}): opset {@value OnnxGraph#OPSET}, IR version {@value OnnxGraph#IR_VERSION}. Inputs
  * {@code observations [batch, obs_dim]} and {@code noise [batch, action_dim]} (float32; draw the noise from N(0, I)),

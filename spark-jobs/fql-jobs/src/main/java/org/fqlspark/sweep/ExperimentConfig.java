@@ -86,8 +86,8 @@ public record ExperimentConfig(
 
     /**
      * Training settings; null = the train command's default (the preset's step count for {@code steps}). The online
-     * phase (spec §5) is {@code online_steps} with {@code online_env} (and optionally {@code online_mode}, {@code actors},
-     * {@code refresh_every}), as the train command's flags; absent, the trial trains offline only.
+     * phase (docs/algorithm.md §5) is {@code online_steps} with {@code online_env} (and optionally {@code online_mode},
+     * {@code actors}, {@code refresh_every}), as the train command's flags; absent, the trial trains offline only.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonPropertyOrder({"steps", "workers", "averaging_frequency", "checkpoint_every", "keep_checkpoints", "threads_per_worker",

@@ -139,7 +139,7 @@ class SweepJobTest {
         assertEquals(3, metrics.size(), "header + one row per round of 10 steps: " + metrics);
     }
 
-    /** A grid over the online phase: an offline-only trial and one with 30 online steps (spec §5) beside it. */
+    /** A grid over the online phase: an offline-only trial and one with 30 online steps (docs/algorithm.md §5) beside it. */
     @Test
     void aSweepCanIncludeTheOnlinePhase() throws IOException {
         TinyRun run = TinyRun.get();

@@ -20,7 +20,7 @@ import org.fqlspark.train.worker.TrainingState;
 import org.fqlspark.train.worker.WorkerRegistry;
 import org.fqlspark.train.worker.WorkerShard;
 
-/** Buffer semantics of the online phase (spec §5): union sampling, ring overwrite, the split over learners. */
+/** Buffer semantics of the online phase (docs/algorithm.md §5): union sampling, ring overwrite, the split over learners. */
 class OnlineBufferTest {
 
     /** n offline rows whose reward is the row number. */

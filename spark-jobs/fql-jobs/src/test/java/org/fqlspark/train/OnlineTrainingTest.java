@@ -23,8 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.fqlspark.train.online.OnlineDataset;
 
 /**
- * The online phase (spec §5) end to end on the tiny maze dataset: N offline steps, then M online steps in the built-in
- * point-maze (or a bridge environment), exact and distributed; what lands in the run directory; exact resume.
+ * The online phase (docs/algorithm.md §5) end to end on the tiny maze dataset: N offline steps, then M online steps in
+ * the built-in point-maze (or a bridge environment), exact and distributed; what lands in the run directory; exact
+ * resume.
  */
 class OnlineTrainingTest {
 
