@@ -88,7 +88,7 @@ public final class TrainCommand implements Callable<Integer> {
     Integer refreshEvery;
 
     @Option(names = "--buffer-capacity", paramLabel = "C", description = "replay buffer capacity over dataset and online rows, "
-            + "oldest overwritten first (default: the spec's max(2000000, N+1))")
+            + "oldest overwritten first (default: the official code's max(2000000, N+1))")
     Long bufferCapacity;
 
     @Option(names = "--averaging", paramLabel = "driver|peer", description = "driver (default): every round is a Spark job "

@@ -31,7 +31,7 @@ import org.fqlspark.agent.FqlPresets;
  * @param evalEvery          evaluate the averaged model every this many steps (and at the end) on executors; 0 = never
  * @param evalEpisodes       episodes per evaluation
  * @param evalEnv            the environment to evaluate in: a built-in id or {@code bridge:COMMAND} (with evalEvery)
- * @param online             the online phase after the N offline steps (spec §5); {@link Online#NONE} for none
+ * @param online             the online phase after the N offline steps (docs/algorithm.md §5); {@link Online#NONE} for none
  * @param peerAveraging      {@code --averaging peer}: offline rounds run in barrier stages whose workers average among
  *                           themselves over direct connections (same numbers); false: every round through the driver
  */
@@ -59,7 +59,7 @@ public record TrainOptions(
         boolean peerAveraging) {
 
     /**
-     * Offline-to-online fine-tuning (spec §5): M online steps after the offline ones, each one environment step and one
+     * Offline-to-online fine-tuning (docs/algorithm.md §5): M online steps after the offline ones, each one environment step and one
      * gradient step (update-to-data ratio 1), online transitions joining the dataset's buffer.
      *
      * @param steps          M, online environment steps (= gradient steps); 0: no online phase
@@ -69,7 +69,7 @@ public record TrainOptions(
      *                       each with a policy snapshot, then the learners take as many gradient steps
      * @param actors         E (distributed mode)
      * @param refreshEvery   R: environment steps per actor between policy refreshes (distributed mode)
-     * @param bufferCapacity ring-buffer capacity; 0: the spec's max(2,000,000, N + 1) for an N-transition dataset
+     * @param bufferCapacity ring-buffer capacity; 0: the official code's max(2,000,000, N + 1) for an N-transition dataset
      */
     public record Online(long steps, String env, String mode, int actors, int refreshEvery, long bufferCapacity) {
         public static final String EXACT = org.fqlspark.train.online.OnlineWork.EXACT;
@@ -87,7 +87,7 @@ public record TrainOptions(
             require(mode.equals(DISTRIBUTED) || actors == 1, "--actors", actors,
                     "1 in the exact mode (one environment; use --online-mode distributed for more)");
             require(refreshEvery >= 1, "--refresh-every", refreshEvery, "at least 1 environment step");
-            require(bufferCapacity >= 0, "--buffer-capacity", bufferCapacity, "0 (the spec's rule) or a positive count");
+            require(bufferCapacity >= 0, "--buffer-capacity", bufferCapacity, "0 (the official code's rule) or a positive count");
         }
 
         public boolean enabled() {
@@ -98,7 +98,7 @@ public record TrainOptions(
             return mode.equals(EXACT);
         }
 
-        /** The spec's capacity for an N-transition dataset, unless one was given. */
+        /** The official code's capacity for an N-transition dataset, unless one was given. */
         public long capacity(long datasetTransitions) {
             return bufferCapacity > 0 ? bufferCapacity : Math.max(2_000_000L, datasetTransitions + 1);
         }
@@ -116,7 +116,7 @@ public record TrainOptions(
         }
     }
 
-    /** Online reward shift of spec §5: −1 for the D4RL antmaze presets only (as their offline rewards). */
+    /** Online reward shift of docs/algorithm.md §5: −1 for the D4RL antmaze presets only (as their offline rewards). */
     public float onlineRewardShift() {
         return preset.startsWith("antmaze-") && preset.endsWith("-v2") ? -1f : 0f;
     }

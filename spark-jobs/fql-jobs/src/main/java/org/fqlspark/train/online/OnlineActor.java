@@ -14,7 +14,7 @@ import org.fqlspark.train.worker.OnlineTransitions;
 import org.fqlspark.train.worker.Seeds;
 
 /**
- * One online actor (spec §5): a live environment and the {@link ActorState} it is in. Each {@link #step} acts with
+ * One online actor (docs/algorithm.md §5): a live environment and the {@link ActorState} it is in. Each {@link #step} acts with
  * {@code clip(μ_ω(s, z))} for z ~ N(0, I) drawn from the actor's own stream (no other noise, no random warm-up), steps
  * the environment, and records {@code (s, a, r + shift, s', terminal = terminated or truncated, mask = 1 − terminated)};
  * on termination or truncation the environment is reset. Episode {@code i} of the run's online phase is reset with

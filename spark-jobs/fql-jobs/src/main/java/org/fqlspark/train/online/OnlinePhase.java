@@ -13,7 +13,7 @@ import org.fqlspark.train.worker.OnlineBuffer;
 import org.fqlspark.train.worker.OnlineTransitions;
 
 /**
- * The driver's side of the online phase (spec §5): the whole online buffer (every row, in collection order), each
+ * The driver's side of the online phase (docs/algorithm.md §5): the whole online buffer (every row, in collection order), each
  * actor's {@link ActorState}, how many rows the learners hold and how many are saved under {@code online/}, and the
  * episode counters. {@link #stateJson()} is what a checkpoint keeps (with the rows in {@code online/}), so a resumed
  * run continues exactly where the checkpointed one stood.

@@ -29,7 +29,7 @@ import org.fqlspark.train.worker.WorkerRound;
 import org.fqlspark.train.worker.WorkerShard;
 
 /**
- * The executor side of the online phase (spec §5), two kinds of task:
+ * The executor side of the online phase (docs/algorithm.md §5), two kinds of task:
  * <ul>
  *   <li>{@link #learn}: a learner round. The worker takes the round's new online rows into its {@link OnlineBuffer}
  *       and takes its steps on batches drawn uniformly from its shard and its online rows. In the exact mode (one

@@ -5,10 +5,10 @@ import java.util.SplittableRandom;
 import org.fqlspark.agent.Batch;
 
 /**
- * Uniform sampling with replacement (spec §3) from one worker's shard into a reused {@link Batch}: row indices are
+ * Uniform sampling with replacement (docs/algorithm.md §3) from one worker's shard into a reused {@link Batch}: row indices are
  * drawn from a stream that is a pure function of (seed, worker, step), rows are copied with {@code arraycopy}.
  *
- * <p>In the online phase (spec §5) the worker's online rows ({@link OnlineBuffer}) join the same buffer: slots
+ * <p>In the online phase (docs/algorithm.md §5) the worker's online rows ({@link OnlineBuffer}) join the same buffer: slots
  * {@code 0..n−1} hold the shard, online row j goes to slot {@code (n + j) mod capacity}, and a batch is drawn uniformly
  * from the filled slots, so once the union outgrows the capacity the newest rows overwrite the oldest (offline first),
  * as the official ring buffer does. Without online rows the draws are exactly the offline ones.

@@ -1,7 +1,7 @@
 package org.fqlspark.train.worker;
 
 /**
- * The online transitions one learner samples from, beside its offline {@link WorkerShard} (spec §5: online transitions
+ * The online transitions one learner samples from, beside its offline {@link WorkerShard} (docs/algorithm.md §5: online transitions
  * join the same buffer as the dataset and batches are drawn uniformly from the union). With W learners each keeps the
  * online rows that {@link Seeds#workerOf} assigns to it, exactly as the offline rows were split, so the W workers
  * together sample the union uniformly; with W = 1 (and on the driver) it holds every row, in collection order.

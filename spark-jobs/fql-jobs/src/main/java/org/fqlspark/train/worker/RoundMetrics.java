@@ -8,7 +8,7 @@ import org.fqlspark.agent.LossReport;
 
 /**
  * Sums of the {@link LossReport} values over the steps of a round (one worker, or several merged): the round's
- * metrics are their means, reported under the spec's names ({@link LossReport#metrics(double)}).
+ * metrics are their means, reported under the official code's names ({@link LossReport#metrics(double)}).
  */
 public final class RoundMetrics implements Serializable {
 

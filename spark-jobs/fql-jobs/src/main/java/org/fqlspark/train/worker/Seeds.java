@@ -45,7 +45,7 @@ public final class Seeds {
         return (int) Math.floorMod(mix64(mix64(episodeId) + stepIndex), (long) workers);
     }
 
-    /** The seed of a run's online phase (spec §5): episode resets and action noise derive from it, apart from evaluation's. */
+    /** The seed of a run's online phase (docs/algorithm.md §5): episode resets and action noise derive from it, apart from evaluation's. */
     public static long onlineSeed(long seed) {
         return mix64(seed ^ 0x6F6E6C696E65L);
     }
