@@ -65,6 +65,12 @@ public record RunConfig(
                     o.peerAveraging() ? "peer" : "driver");
         }
 
+        /** These options as a run in {@code dir} records them. */
+        Train withRunDir(String dir) {
+            return new Train(data, dir, workers, averagingFrequency, steps, samples, preset, overrides, seed, checkpointEvery,
+                    threadsPerWorker, aggregationDepth, keepCheckpoints, evalEvery, evalEpisodes, evalEnv, online, averaging);
+        }
+
         /** The hyper-parameters the run set over its preset. */
         public ConfigOverrides configOverrides() {
             return RunDirectory.JSON.convertValue(overrides, ConfigOverrides.class);
@@ -147,8 +153,10 @@ public record RunConfig(
         try {
             return RunDirectory.JSON.readValue(dir.readBytes(dir.file(RunDirectory.CONFIG)), RunConfig.class);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            Throwable cause = e.getCause() instanceof IllegalArgumentException bad ? bad : e;
+            String why = cause == e ? e.getOriginalMessage() : cause.getMessage();
             throw new RunDirectory.RunDirectoryException(dir.file(RunDirectory.CONFIG) + " does not parse as a training run's "
-                    + "config: " + e.getOriginalMessage());
+                    + "config: " + why);
         }
     }
 
