@@ -102,18 +102,6 @@ public record TrainOptions(
         public long capacity(long datasetTransitions) {
             return bufferCapacity > 0 ? bufferCapacity : Math.max(2_000_000L, datasetTransitions + 1);
         }
-
-        /** As recorded in config.json. */
-        Map<String, Object> asMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("online_steps", steps);
-            m.put("env", env);
-            m.put("online_mode", mode);
-            m.put("actors", actors);
-            m.put("refresh_every", refreshEvery);
-            m.put("buffer_capacity", bufferCapacity);
-            return m;
-        }
     }
 
     /** Online reward shift of docs/algorithm.md §5: −1 for the D4RL antmaze presets only (as their offline rewards). */
@@ -180,29 +168,7 @@ public record TrainOptions(
                 .evalEvery(evalEvery).evalEpisodes(evalEpisodes).evalEnv(evalEnv).online(online).peerAveraging(peerAveraging);
     }
 
-    /** The options as recorded in config.json (snake_case). */
-    Map<String, Object> asMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("data", dataPath);
-        m.put("run_dir", runDir);
-        m.put("workers", workers);
-        m.put("averaging_frequency", averagingFrequency);
-        m.put("steps", steps);
-        m.put("samples", samples);
-        m.put("preset", preset);
-        m.put("overrides", overrides.asMap());
-        m.put("seed", seed);
-        m.put("checkpoint_every", checkpointEvery);
-        m.put("threads_per_worker", threadsPerWorker);
-        m.put("aggregation_depth", aggregationDepth);
-        m.put("keep_checkpoints", keepCheckpoints);
-        m.put("eval_every", evalEvery);
-        m.put("eval_episodes", evalEpisodes);
-        m.put("eval_env", evalEnv);
-        m.put("online", online.asMap());
-        m.put("averaging", peerAveraging ? "peer" : "driver");
-        return m;
-    }
+    // config.json records these options as RunConfig.Train (snake_case keys), its one writer and reader.
 
     /** Builder with the defaults: 1 worker, K = 100, the preset's step count, seed 0, R = 50, 1 thread, depth 2. */
     public static final class Builder {
