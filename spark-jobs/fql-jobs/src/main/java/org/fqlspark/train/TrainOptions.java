@@ -1,7 +1,5 @@
 package org.fqlspark.train;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Objects;
 
 import org.fqlspark.agent.FqlConfig;
