@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import org.fqlspark.data.DatasetReader;
 import org.fqlspark.data.TransitionData;
+import org.fqlspark.launch.CommandSessions;
 
 /**
  * Ingest throughput on a D4RL-shaped HDF5 (antmaze layout: obs 29, actions 8, 1000-step episodes ended by
@@ -48,10 +49,8 @@ public final class IngestBenchmark {
             out.printf(Locale.ROOT, "bench: wrote %s (%d rows, %.1f MB) with jhdf in %.1f s%n", h5, n,
                     Files.size(h5) / 1e6, (System.nanoTime() - t0) / 1e9);
 
-            SparkSession spark = SparkSession.builder().appName("ingest-bench").master(master)
-                    .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-                    .config("spark.ui.enabled", "false").getOrCreate();
-            spark.sparkContext().setLogLevel("WARN");
+            SparkSession spark = CommandSessions.builder("ingest-bench").master(master)
+                    .setDefault("spark.ui.enabled", "false").logLevel("WARN").getOrCreate();
             out.printf("bench: Spark %s, master %s, default parallelism %d, %d cores visible%n", spark.version(),
                     master, spark.sparkContext().defaultParallelism(), Runtime.getRuntime().availableProcessors());
             for (int r = 1; r <= repeats; r++) {
