@@ -19,11 +19,12 @@ import org.fqlspark.launch.CommandSessions;
 
 /**
  * Ingest throughput on a D4RL-shaped HDF5 (antmaze layout: obs 29, actions 8, 1000-step episodes ended by
- * timeouts), written with jhdf into a temp directory. Not a test: run it by hand and record the numbers.
+ * timeouts), written with jhdf into a temp directory. Not a test: run it by hand and record the numbers. It lives in
+ * the test sources, out of the production jar; the command lines are in datasets-ingest/README.md ("Benchmark"):
  *
  * <pre>
- * java [Java 17 --add-opens flags] -cp target/classes:$(cat cp.txt) org.fqlspark.ingest.IngestBenchmark \
- *     [transitions=1000000] [repeats=2] [master=local[*]]
+ * java [Java 17 --add-opens flags] -cp target/test-classes:target/classes:$(cat target/cp.txt) \
+ *     org.fqlspark.ingest.IngestBenchmark [transitions=1000000] [repeats=2] [master=local[*]]
  * </pre>
  *
  * The first repeat includes JIT warm-up; the HDF5 file and outputs are deleted at the end.
