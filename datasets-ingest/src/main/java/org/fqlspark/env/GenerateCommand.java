@@ -6,9 +6,9 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
-import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.fqlspark.data.DatasetException;
+import org.fqlspark.launch.CommandSessions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -94,8 +94,8 @@ public final class GenerateCommand implements Callable<Integer> {
             err.flush();
             return DatasetException.EXIT_CODE;
         }
-        boolean ours = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
-        SparkSession spark = session(master);
+        boolean ours = CommandSessions.noneRunning();
+        SparkSession spark = CommandSessions.builder("fql-generate").master(master).getOrCreate();
         PrintStream log = new PrintStream(new WriterOutputStream(spec.commandLine().getOut()), true, StandardCharsets.UTF_8);
         try {
             GenerateJob.run(spark, options, log);
@@ -136,26 +136,6 @@ public final class GenerateCommand implements Callable<Integer> {
         String pngPath = png == null ? null : png.isEmpty() ? GenerateJob.Options.pngBeside(output) : png;
         int drawn = pngEpisodes == null ? GenerateJob.Options.defaultPngEpisodes(kind) : pngEpisodes;
         return new GenerateJob.Options(config, output, shards, overwrite, pngPath, drawn);
-    }
-
-    /**
-     * The configured session, or a new one: without a master from --master or spark-submit's configuration, a local
-     * one on all cores bound to loopback (a laptop's host name often does not resolve). Same rule as the ingest.
-     */
-    static SparkSession session(String master) {
-        SparkSession.Builder builder = SparkSession.builder().appName("fql-generate");
-        SparkConf conf = new SparkConf();
-        boolean configured = conf.contains("spark.master");
-        if (master != null) {
-            builder.master(master);
-        } else if (!configured) {
-            builder.master("local[*]");
-        }
-        String effective = master != null ? master : configured ? conf.get("spark.master") : "local[*]";
-        if (effective.startsWith("local") && !conf.contains("spark.driver.host")) {
-            builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1");
-        }
-        return builder.getOrCreate();
     }
 
     static final class KindConverter implements CommandLine.ITypeConverter<DatasetKind> {

@@ -4,13 +4,13 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
-import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.fqlspark.data.D4rlFamily;
 import org.fqlspark.data.DatasetException;
 import org.fqlspark.data.DatasetFormat;
 import org.fqlspark.data.GoalLabel;
 import org.fqlspark.data.ReadOptions;
+import org.fqlspark.launch.CommandSessions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -96,8 +96,8 @@ public final class IngestCommand implements Callable<Integer> {
             err.flush();
             return DatasetException.EXIT_CODE;
         }
-        boolean ours = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
-        SparkSession spark = session(master);
+        boolean ours = CommandSessions.noneRunning();
+        SparkSession spark = CommandSessions.builder("fql-ingest").master(master).getOrCreate();
         PrintWriter outWriter = spec.commandLine().getOut();
         PrintStream out = new PrintStream(new WriterOutputStream(outWriter), true, StandardCharsets.UTF_8);
         try {
@@ -130,26 +130,6 @@ public final class IngestCommand implements Callable<Integer> {
         }
         return new IngestOptions(input, output, format, shards, overwrite, dropInvalid,
                 new ReadOptions(rewardShift, d4rlFamily, goal));
-    }
-
-    /**
-     * The configured session, or a new one. Without a master from --master or spark-submit's configuration,
-     * a local one on all cores bound to loopback (a laptop's hostname often does not resolve).
-     */
-    static SparkSession session(String master) {
-        SparkSession.Builder b = SparkSession.builder().appName("fql-ingest");
-        boolean configured = new SparkConf().contains("spark.master");
-        if (master != null) {
-            b.master(master);
-        } else if (!configured) {
-            b.master("local[*]");
-        }
-        String effective = master != null ? master : configured ? new SparkConf().get("spark.master") : "local[*]";
-        if (effective.startsWith("local") && !new SparkConf().contains("spark.driver.host")) {
-            b.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1");
-        }
-        SparkSession spark = b.getOrCreate();
-        return spark;
     }
 
     static final class FormatConverter implements CommandLine.ITypeConverter<DatasetFormat> {

@@ -1,5 +1,8 @@
 package org.fqlspark.cli;
 
+import org.fqlspark.agent.Checkpoint;
+import org.fqlspark.conformance.GoldenDump;
+import org.fqlspark.launch.BadInput;
 import org.fqlspark.launch.ProcessExit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -51,12 +54,21 @@ public final class FqlCli implements Runnable {
     }
 
     static boolean isBadInput(Throwable ex) {
-        return ex instanceof IllegalArgumentException
-                || ex instanceof java.io.FileNotFoundException
-                || ex instanceof java.nio.file.NoSuchFileException
-                || ex instanceof java.nio.file.FileAlreadyExistsException
-                || ex instanceof org.fqlspark.data.DatasetException
-                || ex.getClass().getName().startsWith("org.fqlspark") && ex.getClass().getSimpleName().matches(".*(Format|Dataset|Checkpoint|Config|Input)Exception");
+        return isBadInput(ex.getClass());
+    }
+
+    /**
+     * The project's bad-input exceptions implement {@link BadInput}; the agent's two are named here because fql-agent,
+     * free of Spark, does not see fql-runtime, where the marker lives.
+     */
+    static boolean isBadInput(Class<? extends Throwable> type) {
+        return BadInput.class.isAssignableFrom(type)
+                || IllegalArgumentException.class.isAssignableFrom(type)
+                || java.io.FileNotFoundException.class.isAssignableFrom(type)
+                || java.nio.file.NoSuchFileException.class.isAssignableFrom(type)
+                || java.nio.file.FileAlreadyExistsException.class.isAssignableFrom(type)
+                || Checkpoint.CheckpointException.class.isAssignableFrom(type)
+                || GoldenDump.GoldenFormatException.class.isAssignableFrom(type);
     }
 
     /** Runs a command; see {@link ProcessExit} for how the process ends (no exit on success under spark-submit). */

@@ -19,6 +19,7 @@ import org.apache.spark.sql.SparkSession;
 import org.fqlspark.env.DatasetKind;
 import org.fqlspark.env.GenerateJob;
 import org.fqlspark.io.OutputGuard;
+import org.fqlspark.launch.CommandSessions;
 import org.fqlspark.env.MazeDatasetGenerator;
 import org.fqlspark.eval.EvalOptions;
 import org.fqlspark.eval.EvalResult;
@@ -107,9 +108,8 @@ public final class QuickstartCommand implements Callable<Integer> {
         evalOptions(out);
         prepareOutput(out, overwrite);
         PrintStream log = System.out;
-        SparkSession spark = SparkSession.builder().appName("fql quickstart").master("local[" + workers + "]")
-                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4").getOrCreate();
+        SparkSession spark = CommandSessions.builder("fql quickstart").master("local[" + workers + "]")
+                .setDefault("spark.ui.enabled", "false").setDefault("spark.sql.shuffle.partitions", "4").getOrCreate();
         try {
             Result r = run(spark, out, log);
             r.print(log);

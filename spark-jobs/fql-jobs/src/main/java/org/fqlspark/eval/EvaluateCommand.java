@@ -3,8 +3,8 @@ package org.fqlspark.eval;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 
-import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import org.fqlspark.launch.CommandSessions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -71,15 +71,8 @@ public final class EvaluateCommand implements Callable<Integer> {
         EvalOptions options = new EvalOptions(checkpoint, env, episodes, output, seed, partitions, overwrite, maxEpisodeSteps,
                 seconds(bridgeStartupTimeout, "--bridge-startup-timeout"), seconds(bridgeTimeout, "--bridge-timeout"),
                 Policy.parse(policy));
-        boolean sessionExisted = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
-        SparkSession.Builder builder = SparkSession.builder().appName("fql evaluate");
-        if (master != null) {
-            builder.master(master);
-        } else if (!new SparkConf().contains("spark.master") && !sessionExisted) {
-            builder.master("local[*]");
-        }
-        if (!sessionExisted) builder.config("spark.ui.showConsoleProgress", "false");
-        SparkSession spark = builder.getOrCreate();
+        boolean sessionExisted = !CommandSessions.noneRunning();
+        SparkSession spark = CommandSessions.builder("fql evaluate").master(master).getOrCreate();
         try {
             EvalResult result = EvaluateJob.run(spark, options, System.err);
             EvaluateJob.report(System.out, result.summary(), result.output());

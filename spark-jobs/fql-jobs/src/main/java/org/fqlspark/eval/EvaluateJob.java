@@ -36,7 +36,6 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.LongAccumulator;
 
 import org.fqlspark.agent.Checkpoint;
-import org.fqlspark.cli.FqlCli;
 import org.fqlspark.env.Environment;
 import org.fqlspark.env.MazeRenderer;
 import org.fqlspark.env.PointMaze;
@@ -86,14 +85,6 @@ public final class EvaluateJob {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private EvaluateJob() {
-    }
-
-    /** Same as {@code fql evaluate ARGS}. */
-    public static void main(String[] args) {
-        String[] withCommand = new String[args.length + 1];
-        withCommand[0] = "evaluate";
-        System.arraycopy(args, 0, withCommand, 1, args.length);
-        org.fqlspark.launch.ProcessExit.finish(FqlCli.commandLine().execute(withCommand));
     }
 
     /** Runs the evaluation with progress lines on stderr. */

@@ -2,8 +2,8 @@ package org.fqlspark.policy;
 
 import java.util.concurrent.Callable;
 
-import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import org.fqlspark.launch.CommandSessions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -62,15 +62,8 @@ public final class ActCommand implements Callable<Integer> {
     public Integer call() {
         ActJob.Options options = new ActJob.Options(checkpoint, input, output, Policy.parse(policy), inputColumn, outputColumn,
                 seedColumn, seed, exact, overwrite);
-        boolean sessionExisted = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
-        SparkSession.Builder builder = SparkSession.builder().appName("fql act");
-        if (master != null) {
-            builder.master(master);
-        } else if (!new SparkConf().contains("spark.master") && !sessionExisted) {
-            builder.master("local[*]");
-        }
-        if (!sessionExisted) builder.config("spark.ui.showConsoleProgress", "false");
-        SparkSession spark = builder.getOrCreate();
+        boolean sessionExisted = !CommandSessions.noneRunning();
+        SparkSession spark = CommandSessions.builder("fql act").master(master).getOrCreate();
         try {
             ActJob.Result result = ActJob.run(spark, options, System.err);
             System.out.printf("act: %d rows with actions in %s%n", result.rows(), result.output());

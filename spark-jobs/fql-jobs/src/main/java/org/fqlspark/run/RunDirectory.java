@@ -55,7 +55,7 @@ public final class RunDirectory {
     }
 
     /** A run directory that is not there to resume, or is there and must not be overwritten. */
-    public static final class RunDirectoryException extends IllegalArgumentException {
+    public static final class RunDirectoryException extends IllegalArgumentException implements org.fqlspark.launch.BadInput {
         public RunDirectoryException(String message) {
             super(message);
         }

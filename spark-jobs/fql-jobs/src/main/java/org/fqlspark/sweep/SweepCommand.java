@@ -6,8 +6,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import org.fqlspark.launch.CommandSessions;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -73,7 +73,7 @@ public final class SweepCommand implements Callable<Integer> {
             return 0;
         }
         int threadsPerWorker = trials.stream().mapToInt(t -> t.config().train().threadsPerWorker()).max().orElse(1);
-        boolean ownSession = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
+        boolean ownSession = CommandSessions.noneRunning();
         SparkSession spark = session(concurrent, threadsPerWorker);
         try {
             SweepResult result = SweepJob.run(spark, sweep, output, concurrent, System.out);
@@ -90,51 +90,17 @@ public final class SweepCommand implements Callable<Integer> {
      * the session exists: an s3a:// spec needs the same credentials settings as the data.
      */
     Configuration hadoopConfiguration() {
-        Configuration hadoop = new Configuration();
-        List<scala.Tuple2<String, String>> settings = new ArrayList<>(List.of(new SparkConf().getAll()));
-        for (String kv : conf) {
-            int eq = kv.indexOf('=');
-            if (eq > 0) settings.add(new scala.Tuple2<>(kv.substring(0, eq), kv.substring(eq + 1)));
-        }
-        for (scala.Tuple2<String, String> kv : settings) {
-            if (kv._1().startsWith("spark.hadoop.")) hadoop.set(kv._1().substring("spark.hadoop.".length()), kv._2());
-        }
-        return hadoop;
+        return CommandSessions.hadoopConfiguration(conf);
     }
 
     /**
-     * spark-submit's settings win, then --master/--conf, then: local[*] on loopback, FAIR scheduling between concurrent
-     * trials (each trial thread uses a pool of its own), spark.task.cpus = the largest threads_per_worker of the trials.
+     * {@link CommandSessions}' rules (--master/--conf, spark-submit's settings, local[*] on loopback), and: FAIR
+     * scheduling between concurrent trials (each trial thread uses a pool of its own), spark.task.cpus = the largest
+     * threads_per_worker of the trials.
      */
     SparkSession session(int concurrent, int threadsPerWorker) {
-        SparkConf submitted = new SparkConf();
-        SparkSession.Builder b = SparkSession.builder().appName("fql sweep " + output);
-        List<String[]> extra = new ArrayList<>();
-        for (String kv : conf) {
-            int eq = kv.indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException("--conf expects KEY=VALUE, was '" + kv + "'");
-            }
-            extra.add(new String[] {kv.substring(0, eq), kv.substring(eq + 1)});
-        }
-        java.util.function.Predicate<String> given = k -> submitted.contains(k) || extra.stream().anyMatch(e -> e[0].equals(k));
-        String effectiveMaster = master != null ? master : given.test("spark.master") ? null : "local[*]";
-        if (effectiveMaster != null) {
-            b.master(effectiveMaster);
-            if (effectiveMaster.startsWith("local") && !given.test("spark.driver.host")) {
-                b.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1");
-            }
-        }
-        if (concurrent > 1 && !given.test("spark.scheduler.mode")) b.config("spark.scheduler.mode", "FAIR");
-        if (!given.test("spark.task.cpus")) b.config("spark.task.cpus", Integer.toString(threadsPerWorker));
-        if (!given.test("spark.executorEnv.OMP_NUM_THREADS")) b.config("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(threadsPerWorker));
-        if (!given.test("spark.executorEnv.OMP_WAIT_POLICY")) b.config("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
-        if (!given.test("spark.ui.showConsoleProgress")) b.config("spark.ui.showConsoleProgress", "false");
-        for (String[] e : extra) {
-            b.config(e[0], e[1]);
-        }
-        SparkSession spark = b.getOrCreate();
-        spark.sparkContext().setLogLevel("WARN");
-        return spark;
+        CommandSessions.Builder b = CommandSessions.builder("fql sweep " + output).master(master).conf(conf).logLevel("WARN");
+        if (concurrent > 1) b.setDefault("spark.scheduler.mode", "FAIR");
+        return b.threadsPerTask(threadsPerWorker).getOrCreate();
     }
 }

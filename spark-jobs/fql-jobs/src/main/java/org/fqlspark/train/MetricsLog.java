@@ -131,20 +131,12 @@ final class MetricsLog {
         }
     }
 
-    /** How many times metrics.csv was replaced as a whole (for tests of the no-append path). */
-    int csvRewrites() {
-        return csvRewrites;
-    }
-
-    private int csvRewrites;
-
     private void rewriteCsv() throws IOException {
         StringBuilder b = new StringBuilder(String.join(",", columns)).append('\n');
         for (Map<String, Double> r : rows) {
             b.append(line(r));
         }
         dir.writeAtomically(dir.file(RunDirectory.METRICS_CSV), b.toString().getBytes(StandardCharsets.UTF_8));
-        csvRewrites++;
     }
 
     private String line(Map<String, Double> row) {

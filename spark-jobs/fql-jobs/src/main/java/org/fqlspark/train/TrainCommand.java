@@ -7,9 +7,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.fqlspark.agent.QAgg;
+import org.fqlspark.launch.CommandSessions;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -167,7 +167,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         TrainOptions options = options(new Configuration());
-        boolean ownSession = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
+        boolean ownSession = org.fqlspark.launch.CommandSessions.noneRunning();
         SparkSession spark = session(options);
         try {
             TrainJob.run(spark, options);
@@ -273,37 +273,14 @@ public final class TrainCommand implements Callable<Integer> {
         };
     }
 
-    /** A session for the run: spark-submit's settings win, then --master/--conf, then the defaults here. */
+    /** A session for the run: {@link CommandSessions}' rules, local[W*T] by default, and the defaults here. */
     SparkSession session(TrainOptions options) {
-        SparkConf submitted = new SparkConf();   // spark.* system properties set by spark-submit
-        SparkSession.Builder b = SparkSession.builder().appName("fql train " + options.runDir());
-        List<String[]> extra = new ArrayList<>();
-        for (String kv : conf) {
-            int eq = kv.indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException("--conf expects KEY=VALUE, was '" + kv + "'");
-            }
-            extra.add(new String[] {kv.substring(0, eq), kv.substring(eq + 1)});
-        }
-        java.util.function.Predicate<String> given = k -> submitted.contains(k) || extra.stream().anyMatch(e -> e[0].equals(k));
         int threads = options.threadsPerWorker();
-        if (master != null) {
-            b.master(master);
-        } else if (!given.test("spark.master")) {
-            b.master("local[" + options.workers() * threads + "]");
-        }
-        if (!given.test("spark.task.cpus")) b.config("spark.task.cpus", Integer.toString(threads));
-        if (!given.test("spark.executorEnv.OMP_NUM_THREADS")) b.config("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(threads));
-        if (!given.test("spark.executorEnv.OMP_WAIT_POLICY")) b.config("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
-        if (!given.test("spark.ui.showConsoleProgress")) b.config("spark.ui.showConsoleProgress", "false");
-        // Each worker returns its whole state (4 arrays of the parameter count) to the averaging; 1g, Spark's default
-        // cap on results collected by the driver, is about 20 paper-size workers.
-        if (!given.test("spark.driver.maxResultSize")) b.config("spark.driver.maxResultSize", "8g");
-        for (String[] e : extra) {
-            b.config(e[0], e[1]);
-        }
-        SparkSession spark = b.getOrCreate();
-        spark.sparkContext().setLogLevel("WARN");
-        return spark;
+        return CommandSessions.builder("fql train " + options.runDir()).master(master).conf(conf)
+                .defaultMaster("local[" + options.workers() * threads + "]").threadsPerTask(threads)
+                // Each worker returns its whole state (4 arrays of the parameter count) to the averaging; 1g, Spark's default
+                // cap on results collected by the driver, is about 20 paper-size workers.
+                .setDefault("spark.driver.maxResultSize", "8g")
+                .logLevel("WARN").getOrCreate();
     }
 }

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * deploy/ stays runnable: every main class it names loads, every fql command it names exists, every shell script
  * parses, the submit scripts build the settings they promise, the discovery script speaks Spark's JSON, the experiment
  * configs state every hyper-parameter and match the paper's presets, and the Java 17 opens are the parent pom's list
- * everywhere. (That the named classes are inside the shaded jar is checked after packaging by {@link DeployJarIT}.)
+ * everywhere (the launcher's, the shaded jar's manifest, the scripts', the manifests', the DAG's). (That the named classes are inside the shaded jar is checked after packaging by {@link DeployJarIT}.)
  */
 class DeployArtifactsTest {
 
@@ -269,9 +269,21 @@ class DeployArtifactsTest {
     }
 
     @Test
-    void theJava17OpensAreTheParentPomsListEverywhere() {
+    void theJava17OpensAreTheParentPomsListEverywhere() throws IOException {
         String opens = parentPomOpens();
         assertTrue(opens.contains("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED"), opens);
+        // fql-runtime's build writes the list out; the ./fql launcher reads that file instead of spelling the list out
+        try (var in = DeployArtifactsTest.class.getResourceAsStream("/org/fqlspark/launch/java17-opens.txt")) {
+            assertEquals(opens, new String(in.readAllBytes(), StandardCharsets.UTF_8).trim(), "fql-runtime's java17-opens.txt");
+        }
+        String launcher = DeployFiles.read(DeployFiles.repositoryRoot().resolve("fql"));
+        assertTrue(launcher.contains("spark-jobs/fql-runtime/target/classes/org/fqlspark/launch/java17-opens.txt"), "./fql reads the file");
+        assertFalse(launcher.contains("--add-opens=java.base/"), "./fql spells out no list of its own");
+        // the shaded jar's manifest names the same packages (for java -jar)
+        Matcher manifest = Pattern.compile("<Add-Opens>([^<]+)</Add-Opens>")
+                .matcher(DeployFiles.read(DeployFiles.repositoryRoot().resolve("spark-jobs/fql-jobs/pom.xml")));
+        assertTrue(manifest.find(), "fql-jobs pom has Add-Opens");
+        assertEquals(opens.replace("--add-opens=", "").replace("=ALL-UNNAMED", ""), manifest.group(1).trim(), "fql-jobs pom: Add-Opens");
         Matcher common = Pattern.compile("FQL_JAVA17_OPENS=\"([^\"]+)\"").matcher(DeployFiles.read(DeployFiles.deploy().resolve("lib/submit-common.sh")));
         assertTrue(common.find());
         assertEquals(opens, common.group(1), "deploy/lib/submit-common.sh");

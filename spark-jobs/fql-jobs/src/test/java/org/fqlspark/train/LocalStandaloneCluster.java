@@ -32,10 +32,17 @@ import java.util.stream.Stream;
  */
 public final class LocalStandaloneCluster implements AutoCloseable {
 
-    /** The Java 17 module opens Spark needs (the same list as the launcher and surefire). */
-    public static final List<String> JAVA_OPENS = Stream.of("java.lang", "java.lang.invoke", "java.lang.reflect", "java.io",
-            "java.net", "java.nio", "java.util", "java.util.concurrent", "java.util.concurrent.atomic", "sun.nio.ch", "sun.nio.cs",
-            "sun.security.action", "sun.util.calendar").map(p -> "--add-opens=java.base/" + p + "=ALL-UNNAMED").toList();
+    /** The Java 17 module opens Spark needs: the parent pom's list, as fql-runtime's build wrote it out. */
+    public static final List<String> JAVA_OPENS = javaOpens();
+
+    private static List<String> javaOpens() {
+        try (var in = LocalStandaloneCluster.class.getResourceAsStream("/org/fqlspark/launch/java17-opens.txt")) {
+            if (in == null) throw new IllegalStateException("org/fqlspark/launch/java17-opens.txt is not on the class path");
+            return List.of(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim().split("\\s+"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     private final Path home;
     private final String classpath;

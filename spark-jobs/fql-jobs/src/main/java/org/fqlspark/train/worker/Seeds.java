@@ -1,10 +1,8 @@
 package org.fqlspark.train.worker;
 
-import org.fqlspark.train.LocalTrainer;
-
 /**
  * Every random stream of a training run as a pure function of the run seed, so that a retried Spark task, a resumed
- * run and the single-process {@link LocalTrainer} draw exactly the same numbers.
+ * run and the single-process {@code LocalTrainer} (the tests' reference) draw exactly the same numbers.
  *
  * <ul>
  *   <li>batch indices of worker {@code w} at global step {@code s}: {@link #samplerSeed(long, int, long)};</li>

@@ -40,13 +40,11 @@ public final class WorkerRegistry {
     public static final class Lease implements AutoCloseable {
         private final FqlAgent agent;
         private final ReentrantLock lock;
-        private final boolean reused;
         private final Slot slot;
 
-        private Lease(FqlAgent agent, ReentrantLock lock, boolean reused, Slot slot) {
+        private Lease(FqlAgent agent, ReentrantLock lock, Slot slot) {
             this.agent = agent;
             this.lock = lock;
-            this.reused = reused;
             this.slot = slot;
         }
 
@@ -74,11 +72,6 @@ public final class WorkerRegistry {
             return agent;
         }
 
-        /** Whether the agent was already live from an earlier round (false: built by this task). */
-        public boolean reused() {
-            return reused;
-        }
-
         @Override
         public void close() {
             if (lock != null) {
@@ -93,15 +86,11 @@ public final class WorkerRegistry {
     }
 
     public static Lease acquire(Key key, Supplier<FqlAgent> build) {
-        boolean[] built = {false};
-        Slot slot = SLOTS.computeIfAbsent(key, k -> {
-            built[0] = true;
-            return new Slot(build.get());
-        });
+        Slot slot = SLOTS.computeIfAbsent(key, k -> new Slot(build.get()));
         if (slot.lock.tryLock()) {
-            return new Lease(slot.agent, slot.lock, !built[0], slot);
+            return new Lease(slot.agent, slot.lock, slot);
         }
-        return new Lease(build.get(), null, false, new Slot(null));
+        return new Lease(build.get(), null, new Slot(null));
     }
 
     /** Drops every agent of a run; returns how many were dropped. */
@@ -128,9 +117,5 @@ public final class WorkerRegistry {
         } catch (Exception e) {
             throw new IllegalStateException("could not close an online actor: " + e.getMessage(), e);
         }
-    }
-
-    public static int size() {
-        return SLOTS.size();
     }
 }

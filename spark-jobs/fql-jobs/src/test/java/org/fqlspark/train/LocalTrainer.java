@@ -11,7 +11,8 @@ import org.fqlspark.train.worker.WorkerShard;
 /**
  * The single-process trainer: one agent, one sampler over the whole dataset, no Spark. It is the reference the
  * distributed {@link TrainJob} must reproduce bit for bit with one worker (same seed, CPU): the same batch stream
- * ({@link BatchSampler} as worker 0) and the agent's own per-step noise.
+ * ({@link BatchSampler} as worker 0) and the agent's own per-step noise. A test tool (the tests and
+ * {@link TrainBenchmark} use it), so it lives in the test sources, out of the production jar.
  */
 public final class LocalTrainer {
 

@@ -1,10 +1,15 @@
 package org.fqlspark.data;
 
+import org.fqlspark.launch.BadInput;
+
 /**
  * Bad input or bad output location: the message names the file, the key (array, column or option) and what
  * was expected. The ingest command maps it to exit code {@value #EXIT_CODE}.
+ *
+ * <p>It lives in fql-runtime, beside {@link org.fqlspark.io.OutputGuard} whose refusal is one, under the package name
+ * of the data contract it belongs to (datasets-ingest), so that no import changed when the guard moved there.
  */
-public class DatasetException extends RuntimeException {
+public class DatasetException extends RuntimeException implements BadInput {
 
     /** The ingest command's exit code for bad input (picocli's usage-error code, so scripts see one code). */
     public static final int EXIT_CODE = 2;

@@ -15,14 +15,16 @@ import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import org.fqlspark.data.DatasetReader;
 import org.fqlspark.data.TransitionData;
+import org.fqlspark.launch.CommandSessions;
 
 /**
  * Ingest throughput on a D4RL-shaped HDF5 (antmaze layout: obs 29, actions 8, 1000-step episodes ended by
- * timeouts), written with jhdf into a temp directory. Not a test: run it by hand and record the numbers.
+ * timeouts), written with jhdf into a temp directory. Not a test: run it by hand and record the numbers. It lives in
+ * the test sources, out of the production jar; the command lines are in datasets-ingest/README.md ("Benchmark"):
  *
  * <pre>
- * java [Java 17 --add-opens flags] -cp target/classes:$(cat cp.txt) org.fqlspark.ingest.IngestBenchmark \
- *     [transitions=1000000] [repeats=2] [master=local[*]]
+ * java [Java 17 --add-opens flags] -cp target/test-classes:target/classes:$(cat target/cp.txt) \
+ *     org.fqlspark.ingest.IngestBenchmark [transitions=1000000] [repeats=2] [master=local[*]]
  * </pre>
  *
  * The first repeat includes JIT warm-up; the HDF5 file and outputs are deleted at the end.
@@ -48,10 +50,8 @@ public final class IngestBenchmark {
             out.printf(Locale.ROOT, "bench: wrote %s (%d rows, %.1f MB) with jhdf in %.1f s%n", h5, n,
                     Files.size(h5) / 1e6, (System.nanoTime() - t0) / 1e9);
 
-            SparkSession spark = SparkSession.builder().appName("ingest-bench").master(master)
-                    .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-                    .config("spark.ui.enabled", "false").getOrCreate();
-            spark.sparkContext().setLogLevel("WARN");
+            SparkSession spark = CommandSessions.builder("ingest-bench").master(master)
+                    .setDefault("spark.ui.enabled", "false").logLevel("WARN").getOrCreate();
             out.printf("bench: Spark %s, master %s, default parallelism %d, %d cores visible%n", spark.version(),
                     master, spark.sparkContext().defaultParallelism(), Runtime.getRuntime().availableProcessors());
             for (int r = 1; r <= repeats; r++) {
