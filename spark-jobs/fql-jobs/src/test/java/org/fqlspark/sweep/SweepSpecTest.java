@@ -82,6 +82,17 @@ class SweepSpecTest {
     }
 
     @Test
+    void trialIdsOfExistingSweepsAreKept() {
+        // ids as computed before the settings table: a changed id would re-run every finished trial of a sweep
+        assertEquals("cc2d46e3ae77", parse(BASE).trials().get(0).id());
+        assertEquals("082fafa12ad2", parse(BASE + "agent: {alpha: 30, actor_hidden_dims: [64, 64], value_hidden_dims: [64, 64]}\n")
+                .trials().get(0).id());
+        assertEquals("cd7582c3bf25", parse(BASE + "agent: {actor_hidden_dims: [8], value_hidden_dims: [16]}\n").trials().get(0).id());
+        assertEquals("79cc72833684", parse(BASE + "agent: {q_agg: mean, lr: 1e-3, tau: 0.1, batch_size: 64, flow_steps: 5, "
+                + "normalize_q_loss: true, discount: 0.995}\n").trials().get(0).id());
+    }
+
+    @Test
     void resolvesToThePresetWithOverridesAndTheTrainersDefaults() {
         ExperimentConfig c = parse(BASE + "agent: {alpha: 30, actor_hidden_dims: [64, 64], value_hidden_dims: [64, 64]}\n")
                 .trials().get(0).config();
