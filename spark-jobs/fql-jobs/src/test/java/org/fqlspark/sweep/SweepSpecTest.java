@@ -53,7 +53,7 @@ class SweepSpecTest {
         ExperimentConfig last = trials.get(7).config();
         assertEquals("/data/large", last.data());
         assertEquals("pointmaze-large", last.evaluate().env());
-        assertEquals(10.0, last.agent().alpha());
+        assertEquals(10.0, last.agent().get("alpha"));
         assertEquals(1L, last.train().seed());
         assertEquals(2, last.train().workers());
         assertEquals("base dataset=large alpha=10 seed=1", last.name());
@@ -99,7 +99,7 @@ class SweepSpecTest {
         FqlConfig expected = FqlPresets.get("antmaze-large-navigate").config().withAlpha(30).withHiddenDims(64, 64);
         assertEquals(expected, c.fqlConfig());
         assertEquals(QAgg.MIN, c.fqlConfig().qAgg());
-        assertEquals("min", c.agent().qAgg());
+        assertEquals("min", c.agent().get("q_agg"));
         TrainOptions t = c.trainOptions("/runs/x", true);
         assertEquals(expected, t.resolvedConfig());
         assertEquals(1000, t.steps());
