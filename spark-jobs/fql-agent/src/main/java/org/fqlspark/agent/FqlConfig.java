@@ -194,44 +194,6 @@ public record FqlConfig(
         return with(ACTOR_HIDDEN_DIMS, h).with(VALUE_HIDDEN_DIMS, h);
     }
 
-    // The per-setting with* methods, kept until their callers use with(Setting, value):
-
-    public FqlConfig withAlpha(double a) {
-        return with(ALPHA, a);
-    }
-
-    public FqlConfig withDiscount(double g) {
-        return with(DISCOUNT, g);
-    }
-
-    public FqlConfig withQAgg(QAgg q) {
-        return with(Q_AGG, q);
-    }
-
-    public FqlConfig withNormalizeQLoss(boolean n) {
-        return with(NORMALIZE_Q_LOSS, n);
-    }
-
-    public FqlConfig withBatchSize(int b) {
-        return with(BATCH_SIZE, b);
-    }
-
-    public FqlConfig withFlowSteps(int m) {
-        return with(FLOW_STEPS, m);
-    }
-
-    public FqlConfig withLearningRate(double lr) {
-        return with(LR, lr);
-    }
-
-    public FqlConfig withTau(double t) {
-        return with(TAU, t);
-    }
-
-    public FqlConfig withValueHiddenDims(int... dims) {
-        return with(VALUE_HIDDEN_DIMS, Arrays.stream(dims).boxed().toList());
-    }
-
     /** Every setting's value, in the order of the components. */
     Object[] values() {
         return SETTINGS.stream().map(s -> s.get(this)).toArray();

@@ -19,7 +19,7 @@ class FqlAgentTest {
     static final int B = 5;
 
     static FqlConfig tiny() {
-        return FqlConfig.defaults().withHiddenDims(6, 5).withFlowSteps(3).withBatchSize(B);
+        return FqlConfig.defaults().withHiddenDims(6, 5).with(FqlConfig.FLOW_STEPS, 3).with(FqlConfig.BATCH_SIZE, B);
     }
 
     static Batch batch(long seed) {
@@ -109,7 +109,7 @@ class FqlAgentTest {
     @Test
     void tdTargetAggregatesTheTargetCriticByMeanOrMin() {
         for (QAgg agg : QAgg.values()) {
-            FqlAgent agent = new FqlAgent(tiny().withQAgg(agg).withDiscount(0.9), OBS, ACT, 3);
+            FqlAgent agent = new FqlAgent(tiny().with(FqlConfig.Q_AGG, agg).with(FqlConfig.DISCOUNT, 0.9), OBS, ACT, 3);
             Batch b = batch(1);
             LossReport r = agent.computeLossesAndGradients(b, noise(2), GradientTerms.total(agent.config()), true);
             float[] nextQs = r.intermediates().get("next_qs");
@@ -236,7 +236,7 @@ class FqlAgentTest {
         Batch b = batch(1);
         StepNoise n = noise(2);
         FqlAgent plain = new FqlAgent(tiny(), OBS, ACT, 3);
-        FqlAgent normalised = new FqlAgent(tiny().withNormalizeQLoss(true), OBS, ACT, 3);
+        FqlAgent normalised = new FqlAgent(tiny().with(FqlConfig.NORMALIZE_Q_LOSS, true), OBS, ACT, 3);
         LossReport rp = plain.computeLossesAndGradients(b, n, new GradientTerms(0, 0, 0, 1), true);
         LossReport rn = normalised.computeLossesAndGradients(b, n, new GradientTerms(0, 0, 0, 1), false);
         float[] qPi = rp.intermediates().get("q_actor");
@@ -319,7 +319,7 @@ class FqlAgentTest {
 
     @Test
     void polyakUsesThePreUpdateCritic() {
-        FqlAgent agent = new FqlAgent(tiny().withTau(0.5), OBS, ACT, 3);
+        FqlAgent agent = new FqlAgent(tiny().with(FqlConfig.TAU, 0.5), OBS, ACT, 3);
         agent.update(batch(1));                      // target == critic before the first step
         FqlAgent.AgentState before = agent.state();
         int criticSize = (int) agent.layout().moduleSize(ParameterLayout.CRITIC);
@@ -333,9 +333,9 @@ class FqlAgentTest {
 
     @Test
     void configValidationNamesTheKey() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FqlConfig.defaults().withDiscount(1.5));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FqlConfig.defaults().with(FqlConfig.DISCOUNT, 1.5));
         assertTrue(e.getMessage().contains("discount"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> FqlConfig.defaults().withFlowSteps(0));
+        e = assertThrows(IllegalArgumentException.class, () -> FqlConfig.defaults().with(FqlConfig.FLOW_STEPS, 0));
         assertTrue(e.getMessage().contains("flow_steps"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> QAgg.parse("max"));
         assertTrue(e.getMessage().contains("q_agg"), e.getMessage());

@@ -13,7 +13,7 @@ import org.fqlspark.agent.FqlConfig;
 /** Checkpoints for the policy tests: untrained agents whose weights are spread out so that some actions clip. */
 final class PolicyFixtures {
 
-    static final FqlConfig TINY = FqlConfig.defaults().withHiddenDims(32, 32).withFlowSteps(4);
+    static final FqlConfig TINY = FqlConfig.defaults().withHiddenDims(32, 32).with(FqlConfig.FLOW_STEPS, 4);
 
     private PolicyFixtures() {
     }

@@ -96,7 +96,7 @@ class SweepSpecTest {
     void resolvesToThePresetWithOverridesAndTheTrainersDefaults() {
         ExperimentConfig c = parse(BASE + "agent: {alpha: 30, actor_hidden_dims: [64, 64], value_hidden_dims: [64, 64]}\n")
                 .trials().get(0).config();
-        FqlConfig expected = FqlPresets.get("antmaze-large-navigate").config().withAlpha(30).withHiddenDims(64, 64);
+        FqlConfig expected = FqlPresets.get("antmaze-large-navigate").config().with(FqlConfig.ALPHA, 30.0).withHiddenDims(64, 64);
         assertEquals(expected, c.fqlConfig());
         assertEquals(QAgg.MIN, c.fqlConfig().qAgg());
         assertEquals("min", c.agent().get("q_agg"));
@@ -188,7 +188,7 @@ class SweepSpecTest {
         assertEquals(4, trials.size());
         ExperimentConfig cube = trials.get(3).config();
         assertEquals("/data/cube", cube.data());
-        assertEquals(FqlPresets.get("cube-double-play").config().withAlpha(2), cube.fqlConfig());
+        assertEquals(FqlPresets.get("cube-double-play").config().with(FqlConfig.ALPHA, 2.0), cube.fqlConfig());
         assertEquals(1000L, cube.train().steps(), "the variant file's train.steps applies over the spec's own keys");
         assertEquals(3, cube.train().workers(), "grid values apply last");
         assertEquals("datasets dataset=cube alpha=2 workers=3", cube.name());
