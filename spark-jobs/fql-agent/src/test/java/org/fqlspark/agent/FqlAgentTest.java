@@ -309,8 +309,9 @@ class FqlAgentTest {
 
     @Test
     void actorLayerNormGradientMatchesFiniteDifferences() {
-        FqlConfig c = new FqlConfig(3e-4, B, java.util.List.of(6, 5), java.util.List.of(4, 7), true, true, 0.99, 0.005,
-                QAgg.MIN, 3, 2, false, 0.9, 0.999, 1e-8, 1e-6);  // λ is a stop-gradient, so FD would see through it
+        FqlConfig c = FqlConfig.defaults().with(FqlConfig.BATCH_SIZE, B).with(FqlConfig.ACTOR_HIDDEN_DIMS, java.util.List.of(6, 5))
+                .with(FqlConfig.VALUE_HIDDEN_DIMS, java.util.List.of(4, 7)).with(FqlConfig.ACTOR_LAYER_NORM, true)
+                .with(FqlConfig.Q_AGG, QAgg.MIN).with(FqlConfig.ALPHA, 3.0).with(FqlConfig.FLOW_STEPS, 2);  // λ is a stop-gradient, so FD would see through it
         finiteDifferenceCheck(c, new GradientTerms(0, 1, 0, 0), ParameterLayout.BC_FLOW);
         finiteDifferenceCheck(c, new GradientTerms(0, 0, 3, 1), ParameterLayout.ONE_STEP);
     }

@@ -151,9 +151,11 @@ class FqlConfigTest {
                 assertThrows(IllegalArgumentException.class, () -> d.with(FqlConfig.ACTOR_HIDDEN_DIMS, List.of(0, 3))).getMessage());
         assertEquals("q_agg must be 'mean' or 'min', was 'max'",
                 assertThrows(IllegalArgumentException.class, () -> FqlConfig.Q_AGG.fromPlain("max", "q_agg")).getMessage());
-        // the record's own constructor validates the same way
-        assertThrows(IllegalArgumentException.class, () -> new FqlConfig(3e-4, 256, List.of(8), List.of(8), true, false, 1.5, 0.005,
-                QAgg.MEAN, 10, 10, false, 0.9, 0.999, 1e-8, 1e-6));
+        // the record's own (canonical) constructor validates the same way
+        Object[] components = d.values();
+        components[FqlConfig.DISCOUNT.index()] = 1.5;
+        assertEquals("config 'discount' = 1.5: expected a number in [0, 1]",
+                assertThrows(IllegalArgumentException.class, () -> FqlConfig.create(components)).getMessage());
     }
 
     @Test
