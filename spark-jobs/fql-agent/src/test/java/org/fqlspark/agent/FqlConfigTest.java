@@ -193,6 +193,26 @@ class FqlConfigTest {
         assertTrue(bad.getMessage().contains("config 'tau' = 2.0"), bad.getMessage());
     }
 
+    @Test
+    void aSettingAddedLaterLeavesTheRecordsOfEarlierRunsAsTheyWere() throws Exception {
+        // Settings marked omittedAtDefault (added after runs were first recorded) are not written at their default, and a
+        // record without them reads as the default: config.json files and checkpoints of earlier runs still resume.
+        FqlConfig d = FqlConfig.defaults();
+        String json = JSON.writeValueAsString(d);
+        for (Setting<?> s : FqlConfig.SETTINGS) {
+            if (!s.isOmittedAtDefault()) {
+                assertTrue(json.contains("\"" + s.field() + "\":"), s.key() + " is always recorded");
+                continue;
+            }
+            assertFalse(json.contains("\"" + s.field() + "\""), s.key() + " recorded at its default: " + json);
+            FqlConfig set = d.withPlain(s, otherValidValue(s));
+            String written = JSON.writeValueAsString(set);
+            assertTrue(written.contains("\"" + s.field() + "\":"), written);
+            assertEquals(set, JSON.readValue(written, FqlConfig.class), s.key());
+            assertEquals(d, JSON.readValue(json, FqlConfig.class), s.key());
+        }
+    }
+
     /** A valid value other than the default, in plain form. */
     static Object otherValidValue(Setting<?> s) {
         Object d = plainDefault(s);
