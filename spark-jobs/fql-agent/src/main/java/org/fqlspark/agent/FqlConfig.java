@@ -48,7 +48,8 @@ public record FqlConfig(
         double adamBeta1,
         double adamBeta2,
         double adamEps,
-        double layerNormEps) {
+        double layerNormEps,
+        double maxGradNorm) {
 
     /** The critic ensemble size is fixed at two in FQL. */
     public static final int CRITIC_ENSEMBLE = 2;
@@ -90,6 +91,9 @@ public record FqlConfig(
             "Adam epsilon (optax's default)").fixed());
     public static final Setting<Double> LN_EPS = add(Setting.real("ln_eps", FqlConfig::layerNormEps, 1e-6, POSITIVE,
             "LayerNorm epsilon (flax's default)").fixed());
+    public static final Setting<Double> MAX_GRAD_NORM = add(Setting.real("max_grad_norm", FqlConfig::maxGradNorm, 0.0,
+            NON_NEGATIVE_FINITE, "clip the gradient to this global L2 norm before Adam; 0: no clipping (the official code)")
+            .omittedAtDefault());
 
     /** Every setting, in the order of the record components. */
     public static final List<Setting<?>> SETTINGS = List.copyOf(TABLE);
@@ -125,7 +129,7 @@ public record FqlConfig(
         actorHiddenDims = List.copyOf(actorHiddenDims);
         valueHiddenDims = List.copyOf(valueHiddenDims);
         validate(learningRate, batchSize, actorHiddenDims, valueHiddenDims, layerNorm, actorLayerNorm, discount, tau, qAgg,
-                alpha, flowSteps, normalizeQLoss, adamBeta1, adamBeta2, adamEps, layerNormEps);
+                alpha, flowSteps, normalizeQLoss, adamBeta1, adamBeta2, adamEps, layerNormEps, maxGradNorm);
     }
 
     /** Checks each component against its setting's rule, in order; the message names the key and what was expected. */

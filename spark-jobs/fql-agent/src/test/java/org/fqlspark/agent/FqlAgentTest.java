@@ -319,6 +319,38 @@ class FqlAgentTest {
     // ------------------------------------------------------------------ update mechanics
 
     @Test
+    void maxGradNormClipsTheGradientToThatGlobalNormBeforeAdam() {
+        Batch b = batch(1);
+        StepNoise n = noise(2);
+        FqlAgent plain = new FqlAgent(tiny(), OBS, ACT, 3);
+        double norm = plain.computeLossesAndGradients(b, n, GradientTerms.total(plain.config()), false).gradNorm();
+        float[] g = plain.gradients();
+        plain.update(b, n);
+
+        // above the norm (and 0, the default): the step is the unclipped one, bit for bit
+        FqlAgent loose = new FqlAgent(tiny().with(FqlConfig.MAX_GRAD_NORM, 2 * norm), OBS, ACT, 3);
+        assertEquals(norm, loose.update(b, n).gradNorm(), 1e-9 * norm, "the report keeps the unclipped norm");
+        assertArrayEquals(plain.parameters(), loose.parameters());
+        assertEquals(0.0, FqlConfig.defaults().maxGradNorm());
+
+        // below it: Adam sees g · max/|g| (its first moment after one step is (1 − β1) times the gradient it got)
+        double max = norm / 4;
+        FqlAgent clipped = new FqlAgent(tiny().with(FqlConfig.MAX_GRAD_NORM, max), OBS, ACT, 3);
+        clipped.update(b, n);
+        float[] m = clipped.adamFirstMoment();
+        float[] gotGradient = clipped.gradients();
+        double sumSquares = 0;
+        for (int i = 0; i < g.length; i++) {
+            assertEquals(g[i] * max / norm, gotGradient[i], 1e-6 * Math.abs(g[i]) + 1e-12, "gradient " + i);
+            assertEquals((1 - 0.9) * g[i] * max / norm, m[i], 1e-6 * Math.abs(g[i]) + 1e-12, "first moment " + i);
+            sumSquares += (double) gotGradient[i] * gotGradient[i];
+        }
+        assertEquals(max, Math.sqrt(sumSquares), 1e-5 * max);
+        assertFalse(java.util.Arrays.equals(plain.parameters(), clipped.parameters()));
+        assertThrows(IllegalArgumentException.class, () -> tiny().with(FqlConfig.MAX_GRAD_NORM, -1.0));
+    }
+
+    @Test
     void polyakUsesThePreUpdateCritic() {
         FqlAgent agent = new FqlAgent(tiny().with(FqlConfig.TAU, 0.5), OBS, ACT, 3);
         agent.update(batch(1));                      // target == critic before the first step
