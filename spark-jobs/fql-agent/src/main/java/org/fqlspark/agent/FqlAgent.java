@@ -22,9 +22,10 @@ import org.fqlspark.tensor.TensorOps;
  *   L_distill = mean_i,j (μ_ω(s, z) − sg(EulerFlow_θ(s, z)))²
  *   L_q       = −mean_i mean_k Q_φk(s, clip(μ_ω(s, z)))                                   (critic weights: sg)
  * </pre>
- * with one Adam step over (φ, θ, ω) and the Polyak update φ̄ ← τ φ_old + (1 − τ) φ̄ from the pre-update critic.
- * Forward and backward passes are written by hand over {@link TensorOps} (docs/algorithm.md §8); losses, TD targets and
- * the Euler update run on small host arrays so the backend only provides the heavy matrix work.
+ * with one Adam step over (φ, θ, ω) (the gradient clipped to the global norm {@code max_grad_norm} first, when that is
+ * set) and the Polyak update φ̄ ← τ φ_old + (1 − τ) φ̄ from the pre-update critic.
+ * Forward and backward passes are written by hand over {@link TensorOps} (docs/algorithm.md §8); losses, TD targets and the
+ * Euler update run on small host arrays so the backend only provides the heavy matrix work.
  *
  * <p>Not thread-safe; one agent per worker thread.
  */
@@ -389,10 +390,27 @@ public final class FqlAgent {
      */
     public LossReport update(Batch batch, StepNoise noise) {
         LossReport report = computeLossesAndGradients(batch, noise, GradientTerms.total(config), false);
+        clipGradient(report.gradNorm());
         ops.polyak(targetParams, criticParams, config.tau());
         step++;
         ops.adam(params, grads, adamM, adamV, config.learningRate(), config.adamBeta1(), config.adamBeta2(), config.adamEps(), step);
         return report;
+    }
+
+    /**
+     * Scales the gradient to the global L2 norm {@code max_grad_norm} when it is longer (optax's
+     * {@code clip_by_global_norm}); the report keeps the unclipped norm. Off (0) by default, as in the official code.
+     */
+    private void clipGradient(double norm) {
+        double max = config.maxGradNorm();
+        if (max > 0 && norm > max) {
+            float[] g = read(grads);
+            float scale = (float) (max / norm);
+            for (int i = 0; i < g.length; i++) {
+                g[i] *= scale;
+            }
+            ops.upload(g, grads);
+        }
     }
 
     /** One step with noise drawn from the agent's own stream, a pure function of (seed, step) so resumes replay it. */

@@ -1,5 +1,9 @@
 package org.fqlspark.agent;
 
+import static org.fqlspark.agent.FqlConfig.ALPHA;
+import static org.fqlspark.agent.FqlConfig.DISCOUNT;
+import static org.fqlspark.agent.FqlConfig.Q_AGG;
+
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,36 +23,36 @@ public final class FqlPresets {
     static {
         FqlConfig d = FqlConfig.defaults();
         // OGBench, state-based, 1M steps (§4.2)
-        ogbench("antmaze-large-navigate", d.withQAgg(QAgg.MIN).withAlpha(10));
-        ogbench("antmaze-giant-navigate", d.withDiscount(0.995).withQAgg(QAgg.MIN).withAlpha(10));
-        ogbench("humanoidmaze-medium-navigate", d.withDiscount(0.995).withAlpha(30));
-        ogbench("humanoidmaze-large-navigate", d.withDiscount(0.995).withAlpha(30));
-        ogbench("antsoccer-arena-navigate", d.withDiscount(0.995).withAlpha(10));
-        ogbench("cube-single-play", d.withAlpha(300));
-        ogbench("cube-double-play", d.withAlpha(300));
-        ogbench("scene-play", d.withAlpha(300));
-        ogbench("puzzle-3x3-play", d.withAlpha(1000));
-        ogbench("puzzle-4x4-play", d.withAlpha(1000));
+        ogbench("antmaze-large-navigate", d.with(Q_AGG, QAgg.MIN).with(ALPHA, 10.0));
+        ogbench("antmaze-giant-navigate", d.with(DISCOUNT, 0.995).with(Q_AGG, QAgg.MIN).with(ALPHA, 10.0));
+        ogbench("humanoidmaze-medium-navigate", d.with(DISCOUNT, 0.995).with(ALPHA, 30.0));
+        ogbench("humanoidmaze-large-navigate", d.with(DISCOUNT, 0.995).with(ALPHA, 30.0));
+        ogbench("antsoccer-arena-navigate", d.with(DISCOUNT, 0.995).with(ALPHA, 10.0));
+        ogbench("cube-single-play", d.with(ALPHA, 300.0));
+        ogbench("cube-double-play", d.with(ALPHA, 300.0));
+        ogbench("scene-play", d.with(ALPHA, 300.0));
+        ogbench("puzzle-3x3-play", d.with(ALPHA, 1000.0));
+        ogbench("puzzle-4x4-play", d.with(ALPHA, 1000.0));
         // D4RL, 500K steps (§4.4)
-        d4rl("antmaze-umaze-v2", d.withAlpha(10));
-        d4rl("antmaze-umaze-diverse-v2", d.withAlpha(10));
-        d4rl("antmaze-medium-play-v2", d.withAlpha(10));
-        d4rl("antmaze-medium-diverse-v2", d.withAlpha(10));
-        d4rl("antmaze-large-play-v2", d.withAlpha(3));
-        d4rl("antmaze-large-diverse-v2", d.withAlpha(3));
-        FqlConfig adroit = d.withQAgg(QAgg.MIN);
-        d4rl("pen-human-v1", adroit.withAlpha(10000));
-        d4rl("pen-cloned-v1", adroit.withAlpha(10000));
-        d4rl("pen-expert-v1", adroit.withAlpha(3000));
-        d4rl("door-human-v1", adroit.withAlpha(30000));
-        d4rl("door-cloned-v1", adroit.withAlpha(30000));
-        d4rl("door-expert-v1", adroit.withAlpha(30000));
-        d4rl("hammer-human-v1", adroit.withAlpha(30000));
-        d4rl("hammer-cloned-v1", adroit.withAlpha(10000));
-        d4rl("hammer-expert-v1", adroit.withAlpha(30000));
-        d4rl("relocate-human-v1", adroit.withAlpha(10000));
-        d4rl("relocate-cloned-v1", adroit.withAlpha(30000));
-        d4rl("relocate-expert-v1", adroit.withAlpha(30000));
+        d4rl("antmaze-umaze-v2", d.with(ALPHA, 10.0));
+        d4rl("antmaze-umaze-diverse-v2", d.with(ALPHA, 10.0));
+        d4rl("antmaze-medium-play-v2", d.with(ALPHA, 10.0));
+        d4rl("antmaze-medium-diverse-v2", d.with(ALPHA, 10.0));
+        d4rl("antmaze-large-play-v2", d.with(ALPHA, 3.0));
+        d4rl("antmaze-large-diverse-v2", d.with(ALPHA, 3.0));
+        FqlConfig adroit = d.with(Q_AGG, QAgg.MIN);
+        d4rl("pen-human-v1", adroit.with(ALPHA, 10000.0));
+        d4rl("pen-cloned-v1", adroit.with(ALPHA, 10000.0));
+        d4rl("pen-expert-v1", adroit.with(ALPHA, 3000.0));
+        d4rl("door-human-v1", adroit.with(ALPHA, 30000.0));
+        d4rl("door-cloned-v1", adroit.with(ALPHA, 30000.0));
+        d4rl("door-expert-v1", adroit.with(ALPHA, 30000.0));
+        d4rl("hammer-human-v1", adroit.with(ALPHA, 30000.0));
+        d4rl("hammer-cloned-v1", adroit.with(ALPHA, 10000.0));
+        d4rl("hammer-expert-v1", adroit.with(ALPHA, 30000.0));
+        d4rl("relocate-human-v1", adroit.with(ALPHA, 10000.0));
+        d4rl("relocate-cloned-v1", adroit.with(ALPHA, 30000.0));
+        d4rl("relocate-expert-v1", adroit.with(ALPHA, 30000.0));
         // The official defaults (α 10, mean), for new tasks.
         PRESETS.put("default", new Preset("default", d, 1_000_000));
     }

@@ -14,7 +14,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.fqlspark.agent.Batch;
 import org.fqlspark.agent.FqlConfig;
-import org.fqlspark.agent.QAgg;
+import org.fqlspark.agent.Setting;
 import org.fqlspark.agent.StepNoise;
 
 /**
@@ -23,6 +23,8 @@ import org.fqlspark.agent.StepNoise;
  * weights after one step, and a multi-step run. Any sizes, depths and flow steps the dump states are accepted.
  */
 public final class GoldenDump {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A tensor as stored: shape and row-major values. */
     public record Named(long[] shape, double[] data) {
@@ -79,12 +81,14 @@ public final class GoldenDump {
         if (!"tanh".equals(text(c, "gelu_approximate"))) {
             throw new GoldenFormatException(source, "config.gelu_approximate", "'tanh'");
         }
-        config = new FqlConfig(need(c, "lr").asDouble(), need(c, "batch_size").asInt(), ints(need(c, "actor_hidden_dims")),
-                ints(need(c, "value_hidden_dims")), need(c, "layer_norm").asBoolean(), need(c, "actor_layer_norm").asBoolean(),
-                need(c, "discount").asDouble(), need(c, "tau").asDouble(), QAgg.parse(text(c, "q_agg")),
-                need(c, "alpha").asDouble(), need(c, "flow_steps").asInt(), need(c, "normalize_q_loss").asBoolean(),
-                need(c, "adam_b1").asDouble(), need(c, "adam_b2").asDouble(), need(c, "adam_eps").asDouble(),
-                need(c, "ln_eps").asDouble());
+        FqlConfig read = FqlConfig.defaults();
+        for (Setting<?> s : FqlConfig.SETTINGS) {   // the official keys, one per setting
+            if (s.isOmittedAtDefault() && !c.has(s.key())) {
+                continue;   // a setting newer than the dumps: its default, as the reference had it
+            }
+            read = read.withPlain(s, JSON.convertValue(need(c, s.key()), Object.class));
+        }
+        config = read;
         if (c.has("target_update_uses_pre_update_critic") && !c.get("target_update_uses_pre_update_critic").asBoolean()) {
             throw new GoldenFormatException(source, "config.target_update_uses_pre_update_critic", "true (the official order)");
         }
@@ -142,7 +146,7 @@ public final class GoldenDump {
             throw new GoldenFormatException(path, "(file)", "an existing golden JSON file");
         }
         try {
-            return new GoldenDump(path, new ObjectMapper().readTree(path.toFile()));
+            return new GoldenDump(path, JSON.readTree(path.toFile()));
         } catch (IOException e) {
             throw new GoldenFormatException(path, "(file)", "valid JSON (" + e.getMessage().split("\n")[0] + ")");
         }
@@ -158,12 +162,6 @@ public final class GoldenDump {
 
     private String text(JsonNode n, String key) {
         return need(n, key).asText();
-    }
-
-    private static List<Integer> ints(JsonNode array) {
-        List<Integer> out = new ArrayList<>();
-        array.forEach(x -> out.add(x.asInt()));
-        return out;
     }
 
     /** A non-empty map of names to numbers; anything else there is an error, not silently a zero. */

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CheckpointTest {
 
     static FqlAgent trained() {
-        FqlAgent agent = new FqlAgent(FqlAgentTest.tiny().withQAgg(QAgg.MIN), FqlAgentTest.OBS, FqlAgentTest.ACT, 5);
+        FqlAgent agent = new FqlAgent(FqlAgentTest.tiny().with(FqlConfig.Q_AGG, QAgg.MIN), FqlAgentTest.OBS, FqlAgentTest.ACT, 5);
         for (int s = 0; s < 3; s++) {
             agent.update(FqlAgentTest.batch(s));
         }

@@ -19,7 +19,7 @@ class FqlAgentTest {
     static final int B = 5;
 
     static FqlConfig tiny() {
-        return FqlConfig.defaults().withHiddenDims(6, 5).withFlowSteps(3).withBatchSize(B);
+        return FqlConfig.defaults().withHiddenDims(6, 5).with(FqlConfig.FLOW_STEPS, 3).with(FqlConfig.BATCH_SIZE, B);
     }
 
     static Batch batch(long seed) {
@@ -109,7 +109,7 @@ class FqlAgentTest {
     @Test
     void tdTargetAggregatesTheTargetCriticByMeanOrMin() {
         for (QAgg agg : QAgg.values()) {
-            FqlAgent agent = new FqlAgent(tiny().withQAgg(agg).withDiscount(0.9), OBS, ACT, 3);
+            FqlAgent agent = new FqlAgent(tiny().with(FqlConfig.Q_AGG, agg).with(FqlConfig.DISCOUNT, 0.9), OBS, ACT, 3);
             Batch b = batch(1);
             LossReport r = agent.computeLossesAndGradients(b, noise(2), GradientTerms.total(agent.config()), true);
             float[] nextQs = r.intermediates().get("next_qs");
@@ -236,7 +236,7 @@ class FqlAgentTest {
         Batch b = batch(1);
         StepNoise n = noise(2);
         FqlAgent plain = new FqlAgent(tiny(), OBS, ACT, 3);
-        FqlAgent normalised = new FqlAgent(tiny().withNormalizeQLoss(true), OBS, ACT, 3);
+        FqlAgent normalised = new FqlAgent(tiny().with(FqlConfig.NORMALIZE_Q_LOSS, true), OBS, ACT, 3);
         LossReport rp = plain.computeLossesAndGradients(b, n, new GradientTerms(0, 0, 0, 1), true);
         LossReport rn = normalised.computeLossesAndGradients(b, n, new GradientTerms(0, 0, 0, 1), false);
         float[] qPi = rp.intermediates().get("q_actor");
@@ -309,8 +309,9 @@ class FqlAgentTest {
 
     @Test
     void actorLayerNormGradientMatchesFiniteDifferences() {
-        FqlConfig c = new FqlConfig(3e-4, B, java.util.List.of(6, 5), java.util.List.of(4, 7), true, true, 0.99, 0.005,
-                QAgg.MIN, 3, 2, false, 0.9, 0.999, 1e-8, 1e-6);  // λ is a stop-gradient, so FD would see through it
+        FqlConfig c = FqlConfig.defaults().with(FqlConfig.BATCH_SIZE, B).with(FqlConfig.ACTOR_HIDDEN_DIMS, java.util.List.of(6, 5))
+                .with(FqlConfig.VALUE_HIDDEN_DIMS, java.util.List.of(4, 7)).with(FqlConfig.ACTOR_LAYER_NORM, true)
+                .with(FqlConfig.Q_AGG, QAgg.MIN).with(FqlConfig.ALPHA, 3.0).with(FqlConfig.FLOW_STEPS, 2);  // λ is a stop-gradient, so FD would see through it
         finiteDifferenceCheck(c, new GradientTerms(0, 1, 0, 0), ParameterLayout.BC_FLOW);
         finiteDifferenceCheck(c, new GradientTerms(0, 0, 3, 1), ParameterLayout.ONE_STEP);
     }
@@ -318,8 +319,40 @@ class FqlAgentTest {
     // ------------------------------------------------------------------ update mechanics
 
     @Test
+    void maxGradNormClipsTheGradientToThatGlobalNormBeforeAdam() {
+        Batch b = batch(1);
+        StepNoise n = noise(2);
+        FqlAgent plain = new FqlAgent(tiny(), OBS, ACT, 3);
+        double norm = plain.computeLossesAndGradients(b, n, GradientTerms.total(plain.config()), false).gradNorm();
+        float[] g = plain.gradients();
+        plain.update(b, n);
+
+        // above the norm (and 0, the default): the step is the unclipped one, bit for bit
+        FqlAgent loose = new FqlAgent(tiny().with(FqlConfig.MAX_GRAD_NORM, 2 * norm), OBS, ACT, 3);
+        assertEquals(norm, loose.update(b, n).gradNorm(), 1e-9 * norm, "the report keeps the unclipped norm");
+        assertArrayEquals(plain.parameters(), loose.parameters());
+        assertEquals(0.0, FqlConfig.defaults().maxGradNorm());
+
+        // below it: Adam sees g · max/|g| (its first moment after one step is (1 − β1) times the gradient it got)
+        double max = norm / 4;
+        FqlAgent clipped = new FqlAgent(tiny().with(FqlConfig.MAX_GRAD_NORM, max), OBS, ACT, 3);
+        clipped.update(b, n);
+        float[] m = clipped.adamFirstMoment();
+        float[] gotGradient = clipped.gradients();
+        double sumSquares = 0;
+        for (int i = 0; i < g.length; i++) {
+            assertEquals(g[i] * max / norm, gotGradient[i], 1e-6 * Math.abs(g[i]) + 1e-12, "gradient " + i);
+            assertEquals((1 - 0.9) * g[i] * max / norm, m[i], 1e-6 * Math.abs(g[i]) + 1e-12, "first moment " + i);
+            sumSquares += (double) gotGradient[i] * gotGradient[i];
+        }
+        assertEquals(max, Math.sqrt(sumSquares), 1e-5 * max);
+        assertFalse(java.util.Arrays.equals(plain.parameters(), clipped.parameters()));
+        assertThrows(IllegalArgumentException.class, () -> tiny().with(FqlConfig.MAX_GRAD_NORM, -1.0));
+    }
+
+    @Test
     void polyakUsesThePreUpdateCritic() {
-        FqlAgent agent = new FqlAgent(tiny().withTau(0.5), OBS, ACT, 3);
+        FqlAgent agent = new FqlAgent(tiny().with(FqlConfig.TAU, 0.5), OBS, ACT, 3);
         agent.update(batch(1));                      // target == critic before the first step
         FqlAgent.AgentState before = agent.state();
         int criticSize = (int) agent.layout().moduleSize(ParameterLayout.CRITIC);
@@ -333,9 +366,9 @@ class FqlAgentTest {
 
     @Test
     void configValidationNamesTheKey() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FqlConfig.defaults().withDiscount(1.5));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FqlConfig.defaults().with(FqlConfig.DISCOUNT, 1.5));
         assertTrue(e.getMessage().contains("discount"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> FqlConfig.defaults().withFlowSteps(0));
+        e = assertThrows(IllegalArgumentException.class, () -> FqlConfig.defaults().with(FqlConfig.FLOW_STEPS, 0));
         assertTrue(e.getMessage().contains("flow_steps"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> QAgg.parse("max"));
         assertTrue(e.getMessage().contains("q_agg"), e.getMessage());

@@ -60,9 +60,7 @@ class StackedCriticTest {
             () -> new FusedCpuTensorOps(true, 1), () -> new FusedCpuTensorOps(false, 1), Nd4jTensorOps::new, JavaTensorOps::new};
         for (boolean layerNorm : new boolean[] {true, false}) {
             FqlConfig t = FqlAgentTest.tiny();
-            FqlConfig config = new FqlConfig(t.learningRate(), t.batchSize(), t.actorHiddenDims(), t.valueHiddenDims(), layerNorm,
-                    t.actorLayerNorm(), t.discount(), t.tau(), t.qAgg(), t.alpha(), t.flowSteps(), t.normalizeQLoss(),
-                    t.adamBeta1(), t.adamBeta2(), t.adamEps(), t.layerNormEps());
+            FqlConfig config = t.with(FqlConfig.LAYER_NORM, layerNorm);
             for (Supplier<TensorOps> backend : backends) {
                 FqlAgent.AgentState stacked = train(config, backend.get());
                 FqlAgent.AgentState perMember = train(config, new PerMember(backend.get()));

@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import org.apache.spark.sql.SparkSession;
+import org.fqlspark.agent.FqlConfig;
 import org.fqlspark.env.DatasetKind;
 import org.fqlspark.env.GenerateJob;
 import org.fqlspark.io.OutputGuard;
@@ -26,11 +27,15 @@ import org.fqlspark.eval.EvalResult;
 import org.fqlspark.eval.EvaluateJob;
 import org.fqlspark.eval.Policy;
 import org.fqlspark.train.ConfigOverrides;
+import org.fqlspark.train.SettingOptions;
 import org.fqlspark.train.TrainJob;
 import org.fqlspark.train.TrainOptions;
 import org.fqlspark.train.TrainResult;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The README's main job, end to end on local Spark: generate a point-maze stitch dataset, ingest it (the generator
@@ -45,10 +50,30 @@ import picocli.CommandLine.Option;
  * valued pushing into that corner above the ~390-step route round the wall (BENCHMARKS.md, "Learning"). Every choice
  * is a flag.
  */
-@Command(name = "quickstart", mixinStandardHelpOptions = true,
+@Command(name = "quickstart", mixinStandardHelpOptions = true, modelTransformer = QuickstartCommand.HyperParameters.class,
         description = {"Generate a point-maze dataset, ingest it, train FQL with 2 workers on local Spark, evaluate FQL and "
                 + "its flow-BC policy, and print where the results and plots are."})
 public final class QuickstartCommand implements Callable<Integer> {
+
+    /** The hyper-parameters the quick start sets over the default preset, with its defaults (see the class doc). */
+    static final List<SettingOptions.Flag> HYPER_PARAMETERS = List.of(
+            SettingOptions.Flag.of(FqlConfig.ACTOR_HIDDEN_DIMS).named("--hidden").withDefault("64,64,64"),
+            SettingOptions.Flag.of(FqlConfig.VALUE_HIDDEN_DIMS).named("--value-hidden").withDefault("128,128,128"),
+            SettingOptions.Flag.of(FqlConfig.ALPHA).withDefault("3"),
+            SettingOptions.Flag.of(FqlConfig.LR).withDefault("1e-3"),
+            SettingOptions.Flag.of(FqlConfig.TAU).withDefault("0.1"));
+
+    /** Adds {@link #HYPER_PARAMETERS} to the command's options (picocli calls it when it builds the command). */
+    public static final class HyperParameters implements CommandLine.IModelTransformer {
+        @Override
+        public CommandSpec transform(CommandSpec spec) {
+            SettingOptions.add(spec, HYPER_PARAMETERS, null);
+            return spec;
+        }
+    }
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--output", defaultValue = "quickstart-output", paramLabel = "DIR",
             description = "where everything goes (default: ${DEFAULT-VALUE})")
@@ -74,23 +99,6 @@ public final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--averaging-frequency", defaultValue = "100", paramLabel = "K",
             description = "local steps between parameter averages (default: ${DEFAULT-VALUE})")
     int averagingFrequency;
-
-    @Option(names = "--hidden", defaultValue = "64,64,64", split = ",", paramLabel = "H",
-            description = "hidden widths of the one-step policy and the BC flow (default: ${DEFAULT-VALUE})")
-    List<Integer> hidden;
-
-    @Option(names = "--value-hidden", defaultValue = "128,128,128", split = ",", paramLabel = "H",
-            description = "hidden widths of the critic (default: ${DEFAULT-VALUE})")
-    List<Integer> valueHidden;
-
-    @Option(names = "--alpha", defaultValue = "3", description = "distillation weight α (default: ${DEFAULT-VALUE})")
-    double alpha;
-
-    @Option(names = "--lr", defaultValue = "1e-3", description = "Adam learning rate (default: ${DEFAULT-VALUE})")
-    double learningRate;
-
-    @Option(names = "--tau", defaultValue = "0.1", description = "target-critic Polyak rate (default: ${DEFAULT-VALUE})")
-    double tau;
 
     @Option(names = "--episodes", defaultValue = "50", paramLabel = "E", description = "evaluation episodes per policy (default: ${DEFAULT-VALUE})")
     int episodes;
@@ -149,7 +157,7 @@ public final class QuickstartCommand implements Callable<Integer> {
         GenerateJob.run(spark, new GenerateJob.Options(datasetConfig(), data, 0, false, png, 100), log);
 
         log.println("[2/4] training FQL: " + workers + " workers, " + steps + " steps, averaging every " + averagingFrequency
-                + " steps, hidden " + hidden + " (critic " + valueHidden + "), alpha " + alpha + ", lr " + learningRate + ", tau " + tau);
+                + " steps, " + SettingOptions.describe(spec, HYPER_PARAMETERS));
         TrainResult trained = TrainJob.run(spark, trainOptions(out), log);
 
         log.println("[3/4] evaluating the FQL one-step policy on " + episodes + " episodes");
@@ -181,7 +189,7 @@ public final class QuickstartCommand implements Callable<Integer> {
     }
 
     private TrainOptions trainOptions(Path out) {
-        ConfigOverrides overrides = new ConfigOverrides(alpha, null, null, null, hidden, null, null, learningRate, tau, valueHidden);
+        ConfigOverrides overrides = SettingOptions.overrides(spec, HYPER_PARAMETERS);
         return TrainOptions.builder(out.resolve("data").toString(), out.resolve("run").toString()).workers(workers).steps(steps)
                 .averagingFrequency(averagingFrequency).overrides(overrides).seed(seed).checkpointEvery(20)
                 // a bar only on a terminal: written into a file or a pipe it is an empty frame; there the trainer prints a line every 10 s

@@ -1,19 +1,30 @@
 package org.fqlspark.sweep;
 
+import java.io.IOException;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 
 import org.fqlspark.agent.FqlConfig;
 import org.fqlspark.agent.FqlPresets;
-import org.fqlspark.agent.QAgg;
+import org.fqlspark.agent.Setting;
+import org.fqlspark.agent.SettingJson;
 import org.fqlspark.eval.EvalOptions;
 import org.fqlspark.eval.Policy;
 import org.fqlspark.train.ConfigOverrides;
@@ -27,18 +38,17 @@ import org.fqlspark.train.TrainOptions;
  * name: antmaze-large-navigate          # a label; not part of the trial id
  * data: s3a://fql/data/antmaze-large-navigate-v0
  * preset: antmaze-large-navigate        # FqlPresets name; agent keys left out take its values
- * agent:   {lr, batch_size, actor_hidden_dims, value_hidden_dims, layer_norm, actor_layer_norm, discount, tau,
- *           q_agg, alpha, flow_steps, normalize_q_loss, adam_b1, adam_b2, adam_eps, ln_eps}
+ * agent:   {lr, batch_size, actor_hidden_dims, ...}   # every setting of FqlConfig's table, by its key
  * train:   {steps, workers, averaging_frequency, checkpoint_every, keep_checkpoints, threads_per_worker,
  *           aggregation_depth, seed}
  * evaluate: {env, episodes, seed, partitions, max_episode_steps, bridge_startup_timeout_seconds, bridge_timeout_seconds,
  *            policy}                    # one-step (FQL's protocol, the default) or flow-bc (the BC flow baseline)
  * </pre>
  *
- * <p>The train command changes a preset through {@link ConfigOverrides} (alpha, discount, q_agg, normalize_q_loss,
- * one hidden-width list for every network, batch_size, flow_steps, lr, tau). The other agent keys are written out so
- * that a config file states the whole model, but must equal the preset's values: {@link #resolve()} refuses a file
- * that asks for something training would silently not do.
+ * <p>The train command changes a preset through {@link ConfigOverrides}: every {@linkplain Setting#tunable() tunable}
+ * setting. The fixed ones (LayerNorm, Adam's and LayerNorm's constants) are written out so that a config file states
+ * the whole model, but must equal the preset's values: {@link #resolve()} refuses a file that asks for something
+ * training would silently not do.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"name", "data", "preset", "agent", "train", "evaluate"})
@@ -50,37 +60,99 @@ public record ExperimentConfig(
         @JsonProperty("train") Train train,
         @JsonProperty("evaluate") Evaluate evaluate) {
 
-    /** FQL hyper-parameters; null = the preset's value. Key names are the official code's. */
-    @JsonInclude(JsonInclude.Include.NON_NULL)
-    @JsonPropertyOrder({"lr", "batch_size", "actor_hidden_dims", "value_hidden_dims", "layer_norm", "actor_layer_norm",
-            "discount", "tau", "q_agg", "alpha", "flow_steps", "normalize_q_loss", "adam_b1", "adam_b2", "adam_eps", "ln_eps"})
-    public record Agent(
-            @JsonProperty("lr") Double lr,
-            @JsonProperty("batch_size") Integer batchSize,
-            @JsonProperty("actor_hidden_dims") List<Integer> actorHiddenDims,
-            @JsonProperty("value_hidden_dims") List<Integer> valueHiddenDims,
-            @JsonProperty("layer_norm") Boolean layerNorm,
-            @JsonProperty("actor_layer_norm") Boolean actorLayerNorm,
-            @JsonProperty("discount") Double discount,
-            @JsonProperty("tau") Double tau,
-            @JsonProperty("q_agg") String qAgg,
-            @JsonProperty("alpha") Double alpha,
-            @JsonProperty("flow_steps") Integer flowSteps,
-            @JsonProperty("normalize_q_loss") Boolean normalizeQLoss,
-            @JsonProperty("adam_b1") Double adamB1,
-            @JsonProperty("adam_b2") Double adamB2,
-            @JsonProperty("adam_eps") Double adamEps,
-            @JsonProperty("ln_eps") Double lnEps) {
+    /**
+     * FQL hyper-parameters by key (each a setting of {@link FqlConfig}'s table, its value in plain YAML form: a number,
+     * a boolean, a width list, a choice's lower-case name); a key left out takes the preset's value. Written in the
+     * table's order; a key that is not a setting is refused, naming it and the known keys.
+     */
+    @JsonSerialize(using = AgentWriter.class)
+    @JsonDeserialize(using = AgentReader.class)
+    public static final class Agent {
+        private final Map<String, Object> values;
 
-        static Agent none() {
-            return new Agent(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        Agent(Map<String, Object> values) {
+            Map<String, Object> ordered = new LinkedHashMap<>();
+            for (Setting<?> s : FqlConfig.SETTINGS) {
+                if (values.get(s.key()) != null) {
+                    ordered.put(s.key(), values.get(s.key()));
+                }
+            }
+            this.values = Collections.unmodifiableMap(ordered);
         }
 
-        /** Every hyper-parameter of {@code c}, written out. */
+        static Agent none() {
+            return new Agent(Map.of());
+        }
+
+        /** Every hyper-parameter of {@code c}, written out (those omitted at their default only when they differ from it). */
         static Agent of(FqlConfig c) {
-            return new Agent(c.learningRate(), c.batchSize(), c.actorHiddenDims(), c.valueHiddenDims(), c.layerNorm(),
-                    c.actorLayerNorm(), c.discount(), c.tau(), c.qAgg().name().toLowerCase(java.util.Locale.ROOT), c.alpha(),
-                    c.flowSteps(), c.normalizeQLoss(), c.adamBeta1(), c.adamBeta2(), c.adamEps(), c.layerNormEps());
+            Map<String, Object> m = new LinkedHashMap<>();
+            for (Setting<?> s : FqlConfig.SETTINGS) {
+                put(m, s, c);
+            }
+            return new Agent(m);
+        }
+
+        private static <T> void put(Map<String, Object> m, Setting<T> s, FqlConfig c) {
+            T v = s.get(c);
+            if (!(s.isOmittedAtDefault() && s.isDefault(v))) {
+                m.put(s.key(), s.toPlain(v));
+            }
+        }
+
+        /** The value written for {@code key} (plain YAML form), or null when the preset's is taken. */
+        public Object get(String key) {
+            return values.get(key);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Agent a && a.values.equals(values);
+        }
+
+        @Override
+        public int hashCode() {
+            return values.hashCode();
+        }
+
+        @Override
+        public String toString() {
+            return "Agent" + values;
+        }
+    }
+
+    /**
+     * Writes an agent section in the table's order, in every mapper: the canonical form a trial id hashes keeps that
+     * order too (as it kept the order the agent record's properties were declared in), so ids do not change.
+     */
+    static final class AgentWriter extends StdSerializer<Agent> {
+        AgentWriter() {
+            super(Agent.class);
+        }
+
+        @Override
+        public void serialize(Agent agent, JsonGenerator gen, SerializerProvider provider) throws IOException {
+            SettingJson.writeObject(agent, agent.values, gen, provider);
+        }
+    }
+
+    /** Reads an agent section key by key, each value as its setting's plain type (so a type error names that type). */
+    static final class AgentReader extends StdDeserializer<Agent> {
+        AgentReader() {
+            super(Agent.class);
+        }
+
+        @Override
+        public Agent deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+            Map<String, Object> values = new LinkedHashMap<>();
+            // a choice (q_agg) is read as text and checked at resolve(), naming its key
+            SettingJson.readFields(p, ctxt, this, Setting::key, true).forEach((s, v) -> values.put(s.key(), v));
+            return new Agent(values);
+        }
+
+        @Override
+        public Collection<Object> getKnownPropertyNames() {
+            return SettingJson.names(Setting::key);
         }
     }
 
@@ -225,45 +297,34 @@ public record ExperimentConfig(
             throw new IllegalArgumentException("agent." + e.getMessage().replaceFirst("^config '([^']*)'", "$1"), e);
         }
         Agent a = agent == null ? Agent.none() : agent;
-        fixed("layer_norm", a.layerNorm(), base.layerNorm(), p);
-        fixed("actor_layer_norm", a.actorLayerNorm(), base.actorLayerNorm(), p);
-        fixed("adam_b1", a.adamB1(), base.adamBeta1(), p);
-        fixed("adam_b2", a.adamB2(), base.adamBeta2(), p);
-        fixed("adam_eps", a.adamEps(), base.adamEps(), p);
-        fixed("ln_eps", a.lnEps(), base.layerNormEps(), p);
+        for (Setting<?> s : FqlConfig.SETTINGS) {
+            if (!s.tunable()) {
+                fixed(s, a.get(s.key()), base, p);
+            }
+        }
         return result;
     }
 
     /** The agent keys as the train command's overrides (only those that differ from the preset, so ids stay stable). */
     ConfigOverrides overrides(FqlConfig base) {
         Agent a = agent == null ? Agent.none() : agent;
-        List<Integer> hidden = null;
-        List<Integer> valueHidden = null;
-        if (a.actorHiddenDims() != null || a.valueHiddenDims() != null) {
-            List<Integer> actor = a.actorHiddenDims() != null ? a.actorHiddenDims() : base.actorHiddenDims();
-            List<Integer> value = a.valueHiddenDims() != null ? a.valueHiddenDims() : base.valueHiddenDims();
-            // --hidden-dims sets every network, --value-hidden-dims then the critic alone
-            hidden = actor.equals(base.actorHiddenDims()) ? null : actor;
-            List<Integer> valueWithoutOverride = hidden != null ? hidden : base.valueHiddenDims();
-            valueHidden = value.equals(valueWithoutOverride) ? null : value;
+        ConfigOverrides overrides = ConfigOverrides.none();
+        for (Setting<?> s : FqlConfig.SETTINGS) {
+            if (s.tunable()) {
+                overrides = differing(overrides, s, a.get(s.key()), base);
+            }
         }
-        QAgg qAgg;
+        return overrides;
+    }
+
+    private static <T> ConfigOverrides differing(ConfigOverrides overrides, Setting<T> s, Object plain, FqlConfig base) {
+        T value;
         try {
-            qAgg = a.qAgg() == null ? null : QAgg.parse(a.qAgg());
+            value = s.fromPlain(plain, s.key());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("agent." + e.getMessage(), e);
         }
-        return new ConfigOverrides(
-                differs(a.alpha(), base.alpha()),
-                differs(a.discount(), base.discount()),
-                qAgg == base.qAgg() ? null : qAgg,
-                differs(a.normalizeQLoss(), base.normalizeQLoss()),
-                hidden,
-                differs(a.batchSize(), base.batchSize()),
-                differs(a.flowSteps(), base.flowSteps()),
-                differs(a.lr(), base.learningRate()),
-                differs(a.tau(), base.tau()),
-                valueHidden);
+        return value == null || s.same(value, s.get(base)) ? overrides : overrides.with(s, value);
     }
 
     /** What {@code ./fql train} is given for this experiment (the config must be {@linkplain #resolve() resolved}). */
@@ -354,20 +415,12 @@ public record ExperimentConfig(
         return Duration.ofMillis(Math.round(s * 1000));
     }
 
-    private static <T> T differs(T value, T presetValue) {
-        return value == null || Objects.equals(value, presetValue) ? null : value;
-    }
-
-    private static Double differs(Double value, double presetValue) {
-        return value == null || value == presetValue ? null : value;
-    }
-
-    private static void fixed(String key, Object value, Object presetValue, FqlPresets.Preset p) {
-        if (value == null) return;
-        boolean same = value instanceof Double d && presetValue instanceof Double pd ? d.doubleValue() == pd.doubleValue()
-                : value.equals(presetValue);
-        if (!same) {
-            throw new IllegalArgumentException("agent." + key + " = " + value + ": training cannot change it from preset '" + p.name()
+    private static <T> void fixed(Setting<T> s, Object plain, FqlConfig base, FqlPresets.Preset p) {
+        if (plain == null) return;
+        T value = s.fromPlain(plain, "agent." + s.key());
+        T presetValue = s.get(base);
+        if (!s.same(value, presetValue)) {
+            throw new IllegalArgumentException("agent." + s.key() + " = " + value + ": training cannot change it from preset '" + p.name()
                     + "' (" + presetValue + "); write the preset's value or leave the key out");
         }
     }

@@ -1,94 +1,115 @@
 package org.fqlspark.train;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonValue;
 
 import org.fqlspark.agent.FqlConfig;
-import org.fqlspark.agent.QAgg;
+import org.fqlspark.agent.Setting;
 
 /**
- * Hyper-parameters set on the command line over a preset; null = keep the preset's value. Names are the official
- * code's flag names. Validation happens in {@link FqlConfig}'s constructor when they are applied. {@code hidden_dims} sets
- * every network's widths; {@code value_hidden_dims}, applied after it, sets the critic's alone (the official
- * {@code value_hidden_dims}).
+ * Hyper-parameters set over a preset (train flags, a sweep's agent keys, config.json's {@code overrides}): setting key
+ * → value, a key left out keeping the preset's value. The keys are the {@linkplain Setting#tunable() tunable} settings
+ * of {@link FqlConfig}'s table, plus {@value #HIDDEN_DIMS}, which sets every network's widths and is applied first (so
+ * {@code actor_hidden_dims} and {@code value_hidden_dims} refine it). Validation happens in {@link FqlConfig}'s
+ * constructor when they are applied.
+ *
+ * @param values key → value (in the setting's type; plain JSON values are converted), ordered: {@value #HIDDEN_DIMS},
+ *               then the table's order
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
-public record ConfigOverrides(
-        @JsonProperty("alpha") Double alpha,
-        @JsonProperty("discount") Double discount,
-        @JsonProperty("q_agg") QAgg qAgg,
-        @JsonProperty("normalize_q_loss") Boolean normalizeQLoss,
-        @JsonProperty("hidden_dims") List<Integer> hiddenDims,
-        @JsonProperty("batch_size") Integer batchSize,
-        @JsonProperty("flow_steps") Integer flowSteps,
-        @JsonProperty("lr") Double learningRate,
-        @JsonProperty("tau") Double tau,
-        @JsonProperty("value_hidden_dims") List<Integer> valueHiddenDims) {
+public record ConfigOverrides(Map<String, Object> values) {
 
-    @JsonCreator
+    /** Not a setting: every network's widths at once (the train command's {@code --hidden-dims}). */
+    public static final String HIDDEN_DIMS = "hidden_dims";
+    /** What {@value #HIDDEN_DIMS} does, for help texts. */
+    public static final String HIDDEN_DIMS_DOC = "hidden widths of every network (e.g. 512,512,512,512); actor and value "
+            + "widths given as well apply after it";
+
     public ConfigOverrides {
-        hiddenDims = hiddenDims == null ? null : List.copyOf(hiddenDims);
-        valueHiddenDims = valueHiddenDims == null ? null : List.copyOf(valueHiddenDims);
+        Map<String, Object> ordered = new LinkedHashMap<>();
+        Object hidden = values.get(HIDDEN_DIMS);
+        if (hidden != null) {
+            ordered.put(HIDDEN_DIMS, FqlConfig.ACTOR_HIDDEN_DIMS.fromPlain(hidden, HIDDEN_DIMS));
+        }
+        for (Setting<?> s : FqlConfig.SETTINGS) {
+            Object v = values.get(s.key());
+            if (v != null) {
+                if (!s.tunable()) {
+                    throw new IllegalArgumentException(s.key() + " is fixed by the preset; it cannot be overridden");
+                }
+                ordered.put(s.key(), s.fromPlain(v, s.key()));
+            }
+        }
+        for (String key : values.keySet()) {
+            if (!ordered.containsKey(key) && values.get(key) != null) {
+                throw new IllegalArgumentException("unknown override '" + key + "'; known: " + HIDDEN_DIMS + ", "
+                        + String.join(", ", FqlConfig.SETTINGS.stream().filter(Setting::tunable).map(Setting::key).toList()));
+            }
+        }
+        values = Collections.unmodifiableMap(ordered);
     }
 
-    /** Overrides that leave the critic's widths to {@code hiddenDims} (or the preset). */
-    public ConfigOverrides(Double alpha, Double discount, QAgg qAgg, Boolean normalizeQLoss, List<Integer> hiddenDims,
-                           Integer batchSize, Integer flowSteps, Double learningRate, Double tau) {
-        this(alpha, discount, qAgg, normalizeQLoss, hiddenDims, batchSize, flowSteps, learningRate, tau, null);
+    /** From config.json's {@code overrides} (plain JSON values). */
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    static ConfigOverrides fromJson(Map<String, Object> json) {
+        return new ConfigOverrides(json);
     }
 
     public static ConfigOverrides none() {
-        return new ConfigOverrides(null, null, null, null, null, null, null, null, null);
+        return new ConfigOverrides(Map.of());
     }
 
-    /** {@code base} with every non-null override applied (same hidden widths for actors and critic). */
+    /** These overrides with {@code setting} set to {@code value} (null: left to the preset). */
+    public <T> ConfigOverrides with(Setting<T> setting, T value) {
+        return with(setting.key(), value);
+    }
+
+    /** These overrides with every network's widths set (null: left to the preset). */
+    public ConfigOverrides withHiddenDims(List<Integer> widths) {
+        return with(HIDDEN_DIMS, widths);
+    }
+
+    /** With a setting's key or {@value #HIDDEN_DIMS} set to a (plain or typed) value; null removes it. */
+    public ConfigOverrides with(String key, Object value) {
+        Map<String, Object> m = new LinkedHashMap<>(values);
+        if (value == null) {
+            m.remove(key);
+        } else {
+            m.put(key, value);
+        }
+        return new ConfigOverrides(m);
+    }
+
+    /** The override of {@code setting}, or null. */
+    public <T> T get(Setting<T> setting) {
+        return setting.fromPlain(values.get(setting.key()), setting.key());
+    }
+
+    /** {@code base} with every override applied, {@value #HIDDEN_DIMS} first. */
     public FqlConfig applyTo(FqlConfig base) {
         FqlConfig c = base;
-        if (alpha != null) c = c.withAlpha(alpha);
-        if (discount != null) c = c.withDiscount(discount);
-        if (qAgg != null) c = c.withQAgg(qAgg);
-        if (normalizeQLoss != null) c = c.withNormalizeQLoss(normalizeQLoss);
-        if (hiddenDims != null) c = c.withHiddenDims(hiddenDims.stream().mapToInt(Integer::intValue).toArray());
-        if (valueHiddenDims != null) c = c.withValueHiddenDims(valueHiddenDims.stream().mapToInt(Integer::intValue).toArray());
-        if (batchSize != null) c = c.withBatchSize(batchSize);
-        if (flowSteps != null) c = c.withFlowSteps(flowSteps);
-        if (learningRate != null) c = c.withLearningRate(learningRate);
-        if (tau != null) c = c.withTau(tau);
+        for (Map.Entry<String, Object> e : values.entrySet()) {
+            c = e.getKey().equals(HIDDEN_DIMS)
+                    ? c.withPlain(FqlConfig.ACTOR_HIDDEN_DIMS, e.getValue()).withPlain(FqlConfig.VALUE_HIDDEN_DIMS, e.getValue())
+                    : c.withPlain(FqlConfig.setting(e.getKey()), e.getValue());
+        }
         return c;
     }
 
-    /** {@code this} with every non-null field of {@code over} replacing its own. */
+    /** {@code this} with every override of {@code over} replacing its own. */
     public ConfigOverrides overriddenBy(ConfigOverrides over) {
-        return new ConfigOverrides(
-                over.alpha != null ? over.alpha : alpha,
-                over.discount != null ? over.discount : discount,
-                over.qAgg != null ? over.qAgg : qAgg,
-                over.normalizeQLoss != null ? over.normalizeQLoss : normalizeQLoss,
-                over.hiddenDims != null ? over.hiddenDims : hiddenDims,
-                over.batchSize != null ? over.batchSize : batchSize,
-                over.flowSteps != null ? over.flowSteps : flowSteps,
-                over.learningRate != null ? over.learningRate : learningRate,
-                over.tau != null ? over.tau : tau,
-                over.valueHiddenDims != null ? over.valueHiddenDims : valueHiddenDims);
+        Map<String, Object> m = new LinkedHashMap<>(values);
+        m.putAll(over.values);
+        return new ConfigOverrides(m);
     }
 
+    /** As config.json records them ({@code train.overrides}). */
+    @JsonValue
     Map<String, Object> asMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        if (alpha != null) m.put("alpha", alpha);
-        if (discount != null) m.put("discount", discount);
-        if (qAgg != null) m.put("q_agg", qAgg);
-        if (normalizeQLoss != null) m.put("normalize_q_loss", normalizeQLoss);
-        if (hiddenDims != null) m.put("hidden_dims", hiddenDims);
-        if (batchSize != null) m.put("batch_size", batchSize);
-        if (flowSteps != null) m.put("flow_steps", flowSteps);
-        if (learningRate != null) m.put("lr", learningRate);
-        if (tau != null) m.put("tau", tau);
-        if (valueHiddenDims != null) m.put("value_hidden_dims", valueHiddenDims);
-        return m;
+        return values;
     }
 }

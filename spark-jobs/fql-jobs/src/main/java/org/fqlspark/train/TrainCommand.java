@@ -8,18 +8,20 @@ import java.util.concurrent.Callable;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
-import org.fqlspark.agent.QAgg;
 import org.fqlspark.launch.CommandSessions;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import org.fqlspark.run.RunDirectory;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code fql train}: picocli options → {@link TrainOptions} → {@link TrainJob#run}. Locally through {@code ./fql train},
  * on a cluster through {@code spark-submit --class org.fqlspark.cli.FqlCli fql-spark.jar train ...}.
  */
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, modelTransformer = TrainCommand.HyperParameters.class,
         description = {"Train FQL on a dataset with W data-parallel Spark workers and parameter averaging every K steps.",
                 "Writes config.json, provenance.json, checkpoints/, metrics.csv, metrics.parquet/ and learning_curves.png "
                         + "into the run directory. Exit codes: 0 done, 1 training failed or diverged, 2 bad input."},
@@ -30,6 +32,21 @@ import org.fqlspark.run.RunDirectory;
                 "each task binds ND4J to the GPU in its TaskContext; without GPUs it runs on the CPU.",
                 "Cluster: spark-submit --class org.fqlspark.cli.FqlCli fql-spark.jar train --data hdfs:///d --run-dir hdfs:///r --workers 8"})
 public final class TrainCommand implements Callable<Integer> {
+
+    /** The hyper-parameter flags, one per tunable setting of FqlConfig's table, listed after --preset. */
+    static final List<SettingOptions.Flag> HYPER_PARAMETERS = SettingOptions.train();
+
+    /** Adds {@link #HYPER_PARAMETERS} to the command's options (picocli calls it when it builds the command). */
+    public static final class HyperParameters implements CommandLine.IModelTransformer {
+        @Override
+        public CommandSpec transform(CommandSpec spec) {
+            SettingOptions.add(spec, HYPER_PARAMETERS, "--preset");
+            return spec;
+        }
+    }
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--data", paramLabel = "PATH", description = "dataset directory (Parquet shards + manifest.json); "
             + "with --resume, defaults to the run's own")
@@ -98,38 +115,6 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--preset", paramLabel = "NAME", description = "task preset with the paper's settings (default: default)")
     String preset;
-
-    @Option(names = "--alpha", description = "distillation (BC) coefficient")
-    Double alpha;
-
-    @Option(names = "--discount", description = "discount factor")
-    Double discount;
-
-    @Option(names = "--q-agg", paramLabel = "mean|min", description = "aggregation of the two critics in the TD target")
-    String qAgg;
-
-    @Option(names = "--normalize-q-loss", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
-            description = "divide the actor's Q loss by mean |Q|")
-    Boolean normalizeQLoss;
-
-    @Option(names = "--hidden-dims", split = ",", paramLabel = "H,H,...", description = "hidden widths of every network (e.g. 512,512,512,512)")
-    List<Integer> hiddenDims;
-
-    @Option(names = "--value-hidden-dims", split = ",", paramLabel = "H,H,...",
-            description = "hidden widths of the critic alone (after --hidden-dims; the official value_hidden_dims)")
-    List<Integer> valueHiddenDims;
-
-    @Option(names = "--batch-size", description = "batch size per worker")
-    Integer batchSize;
-
-    @Option(names = "--flow-steps", description = "Euler steps of the BC flow")
-    Integer flowSteps;
-
-    @Option(names = "--lr", description = "Adam learning rate")
-    Double learningRate;
-
-    @Option(names = "--tau", description = "target critic Polyak rate")
-    Double tau;
 
     @Option(names = "--seed", description = "run seed (default 0)")
     Long seed;
@@ -236,8 +221,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (evalEpisodes != null) b.evalEpisodes(evalEpisodes);
         if (evalEnv != null) b.evalEnv(evalEnv);
-        ConfigOverrides given = new ConfigOverrides(alpha, discount, parseQAgg(qAgg), normalizeQLoss, hiddenDims, batchSize,
-                flowSteps, learningRate, tau, valueHiddenDims);
+        ConfigOverrides given = SettingOptions.overrides(spec, HYPER_PARAMETERS);
         b.overrides(savedOverrides.overriddenBy(given));
         boolean onlineGiven = onlineSteps != null || env != null || onlineMode != null || actors != null || refreshEvery != null
                 || bufferCapacity != null;
@@ -260,17 +244,6 @@ public final class TrainCommand implements Callable<Integer> {
             System.err.println("fql train: no --steps and no --preset: training the default preset's step count");
         }
         return b.build();
-    }
-
-    private static QAgg parseQAgg(String s) {
-        if (s == null) {
-            return null;
-        }
-        return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "mean" -> QAgg.MEAN;
-            case "min" -> QAgg.MIN;
-            default -> throw new IllegalArgumentException("--q-agg must be 'mean' or 'min', was '" + s + "'");
-        };
     }
 
     /** A session for the run: {@link CommandSessions}' rules, local[W*T] by default, and the defaults here. */

@@ -14,6 +14,8 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import org.fqlspark.agent.FqlConfig;
+import org.fqlspark.train.SettingOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -105,5 +107,30 @@ class QuickstartCommandTest {
         Files.writeString(out.resolve("notes.md"), "mine");
         assertEquals(2, FqlCli.commandLine().execute("quickstart", "--output", out.toString(), "--overwrite"));
         assertEquals("mine", Files.readString(out.resolve("notes.md")));
+    }
+
+    @Test
+    void hyperParameterFlagsComeFromTheSettingsTableWithTheQuickStartsDefaults() {
+        QuickstartCommand q = new QuickstartCommand();
+        CommandLine cl = new CommandLine(q);
+        cl.parseArgs();
+        FqlConfig c = SettingOptions.overrides(q.spec, QuickstartCommand.HYPER_PARAMETERS).applyTo(FqlConfig.defaults());
+        assertEquals(List.of(64, 64, 64), c.actorHiddenDims());
+        assertEquals(List.of(128, 128, 128), c.valueHiddenDims());
+        assertEquals(3.0, c.alpha());
+        assertEquals(1e-3, c.learningRate());
+        assertEquals(0.1, c.tau());
+        assertEquals(FqlConfig.defaults().batchSize(), c.batchSize(), "what the quick start does not set is the preset's");
+        String help = cl.setUsageHelpWidth(1000).getUsageMessage();
+        for (SettingOptions.Flag f : QuickstartCommand.HYPER_PARAMETERS) {
+            assertTrue(help.contains(f.setting().doc() + " (default: " + f.defaultValue() + ")"), f.name() + " in:\n" + help);
+        }
+        QuickstartCommand given = new QuickstartCommand();
+        new CommandLine(given).parseArgs("--hidden", "8,8", "--alpha", "30", "--value-hidden", "12");
+        c = SettingOptions.overrides(given.spec, QuickstartCommand.HYPER_PARAMETERS).applyTo(FqlConfig.defaults());
+        assertEquals(List.of(8, 8), c.actorHiddenDims(), "a given list replaces the default, not appends to it");
+        assertEquals(List.of(12), c.valueHiddenDims());
+        assertEquals(30.0, c.alpha());
+        assertEquals(0.1, c.tau());
     }
 }

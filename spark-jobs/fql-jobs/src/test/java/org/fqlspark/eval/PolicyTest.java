@@ -30,7 +30,7 @@ class PolicyTest {
 
     @Test
     void flowPolicyEpisodeIsTheEulerFlowActingOnTheEpisodeNoise() {
-        FqlAgent agent = new FqlAgent(FqlConfig.defaults().withHiddenDims(8, 8).withFlowSteps(3), 2, 2, 4);
+        FqlAgent agent = new FqlAgent(FqlConfig.defaults().withHiddenDims(8, 8).with(FqlConfig.FLOW_STEPS, 3), 2, 2, 4);
         int steps = 25;
         EpisodeRollouts.Rollout flow = EpisodeRollouts.runEpisode(agent, EnvironmentRegistry.create("pointmaze-medium"), 9, 2, steps, true, Policy.FLOW_BC);
         EpisodeRollouts.Rollout oneStep = EpisodeRollouts.runEpisode(agent, EnvironmentRegistry.create("pointmaze-medium"), 9, 2, steps, true, Policy.ONE_STEP);

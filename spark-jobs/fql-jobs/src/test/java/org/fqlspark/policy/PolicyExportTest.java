@@ -11,6 +11,7 @@ import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
@@ -149,11 +150,12 @@ class PolicyExportTest {
             golden = new ObjectMapper().readTree(in);
         }
         JsonNode gc = golden.get("config");
-        FqlConfig config = new FqlConfig(gc.get("lr").asDouble(), gc.get("batch_size").asInt(),
-                PolicyFixtures.dims(8, 8), PolicyFixtures.dims(8, 8), gc.get("layer_norm").asBoolean(),
-                gc.get("actor_layer_norm").asBoolean(), gc.get("discount").asDouble(), gc.get("tau").asDouble(), QAgg.MEAN,
-                gc.get("alpha").asDouble(), gc.get("flow_steps").asInt(), false, gc.get("adam_b1").asDouble(),
-                gc.get("adam_b2").asDouble(), gc.get("adam_eps").asDouble(), gc.get("ln_eps").asDouble());
+        FqlConfig config = FqlConfig.defaults().withHiddenDims(8, 8).with(FqlConfig.Q_AGG, QAgg.MEAN)
+                .with(FqlConfig.NORMALIZE_Q_LOSS, false);
+        for (String key : List.of("lr", "batch_size", "layer_norm", "actor_layer_norm", "discount", "tau", "alpha", "flow_steps",
+                "adam_b1", "adam_b2", "adam_eps", "ln_eps")) {
+            config = config.withPlain(FqlConfig.setting(key), new ObjectMapper().treeToValue(gc.get(key), Object.class));
+        }
         Checkpoint c = PolicyFixtures.checkpoint(config, gc.get("obs_dim").asInt(), gc.get("action_dim").asInt(), 3);
         Path file = dir.resolve("weights.npz");
         Files.write(file, PolicyExport.npz(c));

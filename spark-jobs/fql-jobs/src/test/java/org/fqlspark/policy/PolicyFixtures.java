@@ -2,7 +2,6 @@ package org.fqlspark.policy;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -13,16 +12,14 @@ import org.fqlspark.agent.FqlConfig;
 /** Checkpoints for the policy tests: untrained agents whose weights are spread out so that some actions clip. */
 final class PolicyFixtures {
 
-    static final FqlConfig TINY = FqlConfig.defaults().withHiddenDims(32, 32).withFlowSteps(4);
+    static final FqlConfig TINY = FqlConfig.defaults().withHiddenDims(32, 32).with(FqlConfig.FLOW_STEPS, 4);
 
     private PolicyFixtures() {
     }
 
     /** The same config with LayerNorm in the actors too (off in the paper), to cover that branch of the export. */
     static FqlConfig withActorLayerNorm(FqlConfig c) {
-        return new FqlConfig(c.learningRate(), c.batchSize(), c.actorHiddenDims(), c.valueHiddenDims(), c.layerNorm(), true,
-                c.discount(), c.tau(), c.qAgg(), c.alpha(), c.flowSteps(), c.normalizeQLoss(), c.adamBeta1(), c.adamBeta2(),
-                c.adamEps(), c.layerNormEps());
+        return c.with(FqlConfig.ACTOR_LAYER_NORM, true);
     }
 
     /** An agent whose parameters are its Glorot init plus N(0, 0.02²) noise (so biases and LN shifts are not zero), at step 42. */
@@ -48,9 +45,5 @@ final class PolicyFixtures {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) (scale * rng.nextGaussian());
         return a;
-    }
-
-    static List<Integer> dims(int... d) {
-        return java.util.Arrays.stream(d).boxed().toList();
     }
 }

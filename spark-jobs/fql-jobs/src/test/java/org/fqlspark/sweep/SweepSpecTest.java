@@ -53,7 +53,7 @@ class SweepSpecTest {
         ExperimentConfig last = trials.get(7).config();
         assertEquals("/data/large", last.data());
         assertEquals("pointmaze-large", last.evaluate().env());
-        assertEquals(10.0, last.agent().alpha());
+        assertEquals(10.0, last.agent().get("alpha"));
         assertEquals(1L, last.train().seed());
         assertEquals(2, last.train().workers());
         assertEquals("base dataset=large alpha=10 seed=1", last.name());
@@ -82,13 +82,24 @@ class SweepSpecTest {
     }
 
     @Test
+    void trialIdsOfExistingSweepsAreKept() {
+        // ids as computed before the settings table: a changed id would re-run every finished trial of a sweep
+        assertEquals("cc2d46e3ae77", parse(BASE).trials().get(0).id());
+        assertEquals("082fafa12ad2", parse(BASE + "agent: {alpha: 30, actor_hidden_dims: [64, 64], value_hidden_dims: [64, 64]}\n")
+                .trials().get(0).id());
+        assertEquals("cd7582c3bf25", parse(BASE + "agent: {actor_hidden_dims: [8], value_hidden_dims: [16]}\n").trials().get(0).id());
+        assertEquals("79cc72833684", parse(BASE + "agent: {q_agg: mean, lr: 1e-3, tau: 0.1, batch_size: 64, flow_steps: 5, "
+                + "normalize_q_loss: true, discount: 0.995}\n").trials().get(0).id());
+    }
+
+    @Test
     void resolvesToThePresetWithOverridesAndTheTrainersDefaults() {
         ExperimentConfig c = parse(BASE + "agent: {alpha: 30, actor_hidden_dims: [64, 64], value_hidden_dims: [64, 64]}\n")
                 .trials().get(0).config();
-        FqlConfig expected = FqlPresets.get("antmaze-large-navigate").config().withAlpha(30).withHiddenDims(64, 64);
+        FqlConfig expected = FqlPresets.get("antmaze-large-navigate").config().with(FqlConfig.ALPHA, 30.0).withHiddenDims(64, 64);
         assertEquals(expected, c.fqlConfig());
         assertEquals(QAgg.MIN, c.fqlConfig().qAgg());
-        assertEquals("min", c.agent().qAgg());
+        assertEquals("min", c.agent().get("q_agg"));
         TrainOptions t = c.trainOptions("/runs/x", true);
         assertEquals(expected, t.resolvedConfig());
         assertEquals(1000, t.steps());
@@ -177,7 +188,7 @@ class SweepSpecTest {
         assertEquals(4, trials.size());
         ExperimentConfig cube = trials.get(3).config();
         assertEquals("/data/cube", cube.data());
-        assertEquals(FqlPresets.get("cube-double-play").config().withAlpha(2), cube.fqlConfig());
+        assertEquals(FqlPresets.get("cube-double-play").config().with(FqlConfig.ALPHA, 2.0), cube.fqlConfig());
         assertEquals(1000L, cube.train().steps(), "the variant file's train.steps applies over the spec's own keys");
         assertEquals(3, cube.train().workers(), "grid values apply last");
         assertEquals("datasets dataset=cube alpha=2 workers=3", cube.name());

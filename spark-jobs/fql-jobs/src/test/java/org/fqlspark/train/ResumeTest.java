@@ -1,5 +1,6 @@
 package org.fqlspark.train;
 
+import org.fqlspark.agent.FqlConfig;
 import org.fqlspark.testing.TestSpark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -67,7 +68,7 @@ class ResumeTest {
                 options.toBuilder().resume(true).averagingFrequency(7).steps(10).build()));
         assertTrue(k.getMessage().contains("averaging-frequency"), k.getMessage());
         IllegalArgumentException c = assertThrows(IllegalArgumentException.class, () -> TrainJob.run(TestSpark.session(),
-                options.toBuilder().resume(true).overrides(new ConfigOverrides(3.0, null, null, null, List.of(16, 16), 32, 3, null, null))
+                options.toBuilder().resume(true).overrides(ConfigOverrides.none().with(FqlConfig.ALPHA, 3.0).withHiddenDims(List.of(16, 16)).with(FqlConfig.BATCH_SIZE, 32).with(FqlConfig.FLOW_STEPS, 3))
                         .steps(10).build()));
         assertTrue(c.getMessage().contains("different FQL config"), c.getMessage());
         TrainResult nothing = TrainJob.run(TestSpark.session(), options.toBuilder().resume(true).build());

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 
 import org.apache.spark.sql.SparkSession;
+import org.fqlspark.agent.FqlConfig;
 import org.fqlspark.run.RunDirectory;
 
 /**
@@ -43,7 +44,7 @@ public final class TimeToResult {
             }
         }
         // the quick start's model: 3x64, alpha 3, lr 1e-3, tau 0.1, K = 100
-        ConfigOverrides overrides = new ConfigOverrides(3.0, null, null, null, List.of(64, 64, 64), null, null, 1e-3, 0.1);
+        ConfigOverrides overrides = ConfigOverrides.none().with(FqlConfig.ALPHA, 3.0).withHiddenDims(List.of(64, 64, 64)).with(FqlConfig.LR, 1e-3).with(FqlConfig.TAU, 0.1);
         Path root = Files.createTempDirectory("fql-time-to-result");
         List<String> table = new ArrayList<>();
         List<String> curves = new ArrayList<>();

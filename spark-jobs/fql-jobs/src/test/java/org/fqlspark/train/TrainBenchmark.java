@@ -67,7 +67,7 @@ public final class TrainBenchmark {
         }
         ConfigOverrides overrides = switch (size) {
             case "paper" -> ConfigOverrides.none();   // 4×512, batch 256, 10 flow steps
-            case "small" -> new ConfigOverrides(null, null, null, null, List.of(64, 64), 256, null, null, null);
+            case "small" -> ConfigOverrides.none().withHiddenDims(List.of(64, 64)).with(FqlConfig.BATCH_SIZE, 256);
             default -> throw new IllegalArgumentException("--size must be paper or small");
         };
         PrintStream out = System.out;

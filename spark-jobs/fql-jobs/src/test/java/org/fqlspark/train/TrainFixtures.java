@@ -1,5 +1,6 @@
 package org.fqlspark.train;
 
+import org.fqlspark.agent.FqlConfig;
 import org.fqlspark.testing.TestSpark;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -57,7 +58,7 @@ final class TrainFixtures {
     }
 
     static ConfigOverrides tiny() {
-        return new ConfigOverrides(null, null, null, null, java.util.List.of(16, 16), 32, 3, null, null);
+        return ConfigOverrides.none().withHiddenDims(java.util.List.of(16, 16)).with(FqlConfig.BATCH_SIZE, 32).with(FqlConfig.FLOW_STEPS, 3);
     }
 
     static TrainOptions.Builder options(Path runDir) {

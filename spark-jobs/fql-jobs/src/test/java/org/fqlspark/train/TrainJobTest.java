@@ -250,7 +250,7 @@ class TrainJobTest {
                 () -> TrainOptions.builder("d", "r").preset("no-such-task").build());
         assertTrue(p.getMessage().contains("unknown preset"), p.getMessage());
         IllegalArgumentException b = assertThrows(IllegalArgumentException.class, () -> TrainOptions.builder("d", "r")
-                .overrides(new ConfigOverrides(null, 2.0, null, null, null, null, null, null, null)).build());
+                .overrides(ConfigOverrides.none().with(FqlConfig.DISCOUNT, 2.0)).build());
         assertTrue(b.getMessage().contains("discount"), b.getMessage());
         assertEquals(1_000_000, TrainOptions.builder("d", "r").preset("cube-single-play").build().steps());
         assertEquals(300.0, TrainOptions.builder("d", "r").preset("cube-single-play").build().resolvedConfig().alpha());
