@@ -26,6 +26,19 @@ import org.fqlspark.tensor.TensorOps;
  * Forward and backward passes are written by hand over {@link TensorOps} (docs/algorithm.md §8); losses, TD targets and
  * the Euler update run on small host arrays so the backend only provides the heavy matrix work.
  *
+ * <p><b>Action chunks</b> ({@link FqlConfig#horizonLength()} h &gt; 1; docs/algorithm.md §11, Q-chunking's QC-FQL,
+ * {@code acfql.py} with {@code action_chunking=True}): every network's action input and output is a chunk of h actions
+ * flattened step-major, {@code [n, h·A]}; the critic's target becomes {@code R_h + γ^h m_h Q̄(s_{t+h}, a')} and its
+ * squared error is weighted by {@code valid} at the chunk's last step; the flow-matching error is weighted by
+ * {@code valid} per chunk step; distillation and Q terms are FQL's ({@link Batch} says what the batch holds). With h = 1
+ * the agent is FQL on the same code path, bit for bit.
+ *
+ * <p><b>Action sizes.</b> {@code actionDim} (the constructor's, {@link #actionDim()}, a checkpoint's) is always the
+ * per-step action size A, the environment's. The networks' width is {@link #chunkActionDim()} = h·A: the policies
+ * ({@link #sampleActions}, {@link #computeFlowActions}) take noise of {@code n·h·A} values and return n chunks
+ * {@code [n, h·A]}, step-major, so the first A values of a row are the action to execute first; batches carry actions
+ * {@code [B, h·A]} and a step's {@link StepNoise} is {@code h·A} wide. Without chunking h·A = A and nothing changes.
+ *
  * <p>Not thread-safe; one agent per worker thread.
  */
 public final class FqlAgent {
@@ -39,7 +52,9 @@ public final class FqlAgent {
 
     private final FqlConfig config;
     private final int obsDim;
-    private final int actionDim;
+    private final int actionDim;        // per-step A
+    private final int horizon;          // h
+    private final int chunkActionDim;   // h·A: the networks' action width
     private final long seed;
     private final TensorOps ops;
     private final ParameterLayout layout;
@@ -57,7 +72,11 @@ public final class FqlAgent {
     private final Map<Integer, Buffers> buffers = new HashMap<>();
     private long step;
 
-    /** A freshly initialised agent (Glorot-uniform kernels, zero biases, LN scale 1; target = critic) on ND4J. */
+    /**
+     * A freshly initialised agent (Glorot-uniform kernels, zero biases, LN scale 1; target = critic) on the default
+     * backend, for observations of {@code obsDim} and per-step actions of {@code actionDim} (chunks of
+     * {@code config.horizonLength()} of them).
+     */
     public FqlAgent(FqlConfig config, int obsDim, int actionDim, long seed) {
         this(config, obsDim, actionDim, seed, Backends.defaultOps());
     }
@@ -69,6 +88,8 @@ public final class FqlAgent {
         this.config = config;
         this.obsDim = obsDim;
         this.actionDim = actionDim;
+        this.horizon = config.horizonLength();
+        this.chunkActionDim = Math.multiplyExact(actionDim, horizon);
         this.seed = seed;
         this.ops = ops;
         this.layout = ParameterLayout.trainable(obsDim, actionDim, config);
@@ -134,8 +155,8 @@ public final class FqlAgent {
             euler = bcFlow.newActivations(b);
             actor = oneStep.newActivations(b);
             gradQ = ops.zeros(critic.members * b, 1);
-            gradAction = ops.zeros(b, actionDim);
-            gradVelocity = ops.zeros(b, actionDim);
+            gradAction = ops.zeros(b, chunkActionDim);
+            gradVelocity = ops.zeros(b, chunkActionDim);
         }
     }
 
@@ -148,20 +169,29 @@ public final class FqlAgent {
 
     // ------------------------------------------------------------------ policies
 
-    /** The one-step policy: {@code clip(μ_ω(s, z))} for {@code n} observations and noises (row-major). */
+    /**
+     * The one-step policy: {@code clip(μ_ω(s, z))} for {@code n} observations {@code [n, D]} and noises
+     * {@code [n, h·A]} (row-major); returns {@code [n, h·A]}: one chunk per observation, step-major.
+     */
     public float[] sampleActions(float[] observations, float[] noise, int n) {
         Mlp.Activations a = buffers(n).nextAction;
-        float[] out = forward(oneStep, a, concat(n, observations, obsDim, noise, actionDim, null));
+        float[] out = forward(oneStep, a, concat(n, observations, obsDim, noise, chunkActionDim, null));
         clipInPlace(out);
         return out;
     }
 
-    /** The one-step policy with fresh N(0, I) noise from {@code rng} (evaluation, docs/algorithm.md §7). */
+    /**
+     * The one-step policy with fresh N(0, I) noise of {@code n·h·A} draws from {@code rng} (evaluation,
+     * docs/algorithm.md §7); returns {@code [n, h·A]}.
+     */
     public float[] sampleActions(float[] observations, int n, java.util.random.RandomGenerator rng) {
-        return sampleActions(observations, StepNoise.gaussian(n * actionDim, rng), n);
+        return sampleActions(observations, StepNoise.gaussian(n * chunkActionDim, rng), n);
     }
 
-    /** The BC flow policy: M Euler steps from {@code x = z} with times 0, 1/M, ..., (M−1)/M, clipped once at the end. */
+    /**
+     * The BC flow policy: M Euler steps from {@code x = z} with times 0, 1/M, ..., (M−1)/M, clipped once at the end;
+     * noise {@code [n, h·A]} in, chunks {@code [n, h·A]} out.
+     */
     public float[] computeFlowActions(float[] observations, float[] noise, int n) {
         return computeFlowActions(observations, noise, n, buffers(n).euler);
     }
@@ -173,16 +203,17 @@ public final class FqlAgent {
      */
     private float[] computeFlowActions(float[] observations, float[] noise, int n, Mlp.Activations a) {
         int m = config.flowSteps();
-        ops.upload(concat(n, observations, obsDim, noise, actionDim, new float[n]), a.input);
+        int d = chunkActionDim;
+        ops.upload(concat(n, observations, obsDim, noise, d, new float[n]), a.input);
         for (int j = 0; j < m; j++) {
-            ops.setColumn(a.input, obsDim + actionDim, (float) j / m);
+            ops.setColumn(a.input, obsDim + d, (float) j / m);
             ops.addDividedToColumns(a.input, obsDim, bcFlow.forward(a), m);
         }
         float[] input = read(a.input);
-        int w = obsDim + actionDim + 1;
-        float[] x = new float[n * actionDim];
+        int w = obsDim + d + 1;
+        float[] x = new float[n * d];
         for (int i = 0; i < n; i++) {
-            System.arraycopy(input, i * w + obsDim, x, i * actionDim, actionDim);
+            System.arraycopy(input, i * w + obsDim, x, i * d, d);
         }
         clipInPlace(x);
         return x;
@@ -200,6 +231,9 @@ public final class FqlAgent {
      */
     public LossReport computeLossesAndGradients(Batch batch, StepNoise noise, GradientTerms terms, boolean keepIntermediates) {
         checkBatch(batch, noise);
+        if (horizon > 1) {
+            throw new UnsupportedOperationException("chunked losses (horizon_length " + horizon + ") are not implemented yet");
+        }
         Buffers buf = buffers(batch.size());
         for (Mlp net : trainableNetworks()) {
             net.startGradientPass();
@@ -255,7 +289,7 @@ public final class FqlAgent {
      */
     private CriticPart criticLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
         int b = batch.size();
-        int d = actionDim;
+        int d = chunkActionDim;
         int k = critic.members;
         float[] nextActions = forward(oneStep, buf.nextAction, concat(b, batch.nextObservations(), obsDim, noise.nextNoise(), d, null));
         clipInPlace(nextActions);
@@ -296,7 +330,7 @@ public final class FqlAgent {
     /** BC flow matching: {@code x_t = (1 − t) x0 + t a}, target velocity {@code a − x0}; writes the BC flow's gradients. */
     private FlowPart flowLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
         int b = batch.size();
-        int d = actionDim;
+        int d = chunkActionDim;
         float[] xt = new float[b * d];
         float[] velocity = new float[b * d];
         for (int i = 0; i < b; i++) {
@@ -327,7 +361,7 @@ public final class FqlAgent {
      */
     private ActorPart distillAndQLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
         int b = batch.size();
-        int d = actionDim;
+        int d = chunkActionDim;
         int k = critic.members;
         float[] targetFlowActions = computeFlowActions(batch.observations(), noise.z(), b, buf.euler);
         float[] actorActions = forward(oneStep, buf.actor, concat(b, batch.observations(), obsDim, noise.z(), d, null));
@@ -397,7 +431,7 @@ public final class FqlAgent {
 
     /** One step with noise drawn from the agent's own stream, a pure function of (seed, step) so resumes replay it. */
     public LossReport update(Batch batch) {
-        return update(batch, StepNoise.sample(batch.size(), actionDim, noiseStream(step)));
+        return update(batch, StepNoise.sample(batch.size(), chunkActionDim, noiseStream(step)));
     }
 
     /** The deterministic random stream of training step {@code s} (seeded from the agent seed). */
@@ -415,8 +449,19 @@ public final class FqlAgent {
         return obsDim;
     }
 
+    /** The per-step action size A (the environment's; what checkpoints record). */
     public int actionDim() {
         return actionDim;
+    }
+
+    /** The chunk length h ({@link FqlConfig#horizonLength()}); 1 without action chunking. */
+    public int horizon() {
+        return horizon;
+    }
+
+    /** The networks' action width h·A: one policy call's output per observation, a batch's action row. */
+    public int chunkActionDim() {
+        return chunkActionDim;
     }
 
     public long seed() {
@@ -496,13 +541,23 @@ public final class FqlAgent {
 
     private void checkBatch(Batch batch, StepNoise noise) {
         int b = batch.size();
+        int d = chunkActionDim;
         expect("observations", batch.observations().length, b * obsDim);
         expect("next_observations", batch.nextObservations().length, b * obsDim);
-        expect("actions", batch.actions().length, b * actionDim);
-        expect("noise next_noise", noise.nextNoise().length, b * actionDim);
-        expect("noise x0", noise.x0().length, b * actionDim);
+        expect("actions", batch.actions().length, b * d);
+        expect("valid", batch.valid().length, b * horizon);
+        expect("noise next_noise", noise.nextNoise().length, b * d);
+        expect("noise x0", noise.x0().length, b * d);
         expect("noise t", noise.t().length, b);
-        expect("noise z", noise.z().length, b * actionDim);
+        expect("noise z", noise.z().length, b * d);
+        if (horizon == 1) {
+            for (float v : batch.valid()) {
+                if (v != 1f) {
+                    throw new IllegalArgumentException("valid must be all ones without action chunking (a chunk's first step "
+                            + "is always valid), found " + v);
+                }
+            }
+        }
     }
 
     private static void expect(String what, int actual, int expected) {
