@@ -231,9 +231,6 @@ public final class FqlAgent {
      */
     public LossReport computeLossesAndGradients(Batch batch, StepNoise noise, GradientTerms terms, boolean keepIntermediates) {
         checkBatch(batch, noise);
-        if (horizon > 1) {
-            throw new UnsupportedOperationException("chunked losses (horizon_length " + horizon + ") are not implemented yet");
-        }
         Buffers buf = buffers(batch.size());
         for (Mlp net : trainableNetworks()) {
             net.startGradientPass();
@@ -265,6 +262,26 @@ public final class FqlAgent {
                 criticPart.qMean(), criticPart.qMax(), criticPart.qMin(), actorPart.meanQ(), gradNorm, inter);
     }
 
+    /**
+     * The shape of each intermediate that {@link #computeLossesAndGradients} reports for a batch of {@code b}, row-major
+     * as golden dumps store them: action-shaped ones {@code [b, h·A]}, per-member critic values {@code [2, b]}.
+     */
+    public Map<String, long[]> intermediateShapes(int b) {
+        long[] actions = {b, chunkActionDim};
+        long[] members = {critic.members, b};
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put("next_actions", actions);
+        shapes.put("next_qs", members);
+        shapes.put("next_q", new long[] {b});
+        shapes.put("target_q", new long[] {b});
+        shapes.put("q", members);
+        for (String name : List.of("x_t", "vel", "bc_pred", "target_flow_actions", "actor_actions", "actor_actions_clipped")) {
+            shapes.put(name, actions);
+        }
+        shapes.put("q_actor", members);
+        return shapes;
+    }
+
     private Mlp[] trainableNetworks() {
         return new Mlp[] {critic, bcFlow, oneStep};
     }
@@ -285,7 +302,8 @@ public final class FqlAgent {
 
     /**
      * Critic loss: TD target from the target critic at the current policy's next action (all sg); writes the
-     * critic members' gradients.
+     * critic members' gradients. With chunks of h the backup is {@code R_h + γ^h m_h Q̄} and each sample's squared error
+     * is weighted by {@code valid} at its last chunk step (§11); with h = 1 the weight is exactly 1 and γ^h is γ.
      */
     private CriticPart criticLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
         int b = batch.size();
@@ -297,13 +315,14 @@ public final class FqlAgent {
         float[][] nextQs = members(forward(targetCritic, buf.target, targetInput), k);
         float[] nextQ = new float[b];
         float[] targetQ = new float[b];
+        double discount = horizon == 1 ? config.discount() : Math.pow(config.discount(), horizon);
         for (int i = 0; i < b; i++) {
             double agg = config.qAgg() == QAgg.MIN ? Double.POSITIVE_INFINITY : 0;
             for (int j = 0; j < k; j++) {
                 agg = config.qAgg() == QAgg.MIN ? Math.min(agg, nextQs[j][i]) : agg + nextQs[j][i] / (double) k;
             }
             nextQ[i] = (float) agg;
-            targetQ[i] = (float) (batch.rewards()[i] + config.discount() * batch.masks()[i] * agg);
+            targetQ[i] = (float) (batch.rewards()[i] + discount * batch.masks()[i] * agg);
         }
         float[] criticInput = concat(b, batch.observations(), obsDim, batch.actions(), d, null);
         float[][] q = members(forward(critic, buf.criticTd, criticInput), k);
@@ -312,11 +331,13 @@ public final class FqlAgent {
         double qMax = Double.NEGATIVE_INFINITY;
         double qMin = Double.POSITIVE_INFINITY;
         float[] dq = new float[k * b];   // stacked like the critic's output: member after member
+        float[] valid = batch.valid();
         for (int j = 0; j < k; j++) {
             for (int i = 0; i < b; i++) {
                 double diff = q[j][i] - targetQ[i];
-                loss += diff * diff;
-                dq[j * b + i] = (float) (terms.critic() * 2.0 * diff / (k * b));
+                double w = horizon == 1 ? 1.0 : valid[i * horizon + horizon - 1];   // × 1.0 is exact: FQL's bits
+                loss += diff * diff * w;
+                dq[j * b + i] = (float) (terms.critic() * 2.0 * diff * w / (k * b));
                 qSum += q[j][i];
                 qMax = Math.max(qMax, q[j][i]);
                 qMin = Math.min(qMin, q[j][i]);
@@ -327,7 +348,11 @@ public final class FqlAgent {
         return new CriticPart(loss / ((double) k * b), qSum / ((double) k * b), qMax, qMin, nextActions, nextQs, nextQ, targetQ, q);
     }
 
-    /** BC flow matching: {@code x_t = (1 − t) x0 + t a}, target velocity {@code a − x0}; writes the BC flow's gradients. */
+    /**
+     * BC flow matching: {@code x_t = (1 − t) x0 + t a}, target velocity {@code a − x0}; writes the BC flow's gradients.
+     * With chunks each entry's squared error is weighted by {@code valid} at its chunk step, the mean still over all
+     * B·h·A entries (§11); with h = 1 the weight is exactly 1.
+     */
     private FlowPart flowLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
         int b = batch.size();
         int d = chunkActionDim;
@@ -344,10 +369,12 @@ public final class FqlAgent {
         float[] prediction = forward(bcFlow, buf.flowMatching, concat(b, batch.observations(), obsDim, xt, d, noise.t()));
         double loss = 0;
         float[] dVel = new float[b * d];
+        float[] valid = batch.valid();
         for (int idx = 0; idx < b * d; idx++) {
             double diff = prediction[idx] - velocity[idx];
-            loss += diff * diff;
-            dVel[idx] = (float) (terms.flow() * 2.0 * diff / ((double) b * d));
+            double w = horizon == 1 ? 1.0 : valid[idx / actionDim];   // entry idx is step (idx / A) of the [B·h] steps
+            loss += diff * diff * w;
+            dVel[idx] = (float) (terms.flow() * 2.0 * diff * w / ((double) b * d));
         }
         ops.upload(dVel, buf.gradVelocity);
         bcFlow.backward(buf.flowMatching, buf.gradVelocity, true, false);

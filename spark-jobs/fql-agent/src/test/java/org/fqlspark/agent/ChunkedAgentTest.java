@@ -109,4 +109,75 @@ class ChunkedAgentTest {
         assertArrayEquals(agent.parameters(), restored.parameters());
         assertArrayEquals(java.nio.file.Files.readAllBytes(file), loaded.toBytes());
     }
+
+    @Test
+    void chunkedLossesFollowTheRulesRecomputedFromTheIntermediates() {
+        FqlConfig c = chunked().withDiscount(0.9).withQAgg(QAgg.MIN);
+        FqlAgent agent = new FqlAgent(c, OBS, ACT, 6);
+        int b = FqlAgentTest.B;
+        Batch batch = FqlAgentTest.chunkedBatch(8, H);
+        StepNoise noise = StepNoise.sample(b, H * ACT, new SplittableRandom(9));
+        LossReport r = agent.computeLossesAndGradients(batch, noise, FqlAgent.GradientTerms.total(c), true);
+        Map<String, float[]> in = r.intermediates();
+        float[] nextQs = in.get("next_qs");
+        float[] q = in.get("q");
+        double critic = 0;
+        for (int i = 0; i < b; i++) {
+            // R_h + γ^h m_h min_k Q̄: rewards and masks are the last chunk step's
+            double y = batch.rewards()[i] + Math.pow(0.9, H) * batch.masks()[i] * Math.min(nextQs[i], nextQs[b + i]);
+            assertEquals(y, in.get("target_q")[i], 1e-5);
+            double w = batch.valid()[i * H + H - 1];
+            critic += w * (Math.pow(q[i] - y, 2) + Math.pow(q[b + i] - y, 2));
+        }
+        assertEquals(critic / (2 * b), r.criticLoss(), 1e-5);
+        assertTrue(batch.valid()[3 * H + H - 1] == 0f, "a sample whose last chunk step is invalid");
+
+        float[] pred = in.get("bc_pred");
+        float[] vel = in.get("vel");
+        float[] xt = in.get("x_t");
+        double flow = 0;
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < H; j++) {
+                for (int a = 0; a < ACT; a++) {
+                    int k = i * H * ACT + j * ACT + a;
+                    assertEquals(batch.actions()[k] - noise.x0()[k], vel[k], 1e-6);
+                    assertEquals((1 - noise.t()[i]) * noise.x0()[k] + noise.t()[i] * batch.actions()[k], xt[k], 1e-6);
+                    flow += batch.valid()[i * H + j] * Math.pow(pred[k] - vel[k], 2);
+                }
+            }
+        }
+        assertEquals(flow / (b * H * ACT), r.bcFlowLoss(), 1e-6, "mean over all B·h·A entries, invalid ones as zeros");
+
+        float[] actor = in.get("actor_actions");
+        float[] teacher = in.get("target_flow_actions");
+        double distill = 0;
+        for (int k = 0; k < actor.length; k++) distill += Math.pow(actor[k] - teacher[k], 2);
+        assertEquals(distill / (b * H * ACT), r.distillLoss(), 1e-6, "distillation is not masked");
+        float[] qActor = in.get("q_actor");
+        double qPi = 0;
+        for (int i = 0; i < b; i++) qPi += (qActor[i] + qActor[b + i]) / 2;
+        assertEquals(-qPi / b, r.qLoss(), 1e-6, "the Q term is not masked");
+    }
+
+    @Test
+    void withAllStepsValidAndHorizonOneTheChunkedRulesAreFql() {
+        // an h = 1 agent given the same transitions through ChunkTargets computes exactly FQL's numbers
+        FqlAgent a = new FqlAgent(FqlAgentTest.tiny(), OBS, ACT, 2);
+        FqlAgent b = new FqlAgent(FqlAgentTest.tiny(), OBS, ACT, 2);
+        Batch plain = FqlAgentTest.batch(4);
+        Batch viaTargets = Batch.allocate(plain.size(), OBS, ACT, 1);
+        System.arraycopy(plain.observations(), 0, viaTargets.observations(), 0, plain.observations().length);
+        System.arraycopy(plain.nextObservations(), 0, viaTargets.nextObservations(), 0, plain.nextObservations().length);
+        System.arraycopy(plain.actions(), 0, viaTargets.actions(), 0, plain.actions().length);
+        float[] terminals = new float[plain.size()];
+        for (int i = 0; i < plain.size(); i++) {
+            terminals[i] = 1f - plain.masks()[i];
+            ChunkTargets.fill(viaTargets, i, plain.rewards(), plain.masks(), terminals, i, 0.99);
+        }
+        StepNoise n = FqlAgentTest.noise(5);
+        LossReport ra = a.update(plain, n);
+        LossReport rb = b.update(viaTargets, n);
+        assertEquals(ra.criticLoss(), rb.criticLoss(), 0.0);
+        assertArrayEquals(a.parameters(), b.parameters());
+    }
 }
