@@ -27,6 +27,19 @@ import org.fqlspark.tensor.TensorOps;
  * Forward and backward passes are written by hand over {@link TensorOps} (docs/algorithm.md §8); losses, TD targets and the
  * Euler update run on small host arrays so the backend only provides the heavy matrix work.
  *
+ * <p><b>Action chunks</b> ({@link FqlConfig#horizonLength()} h &gt; 1; docs/algorithm.md §11, Q-chunking's QC-FQL,
+ * {@code acfql.py} with {@code action_chunking=True}): every network's action input and output is a chunk of h actions
+ * flattened step-major, {@code [n, h·A]}; the critic's target becomes {@code R_h + γ^h m_h Q̄(s_{t+h}, a')} and its
+ * squared error is weighted by {@code valid} at the chunk's last step; the flow-matching error is weighted by
+ * {@code valid} per chunk step; distillation and Q terms are FQL's ({@link Batch} says what the batch holds). With h = 1
+ * the agent is FQL on the same code path, bit for bit.
+ *
+ * <p><b>Action sizes.</b> {@code actionDim} (the constructor's, {@link #actionDim()}, a checkpoint's) is always the
+ * per-step action size A, the environment's. The networks' width is {@link #chunkActionDim()} = h·A: the policies
+ * ({@link #sampleActions}, {@link #computeFlowActions}) take noise of {@code n·h·A} values and return n chunks
+ * {@code [n, h·A]}, step-major, so the first A values of a row are the action to execute first; batches carry actions
+ * {@code [B, h·A]} and a step's {@link StepNoise} is {@code h·A} wide. Without chunking h·A = A and nothing changes.
+ *
  * <p>Not thread-safe; one agent per worker thread.
  */
 public final class FqlAgent {
@@ -40,7 +53,9 @@ public final class FqlAgent {
 
     private final FqlConfig config;
     private final int obsDim;
-    private final int actionDim;
+    private final int actionDim;        // per-step A
+    private final int horizon;          // h
+    private final int chunkActionDim;   // h·A: the networks' action width
     private final long seed;
     private final TensorOps ops;
     private final ParameterLayout layout;
@@ -58,7 +73,11 @@ public final class FqlAgent {
     private final Map<Integer, Buffers> buffers = new HashMap<>();
     private long step;
 
-    /** A freshly initialised agent (Glorot-uniform kernels, zero biases, LN scale 1; target = critic) on ND4J. */
+    /**
+     * A freshly initialised agent (Glorot-uniform kernels, zero biases, LN scale 1; target = critic) on the default
+     * backend, for observations of {@code obsDim} and per-step actions of {@code actionDim} (chunks of
+     * {@code config.horizonLength()} of them).
+     */
     public FqlAgent(FqlConfig config, int obsDim, int actionDim, long seed) {
         this(config, obsDim, actionDim, seed, Backends.defaultOps());
     }
@@ -70,6 +89,8 @@ public final class FqlAgent {
         this.config = config;
         this.obsDim = obsDim;
         this.actionDim = actionDim;
+        this.horizon = config.horizonLength();
+        this.chunkActionDim = Math.multiplyExact(actionDim, horizon);
         this.seed = seed;
         this.ops = ops;
         this.layout = ParameterLayout.trainable(obsDim, actionDim, config);
@@ -135,8 +156,8 @@ public final class FqlAgent {
             euler = bcFlow.newActivations(b);
             actor = oneStep.newActivations(b);
             gradQ = ops.zeros(critic.members * b, 1);
-            gradAction = ops.zeros(b, actionDim);
-            gradVelocity = ops.zeros(b, actionDim);
+            gradAction = ops.zeros(b, chunkActionDim);
+            gradVelocity = ops.zeros(b, chunkActionDim);
         }
     }
 
@@ -149,20 +170,29 @@ public final class FqlAgent {
 
     // ------------------------------------------------------------------ policies
 
-    /** The one-step policy: {@code clip(μ_ω(s, z))} for {@code n} observations and noises (row-major). */
+    /**
+     * The one-step policy: {@code clip(μ_ω(s, z))} for {@code n} observations {@code [n, D]} and noises
+     * {@code [n, h·A]} (row-major); returns {@code [n, h·A]}: one chunk per observation, step-major.
+     */
     public float[] sampleActions(float[] observations, float[] noise, int n) {
         Mlp.Activations a = buffers(n).nextAction;
-        float[] out = forward(oneStep, a, concat(n, observations, obsDim, noise, actionDim, null));
+        float[] out = forward(oneStep, a, concat(n, observations, obsDim, noise, chunkActionDim, null));
         clipInPlace(out);
         return out;
     }
 
-    /** The one-step policy with fresh N(0, I) noise from {@code rng} (evaluation, docs/algorithm.md §7). */
+    /**
+     * The one-step policy with fresh N(0, I) noise of {@code n·h·A} draws from {@code rng} (evaluation,
+     * docs/algorithm.md §7); returns {@code [n, h·A]}.
+     */
     public float[] sampleActions(float[] observations, int n, java.util.random.RandomGenerator rng) {
-        return sampleActions(observations, StepNoise.gaussian(n * actionDim, rng), n);
+        return sampleActions(observations, StepNoise.gaussian(n * chunkActionDim, rng), n);
     }
 
-    /** The BC flow policy: M Euler steps from {@code x = z} with times 0, 1/M, ..., (M−1)/M, clipped once at the end. */
+    /**
+     * The BC flow policy: M Euler steps from {@code x = z} with times 0, 1/M, ..., (M−1)/M, clipped once at the end;
+     * noise {@code [n, h·A]} in, chunks {@code [n, h·A]} out.
+     */
     public float[] computeFlowActions(float[] observations, float[] noise, int n) {
         return computeFlowActions(observations, noise, n, buffers(n).euler);
     }
@@ -174,16 +204,17 @@ public final class FqlAgent {
      */
     private float[] computeFlowActions(float[] observations, float[] noise, int n, Mlp.Activations a) {
         int m = config.flowSteps();
-        ops.upload(concat(n, observations, obsDim, noise, actionDim, new float[n]), a.input);
+        int d = chunkActionDim;
+        ops.upload(concat(n, observations, obsDim, noise, d, new float[n]), a.input);
         for (int j = 0; j < m; j++) {
-            ops.setColumn(a.input, obsDim + actionDim, (float) j / m);
+            ops.setColumn(a.input, obsDim + d, (float) j / m);
             ops.addDividedToColumns(a.input, obsDim, bcFlow.forward(a), m);
         }
         float[] input = read(a.input);
-        int w = obsDim + actionDim + 1;
-        float[] x = new float[n * actionDim];
+        int w = obsDim + d + 1;
+        float[] x = new float[n * d];
         for (int i = 0; i < n; i++) {
-            System.arraycopy(input, i * w + obsDim, x, i * actionDim, actionDim);
+            System.arraycopy(input, i * w + obsDim, x, i * d, d);
         }
         clipInPlace(x);
         return x;
@@ -232,6 +263,26 @@ public final class FqlAgent {
                 criticPart.qMean(), criticPart.qMax(), criticPart.qMin(), actorPart.meanQ(), gradNorm, inter);
     }
 
+    /**
+     * The shape of each intermediate that {@link #computeLossesAndGradients} reports for a batch of {@code b}, row-major
+     * as golden dumps store them: action-shaped ones {@code [b, h·A]}, per-member critic values {@code [2, b]}.
+     */
+    public Map<String, long[]> intermediateShapes(int b) {
+        long[] actions = {b, chunkActionDim};
+        long[] members = {critic.members, b};
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put("next_actions", actions);
+        shapes.put("next_qs", members);
+        shapes.put("next_q", new long[] {b});
+        shapes.put("target_q", new long[] {b});
+        shapes.put("q", members);
+        for (String name : List.of("x_t", "vel", "bc_pred", "target_flow_actions", "actor_actions", "actor_actions_clipped")) {
+            shapes.put(name, actions);
+        }
+        shapes.put("q_actor", members);
+        return shapes;
+    }
+
     private Mlp[] trainableNetworks() {
         return new Mlp[] {critic, bcFlow, oneStep};
     }
@@ -252,11 +303,12 @@ public final class FqlAgent {
 
     /**
      * Critic loss: TD target from the target critic at the current policy's next action (all sg); writes the
-     * critic members' gradients.
+     * critic members' gradients. With chunks of h the backup is {@code R_h + γ^h m_h Q̄} and each sample's squared error
+     * is weighted by {@code valid} at its last chunk step (§11); with h = 1 the weight is exactly 1 and γ^h is γ.
      */
     private CriticPart criticLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
         int b = batch.size();
-        int d = actionDim;
+        int d = chunkActionDim;
         int k = critic.members;
         float[] nextActions = forward(oneStep, buf.nextAction, concat(b, batch.nextObservations(), obsDim, noise.nextNoise(), d, null));
         clipInPlace(nextActions);
@@ -264,13 +316,14 @@ public final class FqlAgent {
         float[][] nextQs = members(forward(targetCritic, buf.target, targetInput), k);
         float[] nextQ = new float[b];
         float[] targetQ = new float[b];
+        double discount = horizon == 1 ? config.discount() : Math.pow(config.discount(), horizon);
         for (int i = 0; i < b; i++) {
             double agg = config.qAgg() == QAgg.MIN ? Double.POSITIVE_INFINITY : 0;
             for (int j = 0; j < k; j++) {
                 agg = config.qAgg() == QAgg.MIN ? Math.min(agg, nextQs[j][i]) : agg + nextQs[j][i] / (double) k;
             }
             nextQ[i] = (float) agg;
-            targetQ[i] = (float) (batch.rewards()[i] + config.discount() * batch.masks()[i] * agg);
+            targetQ[i] = (float) (batch.rewards()[i] + discount * batch.masks()[i] * agg);
         }
         float[] criticInput = concat(b, batch.observations(), obsDim, batch.actions(), d, null);
         float[][] q = members(forward(critic, buf.criticTd, criticInput), k);
@@ -279,11 +332,13 @@ public final class FqlAgent {
         double qMax = Double.NEGATIVE_INFINITY;
         double qMin = Double.POSITIVE_INFINITY;
         float[] dq = new float[k * b];   // stacked like the critic's output: member after member
+        float[] valid = batch.valid();
         for (int j = 0; j < k; j++) {
             for (int i = 0; i < b; i++) {
                 double diff = q[j][i] - targetQ[i];
-                loss += diff * diff;
-                dq[j * b + i] = (float) (terms.critic() * 2.0 * diff / (k * b));
+                double w = horizon == 1 ? 1.0 : valid[i * horizon + horizon - 1];   // × 1.0 is exact: FQL's bits
+                loss += diff * diff * w;
+                dq[j * b + i] = (float) (terms.critic() * 2.0 * diff * w / (k * b));
                 qSum += q[j][i];
                 qMax = Math.max(qMax, q[j][i]);
                 qMin = Math.min(qMin, q[j][i]);
@@ -294,10 +349,14 @@ public final class FqlAgent {
         return new CriticPart(loss / ((double) k * b), qSum / ((double) k * b), qMax, qMin, nextActions, nextQs, nextQ, targetQ, q);
     }
 
-    /** BC flow matching: {@code x_t = (1 − t) x0 + t a}, target velocity {@code a − x0}; writes the BC flow's gradients. */
+    /**
+     * BC flow matching: {@code x_t = (1 − t) x0 + t a}, target velocity {@code a − x0}; writes the BC flow's gradients.
+     * With chunks each entry's squared error is weighted by {@code valid} at its chunk step, the mean still over all
+     * B·h·A entries (§11); with h = 1 the weight is exactly 1.
+     */
     private FlowPart flowLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
         int b = batch.size();
-        int d = actionDim;
+        int d = chunkActionDim;
         float[] xt = new float[b * d];
         float[] velocity = new float[b * d];
         for (int i = 0; i < b; i++) {
@@ -311,10 +370,12 @@ public final class FqlAgent {
         float[] prediction = forward(bcFlow, buf.flowMatching, concat(b, batch.observations(), obsDim, xt, d, noise.t()));
         double loss = 0;
         float[] dVel = new float[b * d];
+        float[] valid = batch.valid();
         for (int idx = 0; idx < b * d; idx++) {
             double diff = prediction[idx] - velocity[idx];
-            loss += diff * diff;
-            dVel[idx] = (float) (terms.flow() * 2.0 * diff / ((double) b * d));
+            double w = horizon == 1 ? 1.0 : valid[idx / actionDim];   // entry idx is step (idx / A) of the [B·h] steps
+            loss += diff * diff * w;
+            dVel[idx] = (float) (terms.flow() * 2.0 * diff * w / ((double) b * d));
         }
         ops.upload(dVel, buf.gradVelocity);
         bcFlow.backward(buf.flowMatching, buf.gradVelocity, true, false);
@@ -328,7 +389,7 @@ public final class FqlAgent {
      */
     private ActorPart distillAndQLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
         int b = batch.size();
-        int d = actionDim;
+        int d = chunkActionDim;
         int k = critic.members;
         float[] targetFlowActions = computeFlowActions(batch.observations(), noise.z(), b, buf.euler);
         float[] actorActions = forward(oneStep, buf.actor, concat(b, batch.observations(), obsDim, noise.z(), d, null));
@@ -415,7 +476,7 @@ public final class FqlAgent {
 
     /** One step with noise drawn from the agent's own stream, a pure function of (seed, step) so resumes replay it. */
     public LossReport update(Batch batch) {
-        return update(batch, StepNoise.sample(batch.size(), actionDim, noiseStream(step)));
+        return update(batch, StepNoise.sample(batch.size(), chunkActionDim, noiseStream(step)));
     }
 
     /** The deterministic random stream of training step {@code s} (seeded from the agent seed). */
@@ -433,8 +494,19 @@ public final class FqlAgent {
         return obsDim;
     }
 
+    /** The per-step action size A (the environment's; what checkpoints record). */
     public int actionDim() {
         return actionDim;
+    }
+
+    /** The chunk length h ({@link FqlConfig#horizonLength()}); 1 without action chunking. */
+    public int horizon() {
+        return horizon;
+    }
+
+    /** The networks' action width h·A: one policy call's output per observation, a batch's action row. */
+    public int chunkActionDim() {
+        return chunkActionDim;
     }
 
     public long seed() {
@@ -514,13 +586,23 @@ public final class FqlAgent {
 
     private void checkBatch(Batch batch, StepNoise noise) {
         int b = batch.size();
+        int d = chunkActionDim;
         expect("observations", batch.observations().length, b * obsDim);
         expect("next_observations", batch.nextObservations().length, b * obsDim);
-        expect("actions", batch.actions().length, b * actionDim);
-        expect("noise next_noise", noise.nextNoise().length, b * actionDim);
-        expect("noise x0", noise.x0().length, b * actionDim);
+        expect("actions", batch.actions().length, b * d);
+        expect("valid", batch.valid().length, b * horizon);
+        expect("noise next_noise", noise.nextNoise().length, b * d);
+        expect("noise x0", noise.x0().length, b * d);
         expect("noise t", noise.t().length, b);
-        expect("noise z", noise.z().length, b * actionDim);
+        expect("noise z", noise.z().length, b * d);
+        if (horizon == 1) {
+            for (float v : batch.valid()) {
+                if (v != 1f) {
+                    throw new IllegalArgumentException("valid must be all ones without action chunking (a chunk's first step "
+                            + "is always valid), found " + v);
+                }
+            }
+        }
     }
 
     private static void expect(String what, int actual, int expected) {

@@ -49,7 +49,8 @@ public record FqlConfig(
         double adamBeta2,
         double adamEps,
         double layerNormEps,
-        double maxGradNorm) {
+        double maxGradNorm,
+        int horizonLength) {
 
     /** The critic ensemble size is fixed at two in FQL. */
     public static final int CRITIC_ENSEMBLE = 2;
@@ -94,6 +95,8 @@ public record FqlConfig(
     public static final Setting<Double> MAX_GRAD_NORM = add(Setting.real("max_grad_norm", FqlConfig::maxGradNorm, 0.0,
             NON_NEGATIVE_FINITE, "clip the gradient to this global L2 norm before Adam; 0: no clipping (the official code)")
             .omittedAtDefault());
+    public static final Setting<Integer> HORIZON_LENGTH = add(Setting.integer("horizon_length", FqlConfig::horizonLength, 1,
+            POSITIVE_INTEGER, "action chunk length h (QC-FQL, docs/algorithm.md §11); 1: FQL").omittedAtDefault());
 
     /** Every setting, in the order of the record components. */
     public static final List<Setting<?>> SETTINGS = List.copyOf(TABLE);
@@ -129,7 +132,11 @@ public record FqlConfig(
         actorHiddenDims = List.copyOf(actorHiddenDims);
         valueHiddenDims = List.copyOf(valueHiddenDims);
         validate(learningRate, batchSize, actorHiddenDims, valueHiddenDims, layerNorm, actorLayerNorm, discount, tau, qAgg,
-                alpha, flowSteps, normalizeQLoss, adamBeta1, adamBeta2, adamEps, layerNormEps, maxGradNorm);
+                alpha, flowSteps, normalizeQLoss, adamBeta1, adamBeta2, adamEps, layerNormEps, maxGradNorm, horizonLength);
+        if (normalizeQLoss && horizonLength > 1) {
+            throw new IllegalArgumentException("normalize_q_loss must be false with horizon_length " + horizonLength
+                    + " (action chunking, QC-FQL, has no Q-loss normalisation), was true");
+        }
     }
 
     /** Checks each component against its setting's rule, in order; the message names the key and what was expected. */

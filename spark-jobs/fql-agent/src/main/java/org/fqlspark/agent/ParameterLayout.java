@@ -69,12 +69,18 @@ public final class ParameterLayout {
         return offset + e.size();
     }
 
-    /** Dimensions of the three trainable modules for observation size D and action size d (docs/algorithm.md §1.2). */
+    /**
+     * Dimensions of the three trainable modules for observation size D and per-step action size A (docs/algorithm.md
+     * §1.2). The networks' action width is {@code d = h·A} with h = {@link FqlConfig#horizonLength()} (§11: a chunk of
+     * h actions flattened step-major); without chunking d = A. Every caller passes the per-step A, as checkpoints and
+     * datasets record it.
+     */
     public static List<ModuleDims> trainableModules(int obsDim, int actionDim, FqlConfig c) {
+        int d = Math.multiplyExact(actionDim, c.horizonLength());
         return List.of(
-                new ModuleDims(CRITIC, dims(obsDim + actionDim, c.valueHiddenDims(), 1), c.layerNorm(), FqlConfig.CRITIC_ENSEMBLE),
-                new ModuleDims(BC_FLOW, dims(obsDim + actionDim + 1, c.actorHiddenDims(), actionDim), c.actorLayerNorm(), 1),
-                new ModuleDims(ONE_STEP, dims(obsDim + actionDim, c.actorHiddenDims(), actionDim), c.actorLayerNorm(), 1));
+                new ModuleDims(CRITIC, dims(obsDim + d, c.valueHiddenDims(), 1), c.layerNorm(), FqlConfig.CRITIC_ENSEMBLE),
+                new ModuleDims(BC_FLOW, dims(obsDim + d + 1, c.actorHiddenDims(), d), c.actorLayerNorm(), 1),
+                new ModuleDims(ONE_STEP, dims(obsDim + d, c.actorHiddenDims(), d), c.actorLayerNorm(), 1));
     }
 
     public static ParameterLayout trainable(int obsDim, int actionDim, FqlConfig c) {

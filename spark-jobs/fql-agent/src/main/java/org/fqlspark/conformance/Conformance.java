@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
+import org.fqlspark.agent.ChunkTargets;
 import org.fqlspark.agent.FqlAgent;
 import org.fqlspark.agent.FqlAgent.GradientTerms;
 import org.fqlspark.agent.LossReport;
@@ -24,6 +25,10 @@ import org.fqlspark.tensor.TensorOps;
  *
  * <p>It cannot pass vacuously: a loss, intermediate, gradient, Adam moment or weight that one side has and the other
  * lacks is a failing check naming it, as is a shape or length mismatch, and a report without checks fails.
+ *
+ * <p>A dump with action chunks ({@code fql-chunked-golden-v1}) is replayed the same way on an agent with its
+ * {@code horizon_length}, and additionally {@link ChunkTargets} is run on each batch's raw rows and compared with the
+ * rewards, masks and valid flags the reference derived from them.
  */
 public final class Conformance {
 
@@ -100,6 +105,7 @@ public final class Conformance {
         Conformance c = new Conformance(dump, tolerance, ops);
         c.singleStep();
         c.multiStep();
+        c.chunkTargets();
         return new Report(List.copyOf(c.checks), tolerance, List.copyOf(c.notes));
     }
 
@@ -124,7 +130,7 @@ public final class Conformance {
                 "total_loss", new GradientTerms(1, 1, alpha, 1));
         LossReport report = agent.computeLossesAndGradients(dump.batch, dump.noise, termsByLoss.get("total_loss"), true);
         compareLosses("losses (step 1)", report, alpha, dump.losses);
-        compareIntermediates(report.intermediates());
+        compareIntermediates(report.intermediates(), agent.intermediateShapes(dump.batch.size()));
         for (String loss : LOSSES) {
             if (!dump.grads.containsKey(loss)) {
                 checks.add(missing("grads", loss, "the reference has no gradients of this loss"));
@@ -168,6 +174,19 @@ public final class Conformance {
                 List.of(agent.parameters(), agent.targetParameters()), dump.multiParamsAfter);
     }
 
+    /** Chunked dumps: our {@link ChunkTargets} from each batch's raw rows against the reference's derived rows. */
+    private void chunkTargets() {
+        for (GoldenDump.ChunkRows rows : dump.chunkRows) {
+            int b = (int) rows.rewards().shape()[0];
+            ChunkTargets ours = ChunkTargets.of(rows.stepRewards().toFloats(), rows.stepMasks().toFloats(),
+                    rows.stepTerminals().toFloats(), b, dump.horizon, dump.config.discount());
+            String group = "chunk targets from the raw rows";
+            compare(group, rows.where() + ".rewards", ours.rewards(), rows.rewards().data());
+            compare(group, rows.where() + ".masks", ours.masks(), rows.masks().data());
+            compare(group, rows.where() + ".valid", ours.valid(), rows.valid().data());
+        }
+    }
+
     private void compareAdam(String when, FqlAgent agent, long referenceStep, Map<String, GoldenDump.Named> m,
                              Map<String, GoldenDump.Named> v) {
         if (agent.step() != referenceStep) {
@@ -177,11 +196,16 @@ public final class Conformance {
         compareParameters("adam v " + when, List.of(agent.layout()), List.of(agent.adamSecondMoment()), v);
     }
 
-    private void compareIntermediates(Map<String, float[]> ours) {
+    /** Each intermediate's shape, then its values: a tensor of the right length but another shape fails. */
+    private void compareIntermediates(Map<String, float[]> ours, Map<String, long[]> ourShapes) {
         for (Map.Entry<String, GoldenDump.Named> e : dump.intermediates.entrySet()) {
             float[] mine = ours.get(e.getKey());
+            long[] shape = ourShapes.get(e.getKey());
             if (mine == null) {
                 checks.add(missing("intermediates", e.getKey(), "in the reference, not produced by ours"));
+            } else if (shape == null || !Arrays.equals(shape, e.getValue().shape())) {
+                checks.add(new Check("intermediates", e.getKey() + " (shape " + Arrays.toString(e.getValue().shape())
+                        + " in the reference, ours " + Arrays.toString(shape) + ")", Double.NaN, false));
             } else {
                 compare("intermediates", e.getKey(), mine, e.getValue().data());
             }

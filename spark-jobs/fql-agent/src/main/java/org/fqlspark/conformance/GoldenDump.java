@@ -21,6 +21,14 @@ import org.fqlspark.agent.StepNoise;
  * A reference dump of FQL training steps in the {@code fql-golden-v1} format (docs/golden-format.md): the config,
  * initial weights, one batch with its noise, the intermediates, losses, per-loss gradients, Adam state and
  * weights after one step, and a multi-step run. Any sizes, depths and flow steps the dump states are accepted.
+ *
+ * <p>The action-chunking variant {@code fql-chunked-golden-v1} (QC-FQL, docs/golden-format.md "Action chunking") has
+ * {@code config.horizon_length} h, {@code config.action_dim} the per-step A, and batches of chunks: actions
+ * {@code [B, h, A]}, next observations {@code [B, h, D]}, the raw rows {@code step_rewards}, {@code step_masks},
+ * {@code step_terminals} and what the reference derived from them, {@code rewards}, {@code masks}, {@code valid}, all
+ * {@code [B, h]}. Such a batch becomes a {@link Batch} as the agent takes it (actions flattened step-major, the next
+ * observation, reward and mask of the last chunk step, all of {@code valid}); the raw and derived rows are kept in
+ * {@link #chunkRows} so that {@link org.fqlspark.agent.ChunkTargets} can be checked against them.
  */
 public final class GoldenDump {
 
@@ -40,7 +48,11 @@ public final class GoldenDump {
     public final Path source;
     public final FqlConfig config;
     public final int obsDim;
+    /** The per-step action size A (the networks see h·A). */
     public final int actionDim;
+    /** h: 1 for {@code fql-golden-v1}, {@code config.horizon_length} for {@code fql-chunked-golden-v1}. */
+    public final int horizon;
+    public final boolean chunked;
     public final List<String> trainableNames;
     public final Map<String, Named> paramsInit;
     public final Batch batch;
@@ -61,6 +73,16 @@ public final class GoldenDump {
      * which {@link Conformance} then fails.
      */
     public final AdamState multiAdam;
+    /** Per batch of a chunked dump (the single step's first, then the multi-step ones): raw and derived rows; empty for FQL. */
+    public final List<ChunkRows> chunkRows = new ArrayList<>();
+
+    /**
+     * A chunked batch's raw rows ({@code step_rewards}, {@code step_masks}, {@code step_terminals}) and the reference's
+     * {@code rewards}, {@code masks}, {@code valid} derived from them, each {@code [B, h]}.
+     */
+    public record ChunkRows(String where, Named stepRewards, Named stepMasks, Named stepTerminals, Named rewards, Named masks,
+                            Named valid) {
+    }
 
     /** Adam's step count and moments per trainable tensor. */
     public record AdamState(long step, Map<String, Named> m, Map<String, Named> v) {
@@ -69,12 +91,32 @@ public final class GoldenDump {
     private GoldenDump(Path source, JsonNode root) {
         this.source = source;
         String format = text(root, "format");
-        if (!format.startsWith("fql-golden-v1")) {
-            throw new GoldenFormatException(source, "format", "'fql-golden-v1', found '" + format + "'");
+        if (!format.startsWith("fql-golden-v1") && !format.startsWith(CHUNKED_FORMAT)) {
+            throw new GoldenFormatException(source, "format", "'fql-golden-v1' or '" + CHUNKED_FORMAT + "', found '" + format + "'");
         }
+        chunked = format.startsWith(CHUNKED_FORMAT);
         JsonNode c = need(root, "config");
         obsDim = need(c, "obs_dim").asInt();
         actionDim = need(c, "action_dim").asInt();
+        if (chunked) {
+            JsonNode h = need(c, "horizon_length");
+            if (!h.isIntegralNumber() || h.asInt() < 1) {
+                throw new GoldenFormatException(source, "config.horizon_length", "a positive integer, found " + h);
+            }
+            horizon = h.asInt();
+            if (c.has("action_chunking") && !c.get("action_chunking").asBoolean()) {
+                throw new GoldenFormatException(source, "config.action_chunking", "true in " + CHUNKED_FORMAT);
+            }
+            if (c.has("actor_type") && !"distill-ddpg".equals(c.get("actor_type").asText())) {
+                throw new GoldenFormatException(source, "config.actor_type", "'distill-ddpg' (FQL's one-step actor)");
+            }
+        } else {
+            if (c.has("horizon_length") && c.get("horizon_length").asInt() != 1) {
+                throw new GoldenFormatException(source, "config.horizon_length", "1 in fql-golden-v1 (chunks are "
+                        + CHUNKED_FORMAT + ")");
+            }
+            horizon = 1;
+        }
         if (need(c, "num_ensembles").asInt() != FqlConfig.CRITIC_ENSEMBLE) {
             throw new GoldenFormatException(source, "config.num_ensembles", "2 (FQL's fixed ensemble size)");
         }
@@ -117,8 +159,9 @@ public final class GoldenDump {
         multiBatches = new ArrayList<>();
         multiNoises = new ArrayList<>();
         multiLosses = new ArrayList<>();
+        int index = 0;
         for (JsonNode b : need(multi, "batches")) {
-            multiBatches.add(batch(b, "multi_step.batches"));
+            multiBatches.add(batch(b, "multi_step.batches[" + index++ + "]"));
         }
         for (JsonNode n : need(multi, "noises")) {
             multiNoises.add(noise(n, "multi_step.noises"));
@@ -228,9 +271,54 @@ public final class GoldenDump {
                 throw new GoldenFormatException(source, where + "." + key, "a tensor");
             }
         }
+        if (chunked) {
+            return chunkedBatch(t, where);
+        }
         int b = t.get("rewards").data().length;
         return new Batch(b, t.get("observations").toFloats(), t.get("actions").toFloats(), t.get("rewards").toFloats(),
                 t.get("masks").toFloats(), t.get("next_observations").toFloats());
+    }
+
+    /** A batch of chunks as the agent takes it; the shapes are checked, not only the lengths. */
+    private Batch chunkedBatch(Map<String, Named> t, String where) {
+        for (String key : List.of("valid", "step_rewards", "step_masks", "step_terminals")) {
+            if (!t.containsKey(key)) {
+                throw new GoldenFormatException(source, where + "." + key, "a tensor (" + CHUNKED_FORMAT + ")");
+            }
+        }
+        int h = horizon;
+        long b = t.get("observations").shape().length == 2 ? t.get("observations").shape()[0] : -1;
+        shape(t, where, "observations", b, obsDim);
+        shape(t, where, "actions", b, h, actionDim);
+        shape(t, where, "next_observations", b, h, obsDim);
+        for (String key : List.of("rewards", "masks", "valid", "step_rewards", "step_masks", "step_terminals")) {
+            shape(t, where, key, b, h);
+        }
+        int n = (int) b;
+        float[] next = new float[n * obsDim];
+        float[] rewards = new float[n];
+        float[] masks = new float[n];
+        float[] allNext = t.get("next_observations").toFloats();
+        float[] allRewards = t.get("rewards").toFloats();
+        float[] allMasks = t.get("masks").toFloats();
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(allNext, (i * h + h - 1) * obsDim, next, i * obsDim, obsDim);
+            rewards[i] = allRewards[i * h + h - 1];
+            masks[i] = allMasks[i * h + h - 1];
+        }
+        chunkRows.add(new ChunkRows(where, t.get("step_rewards"), t.get("step_masks"), t.get("step_terminals"), t.get("rewards"),
+                t.get("masks"), t.get("valid")));
+        return new Batch(n, t.get("observations").toFloats(), t.get("actions").toFloats(), rewards, masks, next,
+                t.get("valid").toFloats());
+    }
+
+    private void shape(Map<String, Named> t, String where, String key, long... expected) {
+        long[] actual = t.get(key).shape();
+        if (!java.util.Arrays.equals(actual, expected) || expected[0] <= 0) {
+            throw new GoldenFormatException(source, where + "." + key, "shape " + java.util.Arrays.toString(expected)
+                    + " (batch, horizon " + horizon + ", obs " + obsDim + ", action " + actionDim + "), found "
+                    + java.util.Arrays.toString(actual));
+        }
     }
 
     private StepNoise noise(JsonNode n, String where) {
@@ -242,6 +330,9 @@ public final class GoldenDump {
         }
         return new StepNoise(t.get("next_noise").toFloats(), t.get("x0").toFloats(), t.get("t").toFloats(), t.get("z").toFloats());
     }
+
+    /** The format name of dumps with action chunks. */
+    public static final String CHUNKED_FORMAT = "fql-chunked-golden-v1";
 
     /** A dump that does not have the expected structure. */
     public static final class GoldenFormatException extends RuntimeException {

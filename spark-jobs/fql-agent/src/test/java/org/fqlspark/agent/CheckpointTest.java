@@ -112,4 +112,25 @@ class CheckpointTest {
         assertTrue(tooBig.getMessage().contains("size"), tooBig.getMessage());
         assertEquals(0, read[0], "nothing past the magic is read when the size is impossible");
     }
+
+    /**
+     * {@code checkpoint/checkpoint-0.1.0.fql} was written by the release before {@code horizon_length} existed (commit
+     * 23c463e): {@code FqlConfig.defaults().withHiddenDims(6, 5).withFlowSteps(3).withBatchSize(4).withQAgg(MIN)},
+     * obs 3, action 2, seed 5, on {@code JavaTensorOps}, after two updates. Its header has no horizon key.
+     */
+    @Test
+    void aCheckpointWrittenBeforeHorizonLengthLoadsAsHorizonOneAndSavesTheSameBytes() throws Exception {
+        Path file = Path.of(CheckpointTest.class.getResource("/checkpoint/checkpoint-0.1.0.fql").toURI());
+        byte[] bytes = Files.readAllBytes(file);
+        assertTrue(!new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1).contains("horizonLength"), "the fixture predates the key");
+        Checkpoint loaded = Checkpoint.load(file);
+        assertEquals(1, loaded.config().horizonLength());
+        assertEquals(2, loaded.actionDim());
+        assertEquals(2, loaded.state().step());
+        assertArrayEquals(bytes, loaded.toBytes());
+        FqlAgent agent = loaded.restore(new org.fqlspark.tensor.JavaTensorOps());
+        assertEquals(1, agent.config().horizonLength());
+        agent.update(Batch.allocate(4, 3, 2));
+        assertEquals(3, agent.step());
+    }
 }

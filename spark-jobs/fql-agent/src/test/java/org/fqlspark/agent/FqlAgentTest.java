@@ -258,9 +258,11 @@ class FqlAgentTest {
 
     /** Checks the analytic gradient of one loss term against central differences on the largest entries. */
     private static void finiteDifferenceCheck(FqlConfig config, GradientTerms terms, String module) {
+        finiteDifferenceCheck(config, terms, module, batch(3), noise(4));
+    }
+
+    private static void finiteDifferenceCheck(FqlConfig config, GradientTerms terms, String module, Batch b, StepNoise n) {
         FqlAgent agent = new FqlAgent(config, OBS, ACT, 11);
-        Batch b = batch(3);
-        StepNoise n = noise(4);
         agent.computeLossesAndGradients(b, n, terms, false);
         float[] g = agent.gradients();
         FqlAgent.AgentState base = agent.state();
@@ -314,6 +316,53 @@ class FqlAgentTest {
                 .with(FqlConfig.Q_AGG, QAgg.MIN).with(FqlConfig.ALPHA, 3.0).with(FqlConfig.FLOW_STEPS, 2);  // λ is a stop-gradient, so FD would see through it
         finiteDifferenceCheck(c, new GradientTerms(0, 1, 0, 0), ParameterLayout.BC_FLOW);
         finiteDifferenceCheck(c, new GradientTerms(0, 0, 3, 1), ParameterLayout.ONE_STEP);
+    }
+
+    /**
+     * A batch of B chunks of h steps: random actions inside the clip, a terminal at chunk step 0 for sample 1 (its
+     * later steps invalid), one at step 1 for sample 3 (its last step invalid), a mask of 0 at the last step of sample 4
+     * (valid, not bootstrapped); rewards, masks and valid as ChunkTargets derives them.
+     */
+    static Batch chunkedBatch(long seed, int h) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Batch b = Batch.allocate(B, OBS, ACT, h);
+        for (int i = 0; i < b.observations().length; i++) {
+            b.observations()[i] = (float) r.nextGaussian();
+            b.nextObservations()[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < b.actions().length; i++) {
+            b.actions()[i] = (float) (r.nextDouble() * 1.8 - 0.9);
+        }
+        float[] rewards = new float[B * h];
+        float[] masks = new float[B * h];
+        float[] terminals = new float[B * h];
+        for (int k = 0; k < B * h; k++) {
+            rewards[k] = (float) -r.nextDouble();
+            masks[k] = 1f;
+        }
+        terminals[h] = 1f;
+        masks[h] = 0f;
+        terminals[3 * h + 1] = 1f;
+        masks[3 * h + 1] = 0f;
+        terminals[4 * h + h - 1] = 1f;
+        masks[4 * h + h - 1] = 0f;
+        for (int i = 0; i < B; i++) {
+            ChunkTargets.fill(b, i, rewards, masks, terminals, i * h, 0.99);
+        }
+        return b;
+    }
+
+    @Test
+    void chunkedGradientsMatchFiniteDifferences() {
+        // h = 3: every network sees 3·A actions, the critic and flow terms are weighted by valid (zeros included)
+        int h = 3;
+        FqlConfig c = tiny().with(FqlConfig.HORIZON_LENGTH, h);
+        Batch b = chunkedBatch(3, h);
+        assertTrue(b.valid()[h + 1] == 0f && b.valid()[3 * h + 2] == 0f, "the batch has invalid chunk steps");
+        StepNoise n = StepNoise.sample(B, h * ACT, new SplittableRandom(4));
+        finiteDifferenceCheck(c, new GradientTerms(1, 0, 0, 0), ParameterLayout.CRITIC, b, n);
+        finiteDifferenceCheck(c, new GradientTerms(0, 1, 0, 0), ParameterLayout.BC_FLOW, b, n);
+        finiteDifferenceCheck(c, new GradientTerms(0, 0, 10, 1), ParameterLayout.ONE_STEP, b, n);
     }
 
     // ------------------------------------------------------------------ update mechanics

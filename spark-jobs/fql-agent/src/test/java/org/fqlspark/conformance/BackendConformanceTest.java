@@ -15,12 +15,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Every CPU implementation of TensorOps passes every golden dump, not only the default one. */
+/** Every CPU implementation of TensorOps passes every golden dump, not only the default one (the chunked one included). */
 class BackendConformanceTest {
 
     static List<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
-        for (String dump : new String[] {"fql_tiny_default", "fql_small_min_normq", "fql_tiny_clipped", "fql_actor_ln"}) {
+        for (String dump : new String[] {"fql_tiny_default", "fql_small_min_normq", "fql_tiny_clipped", "fql_actor_ln", "acfql_tiny_h3"}) {
             out.add(Arguments.of(dump, "nd4j (all ND4J ops)", (Supplier<TensorOps>) Nd4jTensorOps::new));
             out.add(Arguments.of(dump, "fused, oneDNN GEMM", (Supplier<TensorOps>) () -> new FusedCpuTensorOps(true)));
             out.add(Arguments.of(dump, "fused, ND4J GEMM", (Supplier<TensorOps>) () -> new FusedCpuTensorOps(false)));

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "conformance", mixinStandardHelpOptions = true,
-        description = {"Replay a reference dump (fql-golden-v1) and compare every loss, intermediate, gradient, Adam moment "
+        description = {"Replay a reference dump (fql-golden-v1, or fql-chunked-golden-v1 with action chunks) and compare every loss, intermediate, gradient, Adam moment "
                 + "and weight with this build's backend. Exit 0 only when all are within the tolerance."})
 public final class ConformanceCommand implements Callable<Integer> {
 
@@ -26,9 +26,10 @@ public final class ConformanceCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--tolerance must be positive, was " + tolerance);
         }
         GoldenDump dump = GoldenDump.load(golden);
-        System.out.printf("golden %s: obs %d, action %d, batch %d, actor %s, value %s, flow steps %d, q_agg %s, normalize_q_loss %s%n",
+        System.out.printf("golden %s: obs %d, action %d, batch %d, actor %s, value %s, flow steps %d, q_agg %s, normalize_q_loss %s%s%n",
                 golden, dump.obsDim, dump.actionDim, dump.batch.size(), dump.config.actorHiddenDims(), dump.config.valueHiddenDims(),
-                dump.config.flowSteps(), dump.config.qAgg(), dump.config.normalizeQLoss());
+                dump.config.flowSteps(), dump.config.qAgg(), dump.config.normalizeQLoss(),
+                dump.chunked ? ", action chunks of " + dump.horizon + " (networks see " + dump.horizon * dump.actionDim + " actions)" : "");
         Conformance.Report report = Conformance.run(dump, tolerance);
         report.print(System.out);
         return report.passed() ? 0 : 1;
