@@ -3,9 +3,8 @@ package org.fqlspark.train;
 import java.io.IOException;
 import java.util.Map;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 import org.fqlspark.agent.FqlConfig;
 import org.fqlspark.run.RunDirectory;
@@ -17,46 +16,44 @@ import org.fqlspark.run.RunDirectory;
  * resume that would train something else.
  *
  * <p>Keys that older runs did not record ({@code samples}, the {@code eval_*} keys, {@code averaging}) are nullable and
- * take their defaults when missing, so a run directory written by an earlier release still resumes.
+ * take their defaults when missing, so a run directory written by an earlier release still resumes. The keys are the
+ * components' names in snake_case, in the components' order.
  *
  * @param format        always {@value #FORMAT}
  * @param formatVersion {@value #FORMAT_VERSION}
  */
-@JsonPropertyOrder({"format", "format_version", "fql_config", "train", "dataset"})
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record RunConfig(
-        @JsonProperty("format") String format,
-        @JsonProperty("format_version") int formatVersion,
-        @JsonProperty("fql_config") FqlConfig fqlConfig,
-        @JsonProperty("train") Train train,
-        @JsonProperty("dataset") Dataset dataset) {
+        String format,
+        int formatVersion,
+        FqlConfig fqlConfig,
+        Train train,
+        Dataset dataset) {
 
     public static final String FORMAT = "fql-train-config";
     public static final int FORMAT_VERSION = 1;
 
     /** The run's options as {@link TrainOptions} has them (flag names in snake_case). */
-    @JsonPropertyOrder({"data", "run_dir", "workers", "averaging_frequency", "steps", "samples", "preset", "overrides", "seed",
-            "checkpoint_every", "threads_per_worker", "aggregation_depth", "keep_checkpoints", "eval_every", "eval_episodes",
-            "eval_env", "online", "averaging"})
-    @JsonInclude(JsonInclude.Include.ALWAYS)
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Train(
-            @JsonProperty("data") String data,
-            @JsonProperty("run_dir") String runDir,
-            @JsonProperty("workers") int workers,
-            @JsonProperty("averaging_frequency") int averagingFrequency,
-            @JsonProperty("steps") long steps,
-            @JsonProperty("samples") Long samples,
-            @JsonProperty("preset") String preset,
-            @JsonProperty("overrides") Map<String, Object> overrides,
-            @JsonProperty("seed") long seed,
-            @JsonProperty("checkpoint_every") int checkpointEvery,
-            @JsonProperty("threads_per_worker") int threadsPerWorker,
-            @JsonProperty("aggregation_depth") int aggregationDepth,
-            @JsonProperty("keep_checkpoints") int keepCheckpoints,
-            @JsonProperty("eval_every") Long evalEvery,
-            @JsonProperty("eval_episodes") Integer evalEpisodes,
-            @JsonProperty("eval_env") String evalEnv,
-            @JsonProperty("online") Online online,
-            @JsonProperty("averaging") String averaging) {
+            String data,
+            String runDir,
+            int workers,
+            int averagingFrequency,
+            long steps,
+            Long samples,
+            String preset,
+            Map<String, Object> overrides,
+            long seed,
+            int checkpointEvery,
+            int threadsPerWorker,
+            int aggregationDepth,
+            int keepCheckpoints,
+            Long evalEvery,
+            Integer evalEpisodes,
+            String evalEnv,
+            Online online,
+            String averaging) {
 
         static Train of(TrainOptions o) {
             return new Train(o.dataPath(), o.runDir(), o.workers(), o.averagingFrequency(), o.steps(), o.samples(), o.preset(),
@@ -95,33 +92,33 @@ public record RunConfig(
     }
 
     /** {@link TrainOptions.Online} as recorded. */
-    @JsonPropertyOrder({"online_steps", "env", "online_mode", "actors", "refresh_every", "buffer_capacity"})
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Online(
-            @JsonProperty("online_steps") long steps,
-            @JsonProperty("env") String env,
-            @JsonProperty("online_mode") String mode,
-            @JsonProperty("actors") int actors,
-            @JsonProperty("refresh_every") int refreshEvery,
-            @JsonProperty("buffer_capacity") long bufferCapacity) {
+            long onlineSteps,
+            String env,
+            String onlineMode,
+            int actors,
+            int refreshEvery,
+            long bufferCapacity) {
 
         static Online of(TrainOptions.Online o) {
             return new Online(o.steps(), o.env(), o.mode(), o.actors(), o.refreshEvery(), o.bufferCapacity());
         }
 
         TrainOptions.Online options() {
-            return steps > 0 ? new TrainOptions.Online(steps, env, mode, actors, refreshEvery, bufferCapacity)
+            return onlineSteps > 0 ? new TrainOptions.Online(onlineSteps, env, onlineMode, actors, refreshEvery, bufferCapacity)
                     : TrainOptions.Online.NONE;
         }
     }
 
     /** The dataset the run trains on: where it was, its manifest's SHA-256, its size and dimensions. */
-    @JsonPropertyOrder({"path", "manifest_sha256", "transitions", "obs_dim", "action_dim"})
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Dataset(
-            @JsonProperty("path") String path,
-            @JsonProperty("manifest_sha256") String manifestSha256,
-            @JsonProperty("transitions") long transitions,
-            @JsonProperty("obs_dim") int obsDim,
-            @JsonProperty("action_dim") int actionDim) {
+            String path,
+            String manifestSha256,
+            long transitions,
+            int obsDim,
+            int actionDim) {
     }
 
     public RunConfig {
