@@ -37,7 +37,9 @@ import org.fqlspark.train.worker.TrainingState;
  *   <li>one executor JVM is killed during a W = 2 run. The job must complete, every checkpoint written before the kill
  *       must still be there unchanged, metrics must have every round exactly once, the result must equal an undisturbed
  *       W = 2 run bit for bit (a retried round starts from the same broadcast and draws the same numbers), and the lost
- *       worker's shard must be placed again on the replacement executor (throughput before and after is printed);</li>
+ *       worker's shard must be placed again on the replacement executor (throughput before and after is printed);
+ *       once averaging through the driver, once among the workers ({@code --averaging peer}: the kill fails a barrier
+ *       stage, which Spark runs again);</li>
  *   <li>W = 4 on two executors of two slots equals parameter averaging computed by hand, with a driver that cannot
  *       load ND4J's native library (the driver needs no ND4J backend, hence no GPU);</li>
  *   <li>W = 5 where the settings allow four slots is refused with exit code 2, writing nothing.</li>
@@ -175,18 +177,39 @@ class StandaloneClusterFaultTest {
     @Test
     @Timeout(value = 600, unit = TimeUnit.SECONDS)
     void killingAnExecutorMidTrainingLosesNothing() throws Exception {
-        Path root = TrainFixtures.tempDir("fql-cluster");
+        killAnExecutorMidRun("driver");
+    }
+
+    /**
+     * The same with {@code --averaging peer}: the executor dies in the middle of a barrier stage (the kill waits a third
+     * of a stage past a checkpoint), so its peer's exchange fails, the whole stage fails and Spark runs it again once a
+     * replacement executor is up; the retried stage recomputes the same rounds from the same broadcast state.
+     */
+    @Test
+    @Timeout(value = 600, unit = TimeUnit.SECONDS)
+    void killingAnExecutorMidPeerStageLosesNothing() throws Exception {
+        killAnExecutorMidRun("peer");
+    }
+
+    private void killAnExecutorMidRun(String averaging) throws Exception {
+        Path root = TrainFixtures.tempDir("fql-cluster-" + averaging);
         Path run = root.resolve("run");
         Path data = TrainFixtures.dataset();
         long t0 = System.nanoTime();
         {
             List<String> args = trainArgs(data, run, 2, K, STEPS, 1, 2);
-            Process driver = LocalStandaloneCluster.launch(cluster.home(), cluster.classpath(), "driver", args, "1g", Map.of());
-            Path driverLog = cluster.home().resolve("driver.log");
+            args.addAll(List.of("--averaging", averaging));
+            Process driver = LocalStandaloneCluster.launch(cluster.home(), cluster.classpath(), "driver-" + averaging, args, "1g", Map.of());
+            Path driverLog = cluster.home().resolve("driver-" + averaging + ".log");
             try {
-                // Wait for a few checkpoints, then kill one executor JVM while rounds are running.
+                // Wait for a few checkpoints, then kill one executor JVM while rounds are running: a third of the way
+                // into the stage (peer) or the rounds (driver) that follow the second checkpoint.
+                awaitCheckpoints(run.resolve("checkpoints"), 1, driver, driverLog);
+                long first = System.nanoTime();
                 Map<String, byte[]> before = awaitCheckpoints(run.resolve("checkpoints"), 2, driver, driverLog);
-                log(t0, "checkpoints before the kill: " + before.keySet());
+                long interval = System.nanoTime() - first;
+                Thread.sleep(TimeUnit.NANOSECONDS.toMillis(interval) / 3);
+                log(t0, "checkpoints before the kill: " + before.keySet() + " (one every " + interval / 1_000_000 + " ms)");
                 List<ProcessHandle> executors = cluster.executors();
                 for (int i = 0; i < 300 && executors.size() != 2; i++) {   // executors of an earlier test's app may still be exiting
                     Thread.sleep(100);
@@ -201,6 +224,10 @@ class StandaloneClusterFaultTest {
 
                 String result = Files.readString(run.resolve("result.json"));
                 assertTrue(result.matches("(?s).*\"executors_lost\" : [1-9].*"), result + "\n" + tail(driverLog));
+                if (averaging.equals("peer")) {
+                    // the kill landed in a barrier stage: its tasks failed and the stage ran again
+                    assertTrue(result.matches("(?s).*\"failed_tasks\" : [1-9].*"), result + "\n" + tail(driverLog));
+                }
                 for (Map.Entry<String, byte[]> e : before.entrySet()) {
                     assertArrayEquals(e.getValue(), Files.readAllBytes(run.resolve("checkpoints").resolve(e.getKey())),
                             e.getKey() + " changed or vanished");
@@ -238,7 +265,7 @@ class StandaloneClusterFaultTest {
                         .learningCurves(false).build();
                 TrainResult undisturbed = TrainJob.run(TestSpark.session(), same);
                 TrainFixtures.assertSameState(last.state(), undisturbed.finalState());
-                log(t0, "undisturbed local run equal");
+                log(t0, "undisturbed local run equal (" + averaging + " averaging)");
             } finally {
                 driver.destroyForcibly();
             }

@@ -27,11 +27,18 @@ final class Conn implements Closeable {
     private final OutputStream out;
     private final BooleanSupplier killed;
     private final String peer;
+    /** What ended a wait when {@code killed} turned true. */
+    private final String stopped;
 
     Conn(Socket socket, BooleanSupplier killed, String peer) throws IOException {
+        this(socket, killed, peer, "the task was killed");
+    }
+
+    Conn(Socket socket, BooleanSupplier killed, String peer, String stopped) throws IOException {
         this.socket = socket;
         this.killed = killed;
         this.peer = peer;
+        this.stopped = stopped;
         socket.setSoTimeout(SLICE_MILLIS);
         socket.setTcpNoDelay(true);
         this.in = socket.getInputStream();
@@ -145,7 +152,7 @@ final class Conn implements Closeable {
 
     void checkKilled(String what) throws PeerException {
         if (killed.getAsBoolean()) {
-            throw new PeerException("the task was killed while " + what);
+            throw new PeerException(stopped + " (" + what + ")");
         }
     }
 

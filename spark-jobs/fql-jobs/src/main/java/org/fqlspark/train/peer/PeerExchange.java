@@ -210,7 +210,8 @@ public final class PeerExchange implements AutoCloseable {
     private void admit(Socket socket) {
         Conn c;
         try {
-            c = new Conn(socket, () -> closing, "a connection to partition " + me + " from " + socket.getRemoteSocketAddress());
+            c = new Conn(socket, () -> closing, "a connection to partition " + me + " from " + socket.getRemoteSocketAddress(),
+                    "the exchange closed");
         } catch (IOException e) {
             closeQuietly(socket);
             return;

@@ -49,6 +49,7 @@ public final class Rendezvous implements AutoCloseable {
     private final ThreadPoolExecutor handlers;
     /** Connections being handled, closed by {@link #close()}. */
     private final Set<Conn> active = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
     /** The newest stage attempt seen, its registrations by partition, and whether its group completed. */
     private int attempt = -1;
     private final TreeMap<Integer, Member> group = new TreeMap<>();
@@ -129,7 +130,7 @@ public final class Rendezvous implements AutoCloseable {
     private void handle(Socket s) {
         Conn c;
         try {
-            c = new Conn(s, () -> false, "a client of the rendezvous at " + s.getRemoteSocketAddress());
+            c = new Conn(s, () -> closed, "a client of the rendezvous at " + s.getRemoteSocketAddress(), "the rendezvous closed");
         } catch (IOException e) {
             closeQuietly(s);
             return;
@@ -158,7 +159,7 @@ public final class Rendezvous implements AutoCloseable {
             }
             kept = register(hello, c, address);
         } catch (IOException e) {
-            PeerProbe.refused("rendezvous", e.getMessage());
+            PeerProbe.refused("rendezvous", closed ? "the rendezvous closed (the stage is over)" : e.getMessage());
         } finally {
             active.remove(c);
             if (!kept) {
@@ -287,6 +288,7 @@ public final class Rendezvous implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         try {
             server.close();
         } catch (IOException e) {
