@@ -25,8 +25,8 @@ import org.fqlspark.train.worker.WorkerShard;
  * metrics and the final average; per-round driver costs (a Spark job, a broadcast, collecting W states) are paid once
  * per stage instead of once per round.
  *
- * <p>A failed task fails the whole barrier stage, which Spark retries from its start: every worker starts again from the
- * broadcast state and recomputes the same rounds.
+ * <p>A failed task fails the whole barrier stage, which Spark runs again from its start ({@link PeerStage}): every
+ * worker starts again from the broadcast state and recomputes the same rounds.
  */
 public final class BarrierRounds {
 
@@ -85,6 +85,7 @@ public final class BarrierRounds {
             }
             peers.finish();
         }
-        return List.of(new Outcome(shard.worker(), rounds, shard.worker() == 0 ? state : null)).iterator();
+        // every worker saw the same rounds and holds the same average: worker 0 reports for all
+        return shard.worker() == 0 ? List.of(new Outcome(0, rounds, state)).iterator() : java.util.Collections.emptyIterator();
     }
 }

@@ -4,11 +4,13 @@ import java.io.Serializable;
 import java.security.SecureRandom;
 import java.util.List;
 
+import org.apache.spark.HashPartitioner;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.RDD;
 
+import scala.Tuple2;
 import scala.collection.JavaConverters;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
@@ -21,7 +23,9 @@ import org.fqlspark.train.worker.WorkerShard;
  * Runs {@link BarrierRounds} as a barrier stage over the cached shards (Spark's barrier API is Scala-only), with a
  * {@link Rendezvous} of its own on the driver: bound to {@code spark.driver.bindAddress} (else {@code spark.driver.host}),
  * advertised to the tasks as {@code spark.driver.host}. The tasks get the run's secret, the rendezvous's address, a
- * fresh exchange id and the time limits in the stage's closure ({@link PeerLink}).
+ * fresh exchange id and the time limits in the stage's closure ({@link PeerLink}). A task that fails (an executor lost,
+ * a peer gone silent, a refused frame) fails the whole barrier stage, and Spark runs it again from its start
+ * ({@code spark.stage.maxConsecutiveAttempts} times), each attempt registering afresh under its attempt number.
  */
 public final class PeerStage {
 
@@ -40,7 +44,11 @@ public final class PeerStage {
             PeerProbe.rendezvousOpen(rendezvous.address(), rendezvous.link());
             RDD<BarrierRounds.Outcome> out = shards.rdd().barrier()
                     .mapPartitions(new Rounds(template, k, endStep, start, rendezvous.link()), false, tag);
-            return new JavaRDD<>(out, tag).collect();
+            // Spark runs a failed barrier stage again only when it is a shuffle map stage: a failed barrier result stage
+            // aborts the job ("Could not recover from a failed barrier ResultStage": it may have committed output). So
+            // the barrier stage writes its one outcome (worker 0's) to a shuffle, and a plain one-task stage collects it.
+            return new JavaRDD<>(out, tag).mapToPair(o -> new Tuple2<>(o.worker(), o)).partitionBy(new HashPartitioner(1))
+                    .values().collect();
         }
     }
 

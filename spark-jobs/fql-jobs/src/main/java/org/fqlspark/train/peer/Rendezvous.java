@@ -95,7 +95,7 @@ public final class Rendezvous implements AutoCloseable {
 
     /** How many connections are served at once: a stage's W registrations, and room for as many again. */
     static int maxHandlers(int parties) {
-        return Math.max(16, 2 * parties);
+        return Math.max(64, 4 * parties);
     }
 
     /** What the stage's tasks need: this rendezvous's advertised address, the secret, the exchange, W, the limits. */
