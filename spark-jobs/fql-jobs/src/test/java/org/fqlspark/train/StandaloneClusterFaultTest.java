@@ -37,7 +37,9 @@ import org.fqlspark.train.worker.TrainingState;
  *   <li>one executor JVM is killed during a W = 2 run. The job must complete, every checkpoint written before the kill
  *       must still be there unchanged, metrics must have every round exactly once, the result must equal an undisturbed
  *       W = 2 run bit for bit (a retried round starts from the same broadcast and draws the same numbers), and the lost
- *       worker's shard must be placed again on the replacement executor (throughput before and after is printed);</li>
+ *       worker's shard must be placed again on the replacement executor (throughput before and after is printed);
+ *       the same with {@code --averaging peer}, the executor killed in the middle of a barrier stage, which Spark
+ *       runs again;</li>
  *   <li>W = 4 on two executors of two slots equals parameter averaging computed by hand, with a driver that cannot
  *       load ND4J's native library (the driver needs no ND4J backend, hence no GPU);</li>
  *   <li>W = 5 where the settings allow four slots is refused with exit code 2, writing nothing.</li>
@@ -65,9 +67,14 @@ class StandaloneClusterFaultTest {
     }
 
     private static List<String> trainArgs(Path data, Path run, int workers, int k, int steps, int executorCores, int coresMax) {
+        return trainArgs(data, run, workers, k, steps, executorCores, coresMax, 5);
+    }
+
+    private static List<String> trainArgs(Path data, Path run, int workers, int k, int steps, int executorCores, int coresMax,
+            int checkpointEvery) {
         List<String> args = new ArrayList<>(List.of("org.fqlspark.cli.FqlCli", "train", "--data", data.toString(),
                 "--run-dir", run.toString(), "--workers", Integer.toString(workers), "--averaging-frequency", Integer.toString(k),
-                "--steps", Integer.toString(steps), "--checkpoint-every", "5", "--keep-checkpoints", "0",
+                "--steps", Integer.toString(steps), "--checkpoint-every", Integer.toString(checkpointEvery), "--keep-checkpoints", "0",
                 "--hidden-dims", "16,16", "--batch-size", "32", "--flow-steps", "3", "--seed", "3", "--no-progress",
                 "--master", cluster.masterUrl(), "--conf", "spark.executor.memory=512m",
                 "--conf", "spark.executor.cores=" + executorCores, "--conf", "spark.cores.max=" + coresMax,
@@ -181,6 +188,7 @@ class StandaloneClusterFaultTest {
         long t0 = System.nanoTime();
         {
             List<String> args = trainArgs(data, run, 2, K, STEPS, 1, 2);
+            args.addAll(List.of("--averaging", "driver"));   // the driver's path; killingAnExecutorMidPeerStageLosesNothing: the peers'
             Process driver = LocalStandaloneCluster.launch(cluster.home(), cluster.classpath(), "driver", args, "1g", Map.of());
             Path driverLog = cluster.home().resolve("driver.log");
             try {
@@ -242,6 +250,73 @@ class StandaloneClusterFaultTest {
             } finally {
                 driver.destroyForcibly();
             }
+        }
+    }
+
+    /**
+     * {@code --averaging peer}: the executor dies in the middle of a barrier stage, so its peer's exchange fails, the
+     * whole stage fails, and Spark runs it again once a replacement executor is up; the retried stage recomputes the
+     * same rounds from the same broadcast state. To be sure the kill lands inside a stage, the whole run is one stage
+     * (no checkpoint before the end) of several seconds, and the kill comes 1.5 s after the shards are loaded.
+     */
+    @Test
+    @Timeout(value = 600, unit = TimeUnit.SECONDS)
+    void killingAnExecutorMidPeerStageLosesNothing() throws Exception {
+        Path root = TrainFixtures.tempDir("fql-cluster-peer");
+        Path run = root.resolve("run");
+        Path data = TrainFixtures.dataset();
+        int steps = 6000;
+        long t0 = System.nanoTime();
+        List<String> args = trainArgs(data, run, 2, K, steps, 1, 2, 100_000);
+        args.addAll(List.of("--averaging", "peer"));
+        Process driver = LocalStandaloneCluster.launch(cluster.home(), cluster.classpath(), "driver-peer", args, "1g", Map.of());
+        Path driverLog = cluster.home().resolve("driver-peer.log");
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+            while (!Files.readString(driverLog).contains("worker shards") && System.nanoTime() < deadline) {
+                assertTrue(driver.isAlive(), "driver exited early:\n" + tail(driverLog));
+                Thread.sleep(50);
+            }
+            Thread.sleep(1_500);
+            List<ProcessHandle> executors = cluster.executors();
+            for (int i = 0; i < 300 && executors.size() != 2; i++) {   // executors of an earlier test's app may still be exiting
+                Thread.sleep(100);
+                executors = cluster.executors();
+            }
+            assertEquals(2, executors.size(), "executor JVMs found: " + cluster.describeProcesses());
+            assertFalse(Files.exists(run.resolve("result.json")), "the run ended before the kill; make it longer");
+            long pid = executors.get(0).pid();
+            assertTrue(executors.get(0).destroyForcibly(), "could not kill executor " + pid);
+            long killed = System.nanoTime();
+            log(t0, "killed executor " + pid + " during the peer stage");
+            assertTrue(driver.waitFor(360, TimeUnit.SECONDS), "driver did not finish:\n" + tail(driverLog));
+            assertEquals(0, driver.exitValue(), "driver failed:\n" + tail(driverLog));
+            log(t0, String.format(java.util.Locale.ROOT, "driver done %.1f s after the kill:%n%s", (System.nanoTime() - killed) / 1e9,
+                    tail(driverLog)));
+
+            String result = Files.readString(run.resolve("result.json"));
+            assertTrue(result.matches("(?s).*\"executors_lost\" : [1-9].*"), result + "\n" + tail(driverLog));
+            // the kill landed in the barrier stage: its tasks failed and Spark ran the stage again
+            assertTrue(result.matches("(?s).*\"failed_tasks\" : [1-9].*"), result + "\n" + tail(driverLog));
+            List<String> lines = Files.readAllLines(run.resolve("metrics.csv"));
+            List<Long> booked = lines.subList(1, lines.size()).stream().map(l -> Long.parseLong(l.split(",")[0])).toList();
+            List<Long> expected = new ArrayList<>();
+            for (long s = K; s <= steps; s += K) {
+                expected.add(s);
+            }
+            assertEquals(expected, booked, "every round exactly once");
+            Checkpoint last = Checkpoint.fromBytes(Files.readAllBytes(
+                    run.resolve("checkpoints").resolve(RunDirectory.checkpointName(steps))), "final");
+
+            // The same run, undisturbed, in local mode: the same bits.
+            TrainOptions same = TrainOptions.builder(data.toString(), root.resolve("undisturbed").toString())
+                    .overrides(TrainFixtures.tiny()).seed(3).workers(2).averagingFrequency(K).steps(steps).checkpointEvery(1000)
+                    .peerAveraging(true).learningCurves(false).build();
+            TrainResult undisturbed = TrainJob.run(TestSpark.session(), same);
+            TrainFixtures.assertSameState(last.state(), undisturbed.finalState());
+            log(t0, "undisturbed local run equal");
+        } finally {
+            driver.destroyForcibly();
         }
     }
 

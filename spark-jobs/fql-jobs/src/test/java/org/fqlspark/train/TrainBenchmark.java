@@ -35,8 +35,10 @@ import org.fqlspark.run.RunDirectory;
  * sources, out of the production jar. Usage, from the repository root: {@code mvn -o -q -pl spark-jobs/fql-jobs -am
  * test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/fql-cp.txt}, then {@code java $OPENS -cp
  * spark-jobs/fql-jobs/target/test-classes:spark-jobs/fql-jobs/target/classes:$(cat /tmp/fql-cp.txt)
- * org.fqlspark.train.TrainBenchmark [--size paper|small] [--k 100] [--rounds 3] [--warmup-rounds 2] [--transitions 20000]}
- * ({@code $OPENS}: the Java 17 opens of {@link LocalStandaloneCluster#JAVA_OPENS}).
+ * org.fqlspark.train.TrainBenchmark [--size paper|small] [--k 100] [--rounds 3] [--warmup-rounds 2] [--transitions 20000]
+ * [--cases all|averaging] [--repeat 1]} ({@code $OPENS}: the Java 17 opens of {@link LocalStandaloneCluster#JAVA_OPENS}).
+ * {@code --cases averaging} runs only W = 2 through the driver and W = 2 with peer averaging, {@code --repeat} times
+ * each on the same cluster, alternating which goes first, to show the spread on a shared machine.
  */
 public final class TrainBenchmark {
 
@@ -54,15 +56,20 @@ public final class TrainBenchmark {
         int rounds = 3;
         int warmup = 2;
         int transitions = 20_000;
+        String which = "all";
+        int repeat = 1;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
+                case "--cases" -> which = args[i + 1];
+                case "--repeat" -> repeat = Integer.parseInt(args[i + 1]);
                 case "--size" -> size = args[i + 1];
                 case "--k" -> k = Integer.parseInt(args[i + 1]);
                 case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
                 case "--transitions" -> transitions = Integer.parseInt(args[i + 1]);
                 case "--warmup-rounds" -> warmup = Integer.parseInt(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (options: --size paper|small, --k K, --rounds R, --warmup-rounds U, --transitions N)");
+                        + " (options: --size paper|small, --k K, --rounds R, --warmup-rounds U, --transitions N, "
+                        + "--cases all|averaging, --repeat N)");
             }
         }
         ConfigOverrides overrides = switch (size) {
@@ -87,6 +94,10 @@ public final class TrainBenchmark {
                         + "OMP_NUM_THREADS=%s, %d cores, load average %s%n", size, config.actorHiddenDims(), config.batchSize(), config.flowSteps(), k, rounds, warmup,
                 dataset.size(), System.getenv().getOrDefault("OMP_NUM_THREADS", "(unset)"), Runtime.getRuntime().availableProcessors(), loadAverage());
 
+        if (which.equals("averaging")) {
+            averagingOnly(data, root, overrides, k, rounds, warmup, repeat, out);
+            return;
+        }
         List<Case> cases = new ArrayList<>();
         cases.add(localBaseline(config, dataset, k, rounds, warmup, out));
         cases.add(twoLocalTrainers(config, dataset, k, rounds, warmup, out));
@@ -112,6 +123,40 @@ public final class TrainBenchmark {
                         + "no-Spark ceiling 2 / 1: %.2fx; load average at the end: %s%n",
                 w2.samplesPerSecond() / w1.samplesPerSecond(), w2.samplesPerSecond() / w1t2.samplesPerSecond(),
                 cases.get(1).samplesPerSecond() / cases.get(0).samplesPerSecond(), loadAverage());
+    }
+
+    /** W = 2 through the driver and among the workers, {@code repeat} times each, alternating which runs first. */
+    private static void averagingOnly(Path data, Path root, ConfigOverrides overrides, int k, int rounds, int warmup, int repeat,
+            PrintStream out) throws IOException {
+        List<Case> driver = new ArrayList<>();
+        List<Case> peer = new ArrayList<>();
+        List<String> loads = new ArrayList<>();
+        try (LocalStandaloneCluster cluster = LocalStandaloneCluster.start(2, 2, "4g", Duration.ofSeconds(120))) {
+            for (int r = 0; r < repeat; r++) {
+                for (boolean p : r % 2 == 0 ? new boolean[] {false, true} : new boolean[] {true, false}) {
+                    Path at = root.resolve("repeat-" + r);
+                    (p ? peer : driver).add(clusterCase(cluster, data, at, overrides, 2, 1, k, rounds, warmup, p, out));
+                }
+                loads.add(loadAverage());
+            }
+        }
+        out.println();
+        out.println("| repeat | averaging | samples/s | averaging share of wall time | mean round s | mean averaging s | load average after |");
+        out.println("|---|---|---|---|---|---|---|");
+        for (int r = 0; r < repeat; r++) {
+            for (Case c : List.of(driver.get(r), peer.get(r))) {
+                out.printf(Locale.ROOT, "| %d | %s | %.0f | %.1f%% | %.3f | %.3f | %s |%n", r + 1, c == driver.get(r) ? "driver" : "peer",
+                        c.samplesPerSecond(), 100 * c.averagingShare(), c.meanRoundSeconds(), c.meanAveragingSeconds(), loads.get(r));
+            }
+        }
+        out.printf(Locale.ROOT, "%nmedian samples/s: driver %.0f, peer %.0f; median averaging share: driver %.1f%%, peer %.1f%%%n",
+                median(driver.stream().map(Case::samplesPerSecond).toList()), median(peer.stream().map(Case::samplesPerSecond).toList()),
+                100 * median(driver.stream().map(Case::averagingShare).toList()), 100 * median(peer.stream().map(Case::averagingShare).toList()));
+    }
+
+    private static double median(List<Double> xs) {
+        List<Double> s = xs.stream().sorted().toList();
+        return s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2;
     }
 
     private static String loadAverage() {

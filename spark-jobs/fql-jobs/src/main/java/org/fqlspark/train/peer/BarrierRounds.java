@@ -1,12 +1,6 @@
 package org.fqlspark.train.peer;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -23,15 +17,16 @@ import org.fqlspark.train.worker.WorkerShard;
 
 /**
  * Averaging without the driver in the data path ({@code --averaging peer}): one barrier stage runs several rounds; in
- * each, every worker takes its K steps, sends its state to the other workers over direct connections
- * ({@link PeerExchange}) and averages all W states itself with {@link ParameterAverager} (worker order, double sums:
- * the same arithmetic the driver uses, so the numbers are bit-identical to {@code --averaging driver}). The stage ends
+ * each, every worker takes its K steps, sends its state to the other workers over direct, authenticated connections
+ * ({@link PeerExchange}, as {@link StateFrames}: no Java serialization) and averages all W states itself with
+ * {@link ParameterAverager} (worker order, double sums: the same arithmetic the driver uses, so the numbers are
+ * bit-identical to {@code --averaging driver}). The stage ends
  * where the driver has work to do (a checkpoint, an evaluation, the end of the offline phase) and returns each round's
  * metrics and the final average; per-round driver costs (a Spark job, a broadcast, collecting W states) are paid once
  * per stage instead of once per round.
  *
- * <p>A failed task fails the whole barrier stage, which Spark retries from its start: every worker starts again from the
- * broadcast state and recomputes the same rounds.
+ * <p>A failed task fails the whole barrier stage, which Spark runs again from its start ({@link PeerStage}): every
+ * worker starts again from the broadcast state and recomputes the same rounds.
  */
 public final class BarrierRounds {
 
@@ -49,15 +44,22 @@ public final class BarrierRounds {
     }
 
     public static Iterator<Outcome> run(Iterator<WorkerShard> shards, RoundSpec template, int k, long endStep,
-            Broadcast<TrainingState> start, String rendezvous) {
+            Broadcast<TrainingState> start, PeerLink link) {
         BarrierTaskContext context = BarrierTaskContext.get();
         WorkerShard shard = shards.next();
         if (shards.hasNext()) {
             throw new IllegalStateException("a barrier task got more than one worker shard");
         }
+        int me = context.partitionId();
+        if (shard.worker() != me || context.getTaskInfos().length != link.parties()) {
+            throw new IllegalStateException("task " + me + " of " + context.getTaskInfos().length + " holds the shard of worker "
+                    + shard.worker() + " in a stage of " + link.parties() + " workers");
+        }
         List<RoundSummary> rounds = new ArrayList<>();
         TrainingState state = start.value();
-        try (PeerExchange peers = PeerExchange.connect(context, rendezvous)) {
+        int attempt = context.stageAttemptNumber();
+        StateFrames.Expect expect = StateFrames.Expect.of(link.auth(), link.exchange(), attempt, state);
+        try (PeerExchange peers = PeerExchange.connect(link, me, attempt, context::isInterrupted, expect)) {
             long step = state.step();
             while (step < endStep) {
                 int steps = (int) Math.min(k - step % k, endStep - step);
@@ -67,8 +69,8 @@ public final class BarrierRounds {
                 WorkerOutcome mine = WorkerRound.runWorker(shard, spec, state);
                 long e0 = System.nanoTime();
                 ParameterAverager sum = new ParameterAverager();
-                for (byte[] message : peers.exchange(serialize(mine))) {
-                    sum.add((WorkerOutcome) deserialize(message));
+                for (WorkerOutcome o : peers.exchange(mine, rounds.size())) {   // partition order, as before
+                    sum.add(o);
                 }
                 TrainingState next = sum.divergence() == null ? sum.average() : state;
                 String bad = sum.divergence() == null ? next.firstNonFinite() : null;
@@ -81,27 +83,9 @@ public final class BarrierRounds {
                 state = next;
                 step += steps;
             }
+            peers.finish();
         }
-        return List.of(new Outcome(shard.worker(), rounds, shard.worker() == 0 ? state : null)).iterator();
-    }
-
-    public static byte[] serialize(Object o) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-            out.writeObject(o);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
-    }
-
-    public static Object deserialize(byte[] b) {
-        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(b))) {
-            return in.readObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (ClassNotFoundException e) {
-            throw new IllegalStateException(e);
-        }
+        // every worker saw the same rounds and holds the same average: worker 0 reports for all
+        return shard.worker() == 0 ? List.of(new Outcome(0, rounds, state)).iterator() : java.util.Collections.emptyIterator();
     }
 }

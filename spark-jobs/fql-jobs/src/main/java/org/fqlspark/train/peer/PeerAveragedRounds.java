@@ -28,6 +28,9 @@ public final class PeerAveragedRounds implements Rounds {
     private final ArrayDeque<BarrierRounds.RoundSummary> pending = new ArrayDeque<>();
     private TrainingState pendingFinal;
     private double pendingOverhead;
+    /** This run's secret (made once, on the first stage) and the exchange's time limits. */
+    private PeerAuth auth;
+    private PeerSettings settings;
 
     /** Offline rounds up to {@code phaseEnd}, each stage stopping after a round where {@code driverWork} is due. */
     public PeerAveragedRounds(RoundContext ctx, long phaseEnd, DriverWork driverWork) {
@@ -69,12 +72,16 @@ public final class PeerAveragedRounds implements Rounds {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
         ctx.describe("rounds " + (round + 1) + ".." + r + ", steps " + step + ".." + end
                 + " (workers average among themselves)");
+        if (auth == null) {
+            auth = PeerAuth.forRun(ctx.spark().sparkContext().getConf(), ctx.runId());
+            settings = PeerSettings.of(ctx.spark());
+        }
         long t0 = System.nanoTime();
         Broadcast<TrainingState> broadcast = jsc.broadcast(state);
         List<BarrierRounds.Outcome> outcomes;
         try {
             outcomes = PeerStage.run(ctx.shards().get(), ctx.spec(step, ctx.stepsFrom(step, 0, phaseEnd)), ctx.k(), end,
-                    broadcast);
+                    broadcast, auth, settings);
         } finally {
             broadcast.destroy();
         }

@@ -1,163 +1,386 @@
 package org.fqlspark.train.peer;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
-import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.SparkEnv;
+import org.fqlspark.train.worker.WorkerOutcome;
 
 /**
- * All-to-all exchange of byte messages between the W tasks of one barrier stage, over direct TCP connections between
- * their executors: the driver only brokers the addresses once per stage ({@link Rendezvous}), the messages never pass
- * through it. {@link #exchange} gives every task every task's message in task order, so each can average
- * the states itself, in the same order and with the same arithmetic as the driver would.
+ * All-to-all exchange of worker states between the W tasks of one barrier stage, over direct TCP connections between
+ * their executors: the driver only brokers the addresses once per stage ({@link Rendezvous}), the states never pass
+ * through it. {@link #exchange} gives every task every task's state in task order, so each can average them itself,
+ * in the same order and with the same arithmetic as the driver would.
  *
- * <p>One connection per pair (task i connects to every j &lt; i); sends run on their own threads while this one
- * receives, so two tasks sending each other megabytes cannot block on full socket buffers.
+ * <p>Setup: each task listens, registers with the rendezvous, then connects to every partition below its own and
+ * accepts every one above (one connection per pair). Each connection passes the {@link Handshake}: the run's secret,
+ * this stage's exchange id and attempt, and a partition in range; a connection that claims a partition that may not
+ * connect here (below or equal to this one, out of range) or one that is connected already is refused (status 1, a
+ * closed socket), others are answered with status 0. Connections are served concurrently, each within the handshake
+ * limit, so a silent or hostile one delays nobody; the listening socket closes once all peers are in.
+ *
+ * <p>Rounds: states travel as {@link StateFrames}, sends on their own threads while this one receives, so two tasks
+ * sending each other megabytes cannot block on full socket buffers. While a task computes, it sends a heartbeat frame
+ * on every idle connection every {@link PeerSettings#heartbeatMillis()}: a peer that sends nothing at all for
+ * {@link PeerSettings#timeoutMillis()} is gone (its host vanished without closing its sockets), and the task fails,
+ * which fails the barrier stage for Spark to run again. Every wait also ends as soon as Spark kills the task.
  */
 public final class PeerExchange implements AutoCloseable {
 
-    /** How long a task waits for its peers' connections and messages before the stage fails (the rendezvous's). */
-    static final int TIMEOUT_MILLIS = Rendezvous.TIMEOUT_MILLIS;
-
+    private final PeerLink link;
     private final int me;
     private final int peers;
-    private final Socket[] sockets;
-    private final DataOutputStream[] out;
-    private final DataInputStream[] in;
+    private final int attempt;
+    private final BooleanSupplier killed;
+    private final StateFrames.Expect expect;
+    private final Conn[] conns;
+    private final ReentrantLock[] sendLocks;
+    private final long[] lastWrite;
     private final ExecutorService senders;
+    private final ScheduledExecutorService heartbeats;
+    private final byte[] heartbeat;
+    /** Where this task accepts its peers; null once setup is over. */
+    private ServerSocket server;
+    private Thread acceptor;
+    private boolean setupOver;
+    private volatile boolean closing;
 
-    private PeerExchange(int me, int peers) {
+    private PeerExchange(PeerLink link, int me, int attempt, BooleanSupplier killed, StateFrames.Expect expect) {
+        this.link = link;
         this.me = me;
-        this.peers = peers;
-        this.sockets = new Socket[peers];
-        this.out = new DataOutputStream[peers];
-        this.in = new DataInputStream[peers];
-        this.senders = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "fql-peer-send-" + me);
-            t.setDaemon(true);
-            return t;
-        });
+        this.peers = link.parties();
+        this.attempt = attempt;
+        this.killed = killed;
+        this.expect = expect;
+        this.conns = new Conn[peers];
+        this.sendLocks = new ReentrantLock[peers];
+        this.lastWrite = new long[peers];
+        for (int j = 0; j < peers; j++) {
+            sendLocks[j] = new ReentrantLock();
+        }
+        this.senders = Executors.newFixedThreadPool(Math.max(1, peers - 1), daemon("fql-peer-send-" + me));
+        this.heartbeats = Executors.newSingleThreadScheduledExecutor(daemon("fql-peer-heartbeat-" + me));
+        this.heartbeat = StateFrames.heartbeat(expect, me);
     }
 
-    /** Connects this barrier task to the others of its stage, learning their addresses from {@code rendezvous}. */
-    public static PeerExchange connect(BarrierTaskContext context, String rendezvous) {
-        int me = context.partitionId();
-        int peers = context.getTaskInfos().length;
-        PeerExchange x = new PeerExchange(me, peers);
-        try (ServerSocket server = new ServerSocket()) {
-            String host = SparkEnv.get() != null ? SparkEnv.get().blockManager().blockManagerId().host()
-                    : InetAddress.getLoopbackAddress().getHostAddress();
-            server.bind(new InetSocketAddress(host, 0), peers);
-            server.setSoTimeout(TIMEOUT_MILLIS);
-            String[] addresses = Rendezvous.gather(rendezvous, context.stageAttemptNumber(), me, host + ":" + server.getLocalPort());
-            if (addresses.length != peers) {
-                throw new IOException("the rendezvous knows " + addresses.length + " tasks, the stage has " + peers);
-            }
-            for (int j = 0; j < me; j++) {   // connect down, announcing who we are
-                String[] hp = addresses[j].split(":");
-                Socket s = new Socket();
-                s.connect(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])), TIMEOUT_MILLIS);
-                x.attach(j, s);
-                x.out[j].writeInt(me);
-                x.out[j].flush();
-            }
-            for (int k = me + 1; k < peers; k++) {   // accept the ones above
-                Socket s = server.accept();
-                DataInputStream hello = new DataInputStream(new BufferedInputStream(s.getInputStream()));
-                int who = hello.readInt();
-                if (who <= me || who >= peers || x.sockets[who] != null) {
-                    s.close();
-                    throw new IOException("unexpected peer " + who + " at task " + me);
-                }
-                x.attach(who, s, hello);
-            }
+    /**
+     * Connects task {@code me} of stage attempt {@code attempt} to the other tasks of its stage, learning their
+     * addresses from the rendezvous of {@code link}; {@code killed} says whether Spark has killed the task.
+     */
+    public static PeerExchange connect(PeerLink link, int me, int attempt, BooleanSupplier killed, StateFrames.Expect expect) {
+        if (me < 0 || me >= link.parties()) {
+            throw new IllegalArgumentException("partition " + me + " of a stage of " + link.parties());
+        }
+        PeerExchange x = new PeerExchange(link, me, attempt, killed, expect);
+        try {
+            x.setUp();
             return x;
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             x.close();
-            throw new UncheckedIOException("task " + me + " could not connect to its " + (peers - 1) + " peers: " + e.getMessage(), e);
+            throw new UncheckedIOException("task " + me + " could not connect to its " + (link.parties() - 1) + " peers: "
+                    + e.getMessage(), e instanceof IOException io ? io : new IOException(e));
         }
     }
 
-    private void attach(int j, Socket s) throws IOException {
-        attach(j, s, new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 16)));
+    private void setUp() throws IOException {
+        String host = SparkEnv.get() != null ? SparkEnv.get().blockManager().blockManagerId().host()
+                : InetAddress.getLoopbackAddress().getHostAddress();
+        server = new ServerSocket();
+        server.bind(new InetSocketAddress(host, 0), Math.max(50, 2 * peers));
+        server.setSoTimeout(Conn.SLICE_MILLIS);
+        HostPort mine = new HostPort(host, server.getLocalPort());
+        acceptor = new Thread(this::accept, "fql-peer-accept-" + me);
+        acceptor.setDaemon(true);
+        acceptor.start();
+        PeerProbe.listening(link, attempt, me, mine);
+        HostPort[] addresses = Rendezvous.gather(link, attempt, me, mine, killed);
+        long handshake = link.settings().handshakeMillis();
+        for (int j = 0; j < me; j++) {   // connect down
+            Conn c = Conn.connect(addresses[j], link.settings().timeoutMillis(), killed, "partition " + j + " at " + addresses[j]);
+            try {
+                long deadline = Conn.deadline(handshake);
+                Handshake.client(c, link.auth(), new Handshake.Hello(Handshake.PURPOSE_PEER, link.exchange(), attempt, me), j, deadline);
+                int status = Rendezvous.readInt(c, deadline, "the handshake");
+                if (status != 0) {
+                    throw new Conn.PeerException("partition " + j + " refused partition " + me + " (status " + status + ")");
+                }
+            } catch (IOException | RuntimeException e) {
+                c.close();
+                throw e;
+            }
+            synchronized (conns) {
+                conns[j] = c;
+            }
+        }
+        long deadline = Conn.deadline(link.settings().timeoutMillis());
+        synchronized (conns) {   // wait for the ones above
+            while (!allConnected()) {
+                if (killed.getAsBoolean()) {
+                    throw new Conn.PeerException("the task was killed while waiting for its peers to connect");
+                }
+                if (System.nanoTime() - deadline >= 0) {
+                    throw new Conn.PeerException("partitions " + missing() + " did not connect within "
+                            + link.settings().timeoutMillis() + " ms");
+                }
+                try {
+                    conns.wait(Conn.SLICE_MILLIS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new Conn.PeerException("interrupted while waiting for the peers to connect");
+                }
+            }
+            setupOver = true;
+        }
+        closeServer();
+        long now = System.nanoTime();
+        Arrays.fill(lastWrite, now);
+        long every = link.settings().heartbeatMillis();
+        heartbeats.scheduleAtFixedRate(this::beat, every, every, TimeUnit.MILLISECONDS);
     }
 
-    private void attach(int j, Socket s, DataInputStream input) throws IOException {
-        s.setSoTimeout(TIMEOUT_MILLIS);
-        s.setTcpNoDelay(true);
-        sockets[j] = s;
-        out[j] = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 16));
-        in[j] = input;
+    private boolean allConnected() {
+        for (int j = 0; j < peers; j++) {
+            if (j != me && conns[j] == null) {
+                return false;
+            }
+        }
+        return true;
     }
 
-    /** Sends {@code mine} to every peer and returns all W messages, index = task (this task's own included). */
-    public List<byte[]> exchange(byte[] mine) {
+    private List<Integer> missing() {
+        List<Integer> m = new ArrayList<>();
+        for (int j = 0; j < peers; j++) {
+            if (j != me && conns[j] == null) {
+                m.add(j);
+            }
+        }
+        return m;
+    }
+
+    /** The acceptor: hands each connection to its own short-lived thread, at most a few at a time. */
+    private void accept() {
+        Semaphore pending = new Semaphore(2 * peers + 8);
+        ServerSocket s = server;
+        while (!s.isClosed()) {
+            Socket socket;
+            try {
+                socket = s.accept();
+            } catch (SocketTimeoutException slice) {
+                continue;
+            } catch (IOException e) {
+                return;   // closed
+            }
+            if (!pending.tryAcquire()) {
+                closeQuietly(socket);
+                PeerProbe.refused("partition " + me, "too many connections at once");
+                continue;
+            }
+            Thread t = new Thread(() -> {
+                try {
+                    admit(socket);
+                } finally {
+                    pending.release();
+                }
+            }, "fql-peer-admit-" + me);
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    /** One incoming connection: the handshake, then a free slot above this partition, or a refusal. */
+    private void admit(Socket socket) {
+        Conn c;
+        try {
+            c = new Conn(socket, () -> closing, "a connection to partition " + me + " from " + socket.getRemoteSocketAddress(),
+                    "the exchange closed");
+        } catch (IOException e) {
+            closeQuietly(socket);
+            return;
+        }
+        try {
+            Handshake.Hello hello = Handshake.server(c, link.auth(), Handshake.PURPOSE_PEER, link.exchange(), me,
+                    h -> h.attempt() != attempt ? "stage attempt " + h.attempt() + ", this task runs attempt " + attempt
+                            : h.partition() <= me || h.partition() >= peers
+                                    ? "partition " + h.partition() + " may not connect to partition " + me + " of " + peers : null,
+                    Conn.deadline(link.settings().handshakeMillis()));
+            synchronized (conns) {
+                if (!setupOver && !closing && conns[hello.partition()] == null) {
+                    c.write(ByteBuffer.allocate(4).putInt(0).array());
+                    conns[hello.partition()] = c;
+                    conns.notifyAll();
+                    return;
+                }
+            }
+            c.write(ByteBuffer.allocate(4).putInt(Rendezvous.DUPLICATE).array());
+            throw new Conn.PeerException("partition " + hello.partition() + " is connected already");
+        } catch (IOException e) {
+            c.close();
+            PeerProbe.refused("partition " + me, e.getMessage());
+        }
+    }
+
+    private void beat() {
+        long now = System.nanoTime();
+        long every = link.settings().heartbeatMillis() * 1_000_000L;
+        for (int j = 0; j < peers; j++) {
+            if (j == me || closing || now - lastWrite[j] < every || !sendLocks[j].tryLock()) {
+                continue;
+            }
+            try {
+                if (!closing) {
+                    conns[j].write(heartbeat);
+                    lastWrite[j] = System.nanoTime();
+                }
+            } catch (IOException e) {
+                // the receiving side of this connection will fail the task
+            } finally {
+                sendLocks[j].unlock();
+            }
+        }
+    }
+
+    /**
+     * Sends {@code mine}, the state of round {@code round} of this stage, to every peer and returns all W states, index =
+     * partition (this task's own included, as given).
+     */
+    public List<WorkerOutcome> exchange(WorkerOutcome mine, int round) {
+        byte[] frame = StateFrames.state(expect, me, round, mine);
         List<Future<?>> sends = new ArrayList<>();
         for (int j = 0; j < peers; j++) {
             if (j == me) continue;
-            DataOutputStream o = out[j];
+            int to = j;
             sends.add(senders.submit(() -> {
-                o.writeInt(mine.length);
-                o.write(mine);
-                o.flush();
+                sendLocks[to].lock();
+                try {
+                    conns[to].write(frame);
+                    lastWrite[to] = System.nanoTime();
+                } finally {
+                    sendLocks[to].unlock();
+                }
                 return null;
             }));
         }
-        List<byte[]> all = new ArrayList<>(peers);
+        WorkerOutcome[] all = new WorkerOutcome[peers];
         try {
             for (int j = 0; j < peers; j++) {
-                if (j == me) {
-                    all.add(mine);
-                    continue;
-                }
-                int n = in[j].readInt();
-                if (n < 0 || n > (1 << 30)) {
-                    throw new IOException("peer " + j + " announced a message of " + n + " bytes");
-                }
-                byte[] b = new byte[n];
-                in[j].readFully(b);
-                all.add(b);
+                all[j] = j == me ? mine : StateFrames.readState(conns[j], expect, j, round, link.settings().timeoutMillis());
             }
             for (Future<?> f : sends) {
-                f.get();
+                awaitSend(f);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("task " + me + ": exchange with its peers failed: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("task " + me + " interrupted during the exchange", e);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new UncheckedIOException("task " + me + ": sending to a peer failed: " + e.getCause().getMessage(),
-                    e.getCause() instanceof IOException io ? io : new IOException(e.getCause()));
         }
-        return all;
+        return Arrays.asList(all);
+    }
+
+    private void awaitSend(Future<?> f) throws IOException {
+        while (true) {
+            try {
+                f.get(Conn.SLICE_MILLIS, TimeUnit.MILLISECONDS);
+                return;
+            } catch (TimeoutException slice) {
+                if (killed.getAsBoolean()) {
+                    throw new Conn.PeerException("the task was killed while sending its state");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Conn.PeerException("interrupted while sending its state");
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+            }
+        }
+    }
+
+    /**
+     * The orderly end after the last round: no more heartbeats, every connection half-closed after what was sent, then
+     * read until each peer has done the same (so no socket is closed with a peer's bytes unread, which would reset
+     * the connection under a peer still reading). A peer that stops short of that is left after the idle limit.
+     */
+    public void finish() {
+        closing = true;
+        heartbeats.shutdownNow();
+        for (int j = 0; j < peers; j++) {
+            if (j == me) continue;
+            sendLocks[j].lock();
+            try {
+                conns[j].shutdownOutput();
+            } catch (IOException e) {
+                // the drain below ends at once
+            } finally {
+                sendLocks[j].unlock();
+            }
+        }
+        for (int j = 0; j < peers; j++) {
+            if (j == me) continue;
+            try {
+                conns[j].drain(link.settings().timeoutMillis(), "closing the exchange");
+            } catch (IOException e) {
+                // the states are all in; what is left was heartbeats
+            }
+        }
+        close();
     }
 
     @Override
     public void close() {
+        closing = true;
+        heartbeats.shutdownNow();
         senders.shutdownNow();
-        for (Socket s : sockets) {
-            if (s != null) {
-                try {
-                    s.close();
-                } catch (IOException e) {
-                    // closing is best effort
+        closeServer();
+        synchronized (conns) {
+            setupOver = true;
+            for (Conn c : conns) {
+                if (c != null) {
+                    c.close();
                 }
             }
         }
+    }
+
+    private void closeServer() {
+        ServerSocket s = server;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // best effort
+            }
+        }
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException e) {
+            // best effort
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
     }
 }

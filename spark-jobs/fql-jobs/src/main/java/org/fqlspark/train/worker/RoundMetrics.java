@@ -13,7 +13,8 @@ import org.fqlspark.agent.LossReport;
 public final class RoundMetrics implements Serializable {
 
     private static final long serialVersionUID = 1L;
-    private static final int FIELDS = 9;
+    /** How many sums a round's metrics hold. */
+    public static final int FIELDS = 9;
 
     private final double[] sums = new double[FIELDS];
     private long steps;
@@ -40,6 +41,22 @@ public final class RoundMetrics implements Serializable {
 
     public long steps() {
         return steps;
+    }
+
+    /** The sums in field order (a copy): with {@link #steps()}, the whole of this object, as the peer exchange sends it. */
+    public double[] sums() {
+        return sums.clone();
+    }
+
+    /** Metrics with these sums and step count (what {@link #sums()} and {@link #steps()} gave on the sending side). */
+    public static RoundMetrics of(double[] sums, long steps) {
+        if (sums.length != FIELDS) {
+            throw new IllegalArgumentException("round metrics have " + FIELDS + " sums, not " + sums.length);
+        }
+        RoundMetrics m = new RoundMetrics();
+        System.arraycopy(sums, 0, m.sums, 0, FIELDS);
+        m.steps = steps;
+        return m;
     }
 
     /** The mean report over all merged steps (NaN fields when there were none). */
