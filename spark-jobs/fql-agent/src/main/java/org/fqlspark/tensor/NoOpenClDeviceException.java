@@ -1,0 +1,11 @@
+package org.fqlspark.tensor;
+
+/** {@code --backend opencl} (or a GPU address) where there is no such OpenCL device; the message is one line. */
+public final class NoOpenClDeviceException extends IllegalStateException {
+
+    private static final long serialVersionUID = 1L;
+
+    public NoOpenClDeviceException(String message) {
+        super(message);
+    }
+}
