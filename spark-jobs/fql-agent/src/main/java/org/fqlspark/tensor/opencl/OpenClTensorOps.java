@@ -572,4 +572,80 @@ public final class OpenClTensorOps implements TensorOps {
         start("sum_squares_partial").buf(x).i(n).mem(partials).groups(groups);
         start("sum_partials").mem(partials).i(groups).mem(out).i(t(out).offset + slot).i(add ? 1 : 0).groups(1);
     }
+
+    // ------------------------------------------------------------------ the loss stage: kernels, no host round trip
+
+    @Override
+    public void copyColumns(Tensor src, int srcCol, Tensor dst, int dstCol, int width, boolean clip) {
+        if (src.rows() != dst.rows() || srcCol < 0 || dstCol < 0 || width < 0 || srcCol + width > src.cols() || dstCol + width > dst.cols()) {
+            throw new IllegalArgumentException("columns [" + srcCol + ", " + (srcCol + width) + ") of a " + src.rows() + "x" + src.cols()
+                    + " tensor into columns [" + dstCol + ", " + (dstCol + width) + ") of a " + dst.rows() + "x" + dst.cols() + " one");
+        }
+        start("copy_columns").buf(src).i(src.cols()).i(srcCol).buf(dst).i(dst.cols()).i(dstCol).i(src.rows()).i(width).i(clip ? 1 : 0)
+                .elements((long) src.rows() * width);
+    }
+
+    @Override
+    public void tdTarget(int count, Tensor nextQs, boolean min, Tensor rewards, Tensor masks, double discount, Tensor nextQ, Tensor targetQ) {
+        int b = targetQ.rows();
+        if (count <= 0 || nextQs.rows() != (long) count * b || rewards.rows() != b || masks.rows() != b || nextQ.rows() != b) {
+            throw new IllegalArgumentException(nextQs.rows() + " next values are not " + count + " members of " + b + " rows");
+        }
+        start("td_target").buf(nextQs).i(count).i(b).i(min ? 1 : 0).buf(rewards).buf(masks).f((float) discount).buf(nextQ).buf(targetQ)
+                .elements(b);
+    }
+
+    @Override
+    public void squaredErrorGradient(Tensor prediction, Tensor target, double weight, Tensor gradient, Tensor stats, int slot) {
+        if (target.size() == 0 || prediction.size() % target.size() != 0 || prediction.cols() != target.cols()
+                || gradient.size() != prediction.size()) {
+            throw new IllegalArgumentException("prediction " + prediction.rows() + "x" + prediction.cols() + ", target " + target.rows() + "x"
+                    + target.cols() + ", gradient " + gradient.rows() + "x" + gradient.cols() + " do not fit");
+        }
+        int n = Math.toIntExact(prediction.size());
+        start("squared_error_gradient").buf(prediction).i(n).buf(target).i(Math.toIntExact(target.size())).f((float) (weight * 2.0 / n))
+                .buf(gradient).mem(stats).i(slot(stats, slot, 1)).groups(1);
+    }
+
+    @Override
+    public void sumMaxMin(Tensor x, Tensor stats, int slot) {
+        start("sum_max_min").buf(x).i(Math.toIntExact(x.size())).mem(stats).i(slot(stats, slot, 3)).groups(1);
+    }
+
+    @Override
+    public void qLossGradient(int count, Tensor q, boolean normalize, double weight, Tensor gradQ, Tensor stats, int slot) {
+        if (count <= 0 || q.rows() % count != 0 || gradQ.size() != q.size()) {
+            throw new IllegalArgumentException(q.rows() + " rows are not " + count + " members (gradient of " + gradQ.size() + ")");
+        }
+        start("q_loss_gradient").buf(q).i(count).i(q.rows() / count).i(normalize ? 1 : 0).f((float) weight).buf(gradQ)
+                .mem(stats).i(slot(stats, slot, 2)).groups(1);
+    }
+
+    @Override
+    public void actorActionGradient(int count, Tensor inputGradient, int firstCol, Tensor actions, Tensor teacher, double distillWeight,
+                                    Tensor gradient, Tensor stats, int slot) {
+        int b = actions.rows();
+        int d = actions.cols();
+        if (count <= 0 || inputGradient.rows() != (long) count * b || firstCol < 0 || firstCol + d > inputGradient.cols()
+                || teacher.rows() != b || teacher.cols() != d || gradient.rows() != b || gradient.cols() != d) {
+            throw new IllegalArgumentException("action gradient: actions " + b + "x" + d + ", input gradient " + inputGradient.rows() + "x"
+                    + inputGradient.cols() + " from column " + firstCol + ", " + count + " members");
+        }
+        start("actor_action_gradient").buf(inputGradient).i(inputGradient.cols()).i(firstCol).i(count).i(b).i(d).buf(actions).buf(teacher)
+                .f((float) (distillWeight * 2.0 / ((double) b * d))).buf(gradient).mem(stats).i(slot(stats, slot, 1)).groups(1);
+    }
+
+    @Override
+    public void sumOfSquares(Tensor x, Tensor stats, int slot) {
+        sumOfSquaresInto(x, stats, slot(stats, slot, 1) - t(stats).offset, false);
+    }
+
+    /** The absolute element index of {@code stats[slot]}, refusing slots past its end. */
+    private static int slot(Tensor stats, int slot, int width) {
+        if (stats.rows() != 1 || slot < 0 || slot + width > stats.cols()) {
+            throw new IndexOutOfBoundsException("slots [" + slot + ", " + (slot + width) + ") of a " + stats.rows() + "x" + stats.cols()
+                    + " stats tensor");
+        }
+        return t(stats).offset + slot;
+    }
 }

@@ -362,3 +362,107 @@ void sum_partials(__global const float* partial, const int count, __global float
     float total = group_sum(scratch, s);
     if (get_local_id(0) == 0) out[oo] = add ? out[oo] + total : total;
 }
+
+// ------------------------------------------------------------------ the loss stage (TensorOps' loss-stage operations)
+//
+// Small: a few values per batch row. The reducing ones run as one work-group that strides over the batch and sums
+// by a tree; the host reads their results (the `stats` slots) once per training step.
+
+// nextQ[i] = min or mean over the members of nextQs[j·B + i]; targetQ[i] = r[i] + discount · m[i] · nextQ[i]
+__kernel void td_target(__global const float* nextQs, const int nqo, const int count, const int b, const int useMin,
+                        __global const float* rewards, const int ro, __global const float* masks, const int mo, const float discount,
+                        __global float* nextQ, const int nq, __global float* targetQ, const int tq) {
+    int i = get_global_id(0);
+    if (i >= b) return;
+    float agg = useMin ? INFINITY : 0.0f;
+    for (int j = 0; j < count; j++) {
+        float q = nextQs[nqo + j * b + i];
+        agg = useMin ? fmin(agg, q) : agg + q / count;
+    }
+    nextQ[nq + i] = agg;
+    targetQ[tq + i] = rewards[ro + i] + discount * masks[mo + i] * agg;
+}
+
+// gradient = scale · (p − t) with t repeated every tn values; stats[so] = Σ (p − t)²
+__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
+void squared_error_gradient(__global const float* p, const int po, const int n, __global const float* t, const int to, const int tn,
+                            const float scale, __global float* grad, const int go, __global float* stats, const int so) {
+    __local float scratch[WG];
+    float s = 0.0f;
+    for (int i = get_local_id(0); i < n; i += WG) {
+        float diff = p[po + i] - t[to + i % tn];
+        s += diff * diff;
+        grad[go + i] = scale * diff;
+    }
+    float total = group_sum(scratch, s);
+    if (get_local_id(0) == 0) stats[so] = total;
+}
+
+// stats[so] = Σ x, stats[so + 1] = max x, stats[so + 2] = min x
+__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
+void sum_max_min(__global const float* x, const int xo, const int n, __global float* stats, const int so) {
+    __local float scratch[WG];
+    float s = 0.0f;
+    float hi = -INFINITY;
+    float lo = INFINITY;
+    for (int i = get_local_id(0); i < n; i += WG) {
+        float v = x[xo + i];
+        s += v;
+        hi = fmax(hi, v);
+        lo = fmin(lo, v);
+    }
+    float total = group_sum(scratch, s);
+    float largest = group_max(scratch, hi);
+    float smallest = -group_max(scratch, -lo);
+    if (get_local_id(0) == 0) {
+        stats[so] = total;
+        stats[so + 1] = largest;
+        stats[so + 2] = smallest;
+    }
+}
+
+// The Q term: qπ[i] = Σ_j q[j·B + i] / count, λ = normalize ? 1 / mean|qπ| : 1; gradQ[all] = −weight · λ / (count · B);
+// stats[so] = −λ · mean qπ, stats[so + 1] = mean qπ
+__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
+void q_loss_gradient(__global const float* q, const int qo, const int count, const int b, const int normalize, const float weight,
+                     __global float* gradQ, const int go, __global float* stats, const int so) {
+    __local float scratch[WG];
+    float s = 0.0f;
+    float a = 0.0f;
+    for (int i = get_local_id(0); i < b; i += WG) {
+        float qpi = 0.0f;
+        for (int j = 0; j < count; j++) qpi += q[qo + j * b + i] / count;
+        s += qpi;
+        a += fabs(qpi);
+    }
+    float mean = group_sum(scratch, s) / b;
+    float meanAbs = group_sum(scratch, a) / b;
+    float lambda = normalize ? 1.0f / meanAbs : 1.0f;
+    float g = -weight * lambda / ((float) count * b);
+    for (int i = get_local_id(0); i < count * b; i += WG) gradQ[go + i] = g;
+    if (get_local_id(0) == 0) {
+        stats[so] = -lambda * mean;
+        stats[so + 1] = mean;
+    }
+}
+
+// gradient[i, c] = scale · (a − teacher) + (−1 ≤ a ≤ 1 ? Σ_j inputGrad[j·B + i, firstCol + c] : 0); stats[so] = Σ (a − teacher)²
+__kernel __attribute__((reqd_work_group_size(WG, 1, 1)))
+void actor_action_gradient(__global const float* inputGrad, const int igo, const int width, const int firstCol, const int count,
+                           const int b, const int d, __global const float* actions, const int ao, __global const float* teacher, const int to,
+                           const float scale, __global float* grad, const int go, __global float* stats, const int so) {
+    __local float scratch[WG];
+    float s = 0.0f;
+    for (int idx = get_local_id(0); idx < b * d; idx += WG) {
+        int i = idx / d;
+        int c = idx - i * d;
+        float q = 0.0f;
+        for (int j = 0; j < count; j++) q += inputGrad[igo + (j * b + i) * width + firstCol + c];
+        float a = actions[ao + idx];
+        float diff = a - teacher[to + idx];
+        s += diff * diff;
+        grad[go + idx] = scale * diff + ((a >= -1.0f && a <= 1.0f) ? q : 0.0f);
+    }
+    float total = group_sum(scratch, s);
+    if (get_local_id(0) == 0) stats[so] = total;
+}
