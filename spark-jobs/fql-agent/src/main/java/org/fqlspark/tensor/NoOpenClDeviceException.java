@@ -1,7 +1,10 @@
 package org.fqlspark.tensor;
 
-/** {@code --backend opencl} (or a GPU address) where there is no such OpenCL device; the message is one line. */
-public final class NoOpenClDeviceException extends IllegalStateException {
+/**
+ * {@code --backend opencl} (or a GPU address) where there is no such OpenCL device: bad input (the command line exits
+ * with 2), and the message is one line.
+ */
+public final class NoOpenClDeviceException extends IllegalArgumentException {
 
     private static final long serialVersionUID = 1L;
 

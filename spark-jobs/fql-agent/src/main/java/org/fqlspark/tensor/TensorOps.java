@@ -18,6 +18,15 @@ public interface TensorOps {
     /** Human-readable backend description (library, device), used in logs and benchmark tables. */
     String describe();
 
+    /**
+     * What a device backend counts of the host's work since it was created, by name: kernel launches, host-to-device
+     * and device-to-host copies, blocking waits ({@code fql bench} prints them per training step). Empty for the host
+     * backends, which have nothing of the kind.
+     */
+    default java.util.Map<String, Long> deviceCounters() {
+        return java.util.Map.of();
+    }
+
     /** A new zero-filled tensor. */
     Tensor zeros(int rows, int cols);
 

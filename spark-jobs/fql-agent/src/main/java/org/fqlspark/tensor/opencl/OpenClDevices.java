@@ -19,11 +19,7 @@ import static org.bytedeco.opencl.global.OpenCL.clGetDeviceInfo;
 import static org.bytedeco.opencl.global.OpenCL.clGetPlatformIDs;
 import static org.bytedeco.opencl.global.OpenCL.clGetPlatformInfo;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -70,31 +66,6 @@ public final class OpenClDevices {
     private static volatile String failure;
 
     private OpenClDevices() {
-    }
-
-    /**
-     * True when an OpenCL driver may be registered on this machine: an ICD file in {@code /etc/OpenCL/vendors} (or
-     * {@code OCL_ICD_VENDORS}'s directory), or {@code OCL_ICD_FILENAMES} set. Costs one directory listing and loads
-     * nothing: when it is false, {@link #list()} would find no device, so callers probing for a GPU can stop here.
-     */
-    public static boolean driverRegistered() {
-        String filenames = System.getenv("OCL_ICD_FILENAMES");
-        if (filenames != null && !filenames.isBlank()) {
-            return true;
-        }
-        String vendors = System.getenv("OCL_ICD_VENDORS");
-        Path dir = Path.of(vendors != null && !vendors.isBlank() ? vendors : "/etc/OpenCL/vendors");
-        if (Files.isRegularFile(dir)) {
-            return true;
-        }
-        if (!Files.isDirectory(dir)) {
-            return false;
-        }
-        try (DirectoryStream<Path> icds = Files.newDirectoryStream(dir, "*.icd")) {
-            return icds.iterator().hasNext();
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     /**
@@ -163,8 +134,8 @@ public final class OpenClDevices {
     }
 
     private static List<Device> discover() {
-        if (!driverRegistered()) {
-            failure = "no OpenCL driver registered: /etc/OpenCL/vendors has no .icd file";
+        if (!org.fqlspark.tensor.Backends.driverRegistered()) {
+            failure = "no OpenCL driver registered: no .icd file in " + org.fqlspark.tensor.Backends.driverRegistry();
             return List.of();
         }
         try {

@@ -133,6 +133,22 @@ public final class OpenClTensorOps implements TensorOps {
     }
 
     @Override
+    public Map<String, Long> deviceCounters() {
+        Map<String, Long> m = new java.util.LinkedHashMap<>();
+        m.put(LAUNCHES, launches);
+        m.put(UPLOADS, uploads);
+        m.put(DOWNLOADS, downloads);
+        m.put(WAITS, waits);
+        return m;
+    }
+
+    /** The names of {@link #deviceCounters()}. */
+    public static final String LAUNCHES = "kernel launches";
+    public static final String UPLOADS = "host-to-device copies";
+    public static final String DOWNLOADS = "device-to-host copies";
+    public static final String WAITS = "blocking waits";
+
+    @Override
     public String describe() {
         return String.format(Locale.ROOT, "OpenCL on %s; kernels compiled in %.1f s [%s]; GEMM: own tiled kernel (%dx%d tiles, %dx%d per work-item)",
                 rt.device.describe(), rt.buildSeconds, rt.buildOptions, OpenClRuntime.TS, OpenClRuntime.TS, OpenClRuntime.RT, OpenClRuntime.RT);
