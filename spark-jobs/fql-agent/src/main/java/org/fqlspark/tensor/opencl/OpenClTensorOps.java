@@ -117,10 +117,18 @@ public final class OpenClTensorOps implements TensorOps {
         this(OpenClDevices.preferred());
     }
 
+    private static final java.util.concurrent.atomic.AtomicLong CREATED = new java.util.concurrent.atomic.AtomicLong();
+
     public OpenClTensorOps(OpenClDevices.Device device) {
         this.rt = OpenClRuntime.of(device);
+        CREATED.incrementAndGet();
         this.partials = (ClTensor) zeros(1, REDUCE_GROUPS);
         this.scalar = (ClTensor) zeros(1, 1);
+    }
+
+    /** Instances made in this JVM so far (tests use it to see that a job really ran on OpenCL). */
+    public static long instancesCreated() {
+        return CREATED.get();
     }
 
     /** The device this instance runs on. */

@@ -55,7 +55,7 @@ public final class DeviceBinding {
     }
 
     /** The first GPU address Spark assigned to this task, or null (none, or not in a task). */
-    static String taskGpuAddress() {
+    public static String taskGpuAddress() {
         TaskContext tc = TaskContext.get();
         if (tc == null) {
             return null;
