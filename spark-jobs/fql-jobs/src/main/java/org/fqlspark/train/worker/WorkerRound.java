@@ -62,10 +62,15 @@ public final class WorkerRound {
         }
     }
 
-    /** The worker's agent on the task's device (the round's backend; see {@link DeviceBinding}). */
+    /**
+     * The worker's agent on the task's device (the round's backend; see {@link DeviceBinding}). Built once per worker
+     * and executor, and said so in the executor's log with the device's name.
+     */
     public static FqlAgent newAgent(RoundSpec spec, int worker, DeviceBinding.TaskDevice device) {
         FqlConfig config = spec.config();
-        return new FqlAgent(config, spec.obsDim(), spec.actionDim(), Seeds.workerNoiseSeed(spec.seed(), worker), device.ops());
+        org.fqlspark.tensor.TensorOps ops = device.ops();
+        System.err.println("fql train: worker " + worker + " (backend " + spec.backend() + ", " + device.name() + ") on " + ops.describe());
+        return new FqlAgent(config, spec.obsDim(), spec.actionDim(), Seeds.workerNoiseSeed(spec.seed(), worker), ops);
     }
 
     public static String describe(LossReport r, FqlConfig config) {
