@@ -24,8 +24,11 @@ import org.fqlspark.tensor.TensorOps;
  * </pre>
  * with one Adam step over (φ, θ, ω) (the gradient clipped to the global norm {@code max_grad_norm} first, when that is
  * set) and the Polyak update φ̄ ← τ φ_old + (1 − τ) φ̄ from the pre-update critic.
- * Forward and backward passes are written by hand over {@link TensorOps} (docs/algorithm.md §8); losses, TD targets and the
- * Euler update run on small host arrays so the backend only provides the heavy matrix work.
+ * Forward and backward passes are written by hand over {@link TensorOps} (docs/algorithm.md §8), and so is the loss
+ * stage between them (TD targets, the losses and their output gradients, the clip of actions into the next network's
+ * input): on a CPU backend that stage runs on host arrays, on a GPU backend as kernels, and a training step then
+ * hands the host nothing but its metrics, read once at its end ({@link #update}). The batch and the noise are drawn
+ * on the host and uploaded without waiting.
  *
  * <p><b>Action chunks</b> ({@link FqlConfig#horizonLength()} h &gt; 1; docs/algorithm.md §11, Q-chunking's QC-FQL,
  * {@code acfql.py} with {@code action_chunking=True}): every network's action input and output is a chunk of h actions
@@ -60,6 +63,7 @@ public final class FqlAgent {
     private final TensorOps ops;
     private final ParameterLayout layout;
     private final ParameterLayout targetLayout;
+    private final Tensor state;             // one flat buffer: parameters, target critic, Adam m, Adam v
     private final Tensor params;
     private final Tensor grads;
     private final Tensor adamM;
@@ -73,11 +77,7 @@ public final class FqlAgent {
     private final Map<Integer, Buffers> buffers = new HashMap<>();
     private long step;
 
-    /**
-     * A freshly initialised agent (Glorot-uniform kernels, zero biases, LN scale 1; target = critic) on the default
-     * backend, for observations of {@code obsDim} and per-step actions of {@code actionDim} (chunks of
-     * {@code config.horizonLength()} of them).
-     */
+    /** A freshly initialised agent (Glorot-uniform kernels, zero biases, LN scale 1; target = critic) on ND4J. */
     public FqlAgent(FqlConfig config, int obsDim, int actionDim, long seed) {
         this(config, obsDim, actionDim, seed, Backends.defaultOps());
     }
@@ -95,12 +95,16 @@ public final class FqlAgent {
         this.ops = ops;
         this.layout = ParameterLayout.trainable(obsDim, actionDim, config);
         this.targetLayout = ParameterLayout.target(obsDim, actionDim, config);
-        long n = layout.size();
-        this.params = ops.zeros(1, Math.toIntExact(n));
-        this.grads = ops.zeros(1, Math.toIntExact(n));
-        this.adamM = ops.zeros(1, Math.toIntExact(n));
-        this.adamV = ops.zeros(1, Math.toIntExact(n));
-        this.targetParams = ops.zeros(1, Math.toIntExact(targetLayout.size()));
+        int n = Math.toIntExact(layout.size());
+        int t = Math.toIntExact(targetLayout.size());
+        // Everything training changes lives in one buffer, in the checkpoint's order, so that loading or reading the
+        // whole state (parameter averaging, checkpoints) is one copy each way on a device backend.
+        this.state = ops.zeros(1, Math.addExact(Math.multiplyExact(3, n), t));
+        this.params = ops.view(state, 0, 1, n);
+        this.targetParams = ops.view(state, n, 1, t);
+        this.adamM = ops.view(state, (long) n + t, 1, n);
+        this.adamV = ops.view(state, 2L * n + t, 1, n);
+        this.grads = ops.zeros(1, n);
         this.criticParams = ops.view(params, 0, 1, Math.toIntExact(layout.moduleSize(ParameterLayout.CRITIC)));
         List<ParameterLayout.ModuleDims> modules = ParameterLayout.trainableModules(obsDim, actionDim, config);
         float eps = (float) config.layerNormEps();
@@ -146,6 +150,13 @@ public final class FqlAgent {
         final Tensor gradQ;              // [members · B, 1]
         final Tensor gradAction;
         final Tensor gradVelocity;
+        final Tensor rewards;            // [B, 1]
+        final Tensor masks;
+        final Tensor nextQ;              // aggregated over the target critic's members
+        final Tensor targetQ;            // the TD target
+        final Tensor velocity;           // the flow-matching target a − x0, [B, d]
+        final Tensor teacher;            // target_flow_actions: the clipped Euler result, [B, d]
+        final Tensor stats;              // the step's metrics, slots below
 
         Buffers(int b) {
             nextAction = oneStep.newActivations(b);
@@ -158,8 +169,24 @@ public final class FqlAgent {
             gradQ = ops.zeros(critic.members * b, 1);
             gradAction = ops.zeros(b, chunkActionDim);
             gradVelocity = ops.zeros(b, chunkActionDim);
+            rewards = ops.zeros(b, 1);
+            masks = ops.zeros(b, 1);
+            nextQ = ops.zeros(b, 1);
+            targetQ = ops.zeros(b, 1);
+            velocity = ops.zeros(b, chunkActionDim);
+            teacher = ops.zeros(b, chunkActionDim);
+            stats = ops.zeros(1, STATS);
         }
     }
+
+    // slots of Buffers.stats
+    private static final int CRITIC_LOSS = 0;   // Σ over members and batch of the squared TD error
+    private static final int Q_STATS = 1;       // Σ q, max q, min q
+    private static final int FLOW_LOSS = 4;     // Σ squared velocity error
+    private static final int DISTILL_LOSS = 5;  // Σ squared distillation error
+    private static final int Q_LOSS = 6;        // the Q loss, mean qπ
+    private static final int GRAD_SQUARES = 8;  // Σ grad²
+    private static final int STATS = 9;
 
     private Buffers buffers(int b) {
         if (buffers.size() > 8 && !buffers.containsKey(b)) {
@@ -203,13 +230,9 @@ public final class FqlAgent {
      * and one download whatever M is (on a GPU: no host round trip per step).
      */
     private float[] computeFlowActions(float[] observations, float[] noise, int n, Mlp.Activations a) {
-        int m = config.flowSteps();
         int d = chunkActionDim;
         ops.upload(concat(n, observations, obsDim, noise, d, new float[n]), a.input);
-        for (int j = 0; j < m; j++) {
-            ops.setColumn(a.input, obsDim + d, (float) j / m);
-            ops.addDividedToColumns(a.input, obsDim, bcFlow.forward(a), m);
-        }
+        integrateFlow(a);
         float[] input = read(a.input);
         int w = obsDim + d + 1;
         float[] x = new float[n * d];
@@ -218,6 +241,15 @@ public final class FqlAgent {
         }
         clipInPlace(x);
         return x;
+    }
+
+    /** M Euler steps of the BC flow on its input {@code [s, x, t]}, in place: x ends as the flow's action (unclipped). */
+    private void integrateFlow(Mlp.Activations a) {
+        int m = config.flowSteps();
+        for (int j = 0; j < m; j++) {
+            ops.setColumn(a.input, obsDim + chunkActionDim, (float) j / m);
+            ops.addDividedToColumns(a.input, obsDim, bcFlow.forward(a), m);
+        }
     }
 
     // ------------------------------------------------------------------ losses and gradients
@@ -231,36 +263,8 @@ public final class FqlAgent {
      * pass.
      */
     public LossReport computeLossesAndGradients(Batch batch, StepNoise noise, GradientTerms terms, boolean keepIntermediates) {
-        checkBatch(batch, noise);
-        Buffers buf = buffers(batch.size());
-        for (Mlp net : trainableNetworks()) {
-            net.startGradientPass();
-        }
-        CriticPart criticPart = criticLossAndGradients(batch, noise, terms, buf);
-        FlowPart flowPart = flowLossAndGradients(batch, noise, terms, buf);
-        ActorPart actorPart = distillAndQLossAndGradients(batch, noise, terms, buf);
-        for (Mlp net : trainableNetworks()) {
-            net.requireGradientPass();
-        }
-        double gradNorm = Math.sqrt(ops.sumOfSquares(grads));
-        Map<String, float[]> inter = null;
-        if (keepIntermediates) {
-            inter = new LinkedHashMap<>();
-            inter.put("next_actions", criticPart.nextActions());
-            inter.put("next_qs", stack(criticPart.nextQs()));
-            inter.put("next_q", criticPart.nextQ());
-            inter.put("target_q", criticPart.targetQ());
-            inter.put("q", stack(criticPart.q()));
-            inter.put("x_t", flowPart.xt());
-            inter.put("vel", flowPart.velocity());
-            inter.put("bc_pred", flowPart.prediction());
-            inter.put("target_flow_actions", actorPart.targetFlowActions());
-            inter.put("actor_actions", actorPart.actorActions());
-            inter.put("actor_actions_clipped", actorPart.actorActionsClipped());
-            inter.put("q_actor", stack(actorPart.qActor()));
-        }
-        return new LossReport(criticPart.loss(), flowPart.loss(), actorPart.distillLoss(), actorPart.qLoss(),
-                criticPart.qMean(), criticPart.qMax(), criticPart.qMin(), actorPart.meanQ(), gradNorm, inter);
+        Step s = enqueueLossesAndGradients(batch, noise, terms);
+        return report(s, keepIntermediates);
     }
 
     /**
@@ -283,78 +287,77 @@ public final class FqlAgent {
         return shapes;
     }
 
+    /** A step whose work is enqueued: its buffers, and the flow-matching inputs the host computed. */
+    private record Step(Buffers buf, int b, float[] xt, float[] velocity) {
+    }
+
+    /**
+     * Everything up to the gradients, without reading a value back: on a device backend this only enqueues work.
+     * The metrics land in {@code buf.stats} ({@link #report} reads them).
+     */
+    private Step enqueueLossesAndGradients(Batch batch, StepNoise noise, GradientTerms terms) {
+        checkBatch(batch, noise);
+        Buffers buf = buffers(batch.size());
+        for (Mlp net : trainableNetworks()) {
+            net.startGradientPass();
+        }
+        criticLossAndGradients(batch, noise, terms, buf);
+        Step step = flowLossAndGradients(batch, noise, terms, buf);
+        distillAndQLossAndGradients(batch, noise, terms, buf);
+        for (Mlp net : trainableNetworks()) {
+            net.requireGradientPass();
+        }
+        ops.sumOfSquares(grads, buf.stats, GRAD_SQUARES);
+        return step;
+    }
+
     private Mlp[] trainableNetworks() {
         return new Mlp[] {critic, bcFlow, oneStep};
-    }
-
-    /** The critic term's loss, metrics and the intermediates named as in {@code fql.py}. */
-    private record CriticPart(double loss, double qMean, double qMax, double qMin,
-                              float[] nextActions, float[][] nextQs, float[] nextQ, float[] targetQ, float[][] q) {
-    }
-
-    /** The BC flow-matching term's loss and intermediates. */
-    private record FlowPart(double loss, float[] xt, float[] velocity, float[] prediction) {
-    }
-
-    /** The one-step policy's terms (distillation and Q) and intermediates. */
-    private record ActorPart(double distillLoss, double qLoss, double meanQ, float[] targetFlowActions,
-                             float[] actorActions, float[] actorActionsClipped, float[][] qActor) {
     }
 
     /**
      * Critic loss: TD target from the target critic at the current policy's next action (all sg); writes the
      * critic members' gradients. With chunks of h the backup is {@code R_h + γ^h m_h Q̄} and each sample's squared error
-     * is weighted by {@code valid} at its last chunk step (§11); with h = 1 the weight is exactly 1 and γ^h is γ.
+     * is weighted by {@code valid} at its last chunk step (§11); with h = 1 the unweighted operation runs and γ^h is γ.
      */
-    private CriticPart criticLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
+    private void criticLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
         int b = batch.size();
         int d = chunkActionDim;
         int k = critic.members;
-        float[] nextActions = forward(oneStep, buf.nextAction, concat(b, batch.nextObservations(), obsDim, noise.nextNoise(), d, null));
-        clipInPlace(nextActions);
-        float[] targetInput = concat(b, batch.nextObservations(), obsDim, nextActions, d, null);
-        float[][] nextQs = members(forward(targetCritic, buf.target, targetInput), k);
-        float[] nextQ = new float[b];
-        float[] targetQ = new float[b];
+        ops.upload(concat(b, batch.nextObservations(), obsDim, noise.nextNoise(), d, null), buf.nextAction.input);
+        Tensor nextActions = oneStep.forward(buf.nextAction);
+        // the target critic's input [s', clip(μ_ω(s', z'))]: s' from the one-step policy's input, no second upload
+        ops.copyColumns(buf.nextAction.input, 0, buf.target.input, 0, obsDim, false);
+        ops.copyColumns(nextActions, 0, buf.target.input, obsDim, d, true);
+        Tensor nextQs = targetCritic.forward(buf.target);
+        ops.upload(batch.rewards(), buf.rewards);
+        ops.upload(batch.masks(), buf.masks);
         double discount = horizon == 1 ? config.discount() : Math.pow(config.discount(), horizon);
-        for (int i = 0; i < b; i++) {
-            double agg = config.qAgg() == QAgg.MIN ? Double.POSITIVE_INFINITY : 0;
-            for (int j = 0; j < k; j++) {
-                agg = config.qAgg() == QAgg.MIN ? Math.min(agg, nextQs[j][i]) : agg + nextQs[j][i] / (double) k;
-            }
-            nextQ[i] = (float) agg;
-            targetQ[i] = (float) (batch.rewards()[i] + discount * batch.masks()[i] * agg);
-        }
-        float[] criticInput = concat(b, batch.observations(), obsDim, batch.actions(), d, null);
-        float[][] q = members(forward(critic, buf.criticTd, criticInput), k);
-        double loss = 0;
-        double qSum = 0;
-        double qMax = Double.NEGATIVE_INFINITY;
-        double qMin = Double.POSITIVE_INFINITY;
-        float[] dq = new float[k * b];   // stacked like the critic's output: member after member
-        float[] valid = batch.valid();
-        for (int j = 0; j < k; j++) {
+        ops.tdTarget(k, nextQs, config.qAgg() == QAgg.MIN, buf.rewards, buf.masks, discount, buf.nextQ, buf.targetQ);
+        ops.upload(concat(b, batch.observations(), obsDim, batch.actions(), d, null), buf.criticTd.input);
+        Tensor q = critic.forward(buf.criticTd);
+        if (horizon == 1) {
+            ops.squaredErrorGradient(q, buf.targetQ, terms.critic(), buf.gradQ, buf.stats, CRITIC_LOSS);
+        } else {   // member j's row i weighted by valid at sample i's last chunk step
+            float[] w = new float[k * b];
             for (int i = 0; i < b; i++) {
-                double diff = q[j][i] - targetQ[i];
-                double w = horizon == 1 ? 1.0 : valid[i * horizon + horizon - 1];   // × 1.0 is exact: FQL's bits
-                loss += diff * diff * w;
-                dq[j * b + i] = (float) (terms.critic() * 2.0 * diff * w / (k * b));
-                qSum += q[j][i];
-                qMax = Math.max(qMax, q[j][i]);
-                qMin = Math.min(qMin, q[j][i]);
+                float last = batch.valid()[i * horizon + horizon - 1];
+                for (int j = 0; j < k; j++) {
+                    w[j * b + i] = last;
+                }
             }
+            ops.weightedSquaredErrorGradient(q, buf.targetQ, w, terms.critic(), buf.gradQ, buf.stats, CRITIC_LOSS);
         }
-        ops.upload(dq, buf.gradQ);
+        ops.sumMaxMin(q, buf.stats, Q_STATS);
         critic.backward(buf.criticTd, buf.gradQ, true, false);
-        return new CriticPart(loss / ((double) k * b), qSum / ((double) k * b), qMax, qMin, nextActions, nextQs, nextQ, targetQ, q);
     }
 
     /**
      * BC flow matching: {@code x_t = (1 − t) x0 + t a}, target velocity {@code a − x0}; writes the BC flow's gradients.
      * With chunks each entry's squared error is weighted by {@code valid} at its chunk step, the mean still over all
-     * B·h·A entries (§11); with h = 1 the weight is exactly 1.
+     * B·h·A entries (§11); with h = 1 the unweighted operation runs.
      */
-    private FlowPart flowLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
+    private Step flowLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
         int b = batch.size();
         int d = chunkActionDim;
         float[] xt = new float[b * d];
@@ -367,19 +370,20 @@ public final class FqlAgent {
                 velocity[idx] = batch.actions()[idx] - noise.x0()[idx];
             }
         }
-        float[] prediction = forward(bcFlow, buf.flowMatching, concat(b, batch.observations(), obsDim, xt, d, noise.t()));
-        double loss = 0;
-        float[] dVel = new float[b * d];
-        float[] valid = batch.valid();
-        for (int idx = 0; idx < b * d; idx++) {
-            double diff = prediction[idx] - velocity[idx];
-            double w = horizon == 1 ? 1.0 : valid[idx / actionDim];   // entry idx is step (idx / A) of the [B·h] steps
-            loss += diff * diff * w;
-            dVel[idx] = (float) (terms.flow() * 2.0 * diff * w / ((double) b * d));
+        ops.upload(concat(b, batch.observations(), obsDim, xt, d, noise.t()), buf.flowMatching.input);
+        ops.upload(velocity, buf.velocity);
+        Tensor prediction = bcFlow.forward(buf.flowMatching);
+        if (horizon == 1) {
+            ops.squaredErrorGradient(prediction, buf.velocity, terms.flow(), buf.gradVelocity, buf.stats, FLOW_LOSS);
+        } else {   // entry idx is step (idx / A) of the [B·h] chunk steps
+            float[] w = new float[b * d];
+            for (int idx = 0; idx < w.length; idx++) {
+                w[idx] = batch.valid()[idx / actionDim];
+            }
+            ops.weightedSquaredErrorGradient(prediction, buf.velocity, w, terms.flow(), buf.gradVelocity, buf.stats, FLOW_LOSS);
         }
-        ops.upload(dVel, buf.gradVelocity);
         bcFlow.backward(buf.flowMatching, buf.gradVelocity, true, false);
-        return new FlowPart(loss / ((double) b * d), xt, velocity, prediction);
+        return new Step(buf, b, xt, velocity);
     }
 
     /**
@@ -387,84 +391,99 @@ public final class FqlAgent {
      * policy's {@code actor_actions}) plus the Q term (mean critic at the clipped actor actions; its gradient reaches
      * the one-step policy through the action only). Writes the one-step policy's gradients.
      */
-    private ActorPart distillAndQLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
+    private void distillAndQLossAndGradients(Batch batch, StepNoise noise, GradientTerms terms, Buffers buf) {
         int b = batch.size();
         int d = chunkActionDim;
         int k = critic.members;
-        float[] targetFlowActions = computeFlowActions(batch.observations(), noise.z(), b, buf.euler);
-        float[] actorActions = forward(oneStep, buf.actor, concat(b, batch.observations(), obsDim, noise.z(), d, null));
-        double distillLoss = 0;
-        for (int idx = 0; idx < b * d; idx++) {
-            double diff = actorActions[idx] - targetFlowActions[idx];
-            distillLoss += diff * diff;
-        }
-        distillLoss /= (double) b * d;
+        ops.upload(concat(b, batch.observations(), obsDim, noise.z(), d, null), buf.actor.input);
+        // the teacher: M Euler steps from x = z, on the flow's input [s, z, t] (s and z from the actor's input)
+        ops.copyColumns(buf.actor.input, 0, buf.euler.input, 0, obsDim + d, false);
+        integrateFlow(buf.euler);
+        ops.copyColumns(buf.euler.input, obsDim, buf.teacher, 0, d, true);   // clipped once at the end, as acting is
+        Tensor actorActions = oneStep.forward(buf.actor);
 
-        float[] actorActionsClipped = actorActions.clone();
-        clipInPlace(actorActionsClipped);
-        float[] actorInput = concat(b, batch.observations(), obsDim, actorActionsClipped, d, null);
-        float[][] qActor = members(forward(critic, buf.criticActor, actorInput), k);
-        float[] qPi = new float[b];
-        for (int j = 0; j < k; j++) {
-            for (int i = 0; i < b; i++) {
-                qPi[i] += qActor[j][i] / k;
-            }
-        }
-        double meanQPi = 0;
-        double meanAbsQPi = 0;
-        for (int i = 0; i < b; i++) {
-            meanQPi += qPi[i];
-            meanAbsQPi += Math.abs(qPi[i]);
-        }
-        meanQPi /= b;
-        meanAbsQPi /= b;
-        double lambda = config.normalizeQLoss() ? 1.0 / meanAbsQPi : 1.0;   // a constant: no gradient through λ
-        double qLoss = -lambda * meanQPi;
+        // the critic at [s, clip(actor actions)]: s from the TD pass's input
+        ops.copyColumns(buf.criticTd.input, 0, buf.criticActor.input, 0, obsDim, false);
+        ops.copyColumns(actorActions, 0, buf.criticActor.input, obsDim, d, true);
+        Tensor qActor = critic.forward(buf.criticActor);
+        ops.qLossGradient(k, qActor, config.normalizeQLoss(), terms.q(), buf.gradQ, buf.stats, Q_LOSS);
 
-        // dL/d(actor actions): the Q term through both critic members' input gradients (critic weights: sg) ...
-        float[] dAction = new float[b * d];
-        ops.fill(buf.gradQ, (float) (-terms.q() * lambda / ((double) k * b)));
+        // dL/d(actor actions): the Q term through both critic members' input gradients (critic weights: sg), passed
+        // by the clip only inside [-1, 1], plus the distillation term's gradient.
         critic.backward(buf.criticActor, buf.gradQ, false, true);
-        int width = obsDim + d;
-        float[] inputGrad = read(buf.criticActor.gradInput);   // [k · B, width]: member after member
-        for (int j = 0; j < k; j++) {
-            for (int i = 0; i < b; i++) {
-                for (int c = 0; c < d; c++) {
-                    dAction[i * d + c] += inputGrad[(j * b + i) * width + obsDim + c];
-                }
-            }
-        }
-        // ... passed by the clip only inside [-1, 1], plus the distillation term's gradient.
-        for (int idx = 0; idx < b * d; idx++) {
-            boolean inside = actorActions[idx] >= -1f && actorActions[idx] <= 1f;
-            double dDistill = terms.distill() * 2.0 * (actorActions[idx] - targetFlowActions[idx]) / ((double) b * d);
-            dAction[idx] = (float) (dDistill + (inside ? dAction[idx] : 0f));
-        }
-        ops.upload(dAction, buf.gradAction);
+        ops.actorActionGradient(k, buf.criticActor.gradInput, obsDim, actorActions, buf.teacher, terms.distill(), buf.gradAction,
+                buf.stats, DISTILL_LOSS);
         oneStep.backward(buf.actor, buf.gradAction, true, false);
-        return new ActorPart(distillLoss, qLoss, meanQPi, targetFlowActions, actorActions, actorActionsClipped, qActor);
+    }
+
+    /**
+     * The step's losses and metrics: one read of the stats slots (on a device backend, the step's one wait), and
+     * when asked the named intermediates of the conformance dump (more reads).
+     */
+    private LossReport report(Step s, boolean keepIntermediates) {
+        Buffers buf = s.buf();
+        int b = s.b();
+        int d = chunkActionDim;
+        int k = critic.members;
+        float[] st = read(buf.stats);
+        double kb = (double) k * b;
+        double bd = (double) b * d;
+        Map<String, float[]> inter = null;
+        if (keepIntermediates) {
+            inter = new LinkedHashMap<>();
+            inter.put("next_actions", columns(read(buf.target.input), obsDim + d, obsDim, d));
+            inter.put("next_qs", read(buf.target.output));
+            inter.put("next_q", read(buf.nextQ));
+            inter.put("target_q", read(buf.targetQ));
+            inter.put("q", read(buf.criticTd.output));
+            inter.put("x_t", s.xt());
+            inter.put("vel", s.velocity());
+            inter.put("bc_pred", read(buf.flowMatching.output));
+            inter.put("target_flow_actions", read(buf.teacher));
+            inter.put("actor_actions", read(buf.actor.output));
+            inter.put("actor_actions_clipped", columns(read(buf.criticActor.input), obsDim + d, obsDim, d));
+            inter.put("q_actor", read(buf.criticActor.output));
+        }
+        return new LossReport(st[CRITIC_LOSS] / kb, st[FLOW_LOSS] / bd, st[DISTILL_LOSS] / bd, st[Q_LOSS],
+                st[Q_STATS] / kb, st[Q_STATS + 1], st[Q_STATS + 2], st[Q_LOSS + 1], Math.sqrt(st[GRAD_SQUARES]), inter);
+    }
+
+    /** Columns {@code [from, from + width)} of a row-major matrix with {@code cols} columns. */
+    private static float[] columns(float[] matrix, int cols, int from, int width) {
+        int rows = matrix.length / cols;
+        float[] out = new float[rows * width];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(matrix, r * cols + from, out, r * width, width);
+        }
+        return out;
     }
 
     /**
      * One FQL training step (docs/algorithm.md §3, §8): losses and gradients at the current weights, Polyak from the
-     * pre-update critic, then one Adam step over all trainable parameters.
+     * pre-update critic, then one Adam step over all trainable parameters. The metrics are read after Adam is
+     * enqueued, so on a device backend the step waits once, at its end.
      */
     public LossReport update(Batch batch, StepNoise noise) {
-        LossReport report = computeLossesAndGradients(batch, noise, GradientTerms.total(config), false);
-        clipGradient(report.gradNorm());
+        Step s = enqueueLossesAndGradients(batch, noise, GradientTerms.total(config));
+        clipGradient(s.buf());
         ops.polyak(targetParams, criticParams, config.tau());
         step++;
         ops.adam(params, grads, adamM, adamV, config.learningRate(), config.adamBeta1(), config.adamBeta2(), config.adamEps(), step);
-        return report;
+        return report(s, false);
     }
 
     /**
      * Scales the gradient to the global L2 norm {@code max_grad_norm} when it is longer (optax's
-     * {@code clip_by_global_norm}); the report keeps the unclipped norm. Off (0) by default, as in the official code.
+     * {@code clip_by_global_norm}); the report keeps the unclipped norm. Off (0) by default, as in the official code;
+     * when on, reading the norm is one more wait per step on a device backend.
      */
-    private void clipGradient(double norm) {
+    private void clipGradient(Buffers buf) {
         double max = config.maxGradNorm();
-        if (max > 0 && norm > max) {
+        if (max <= 0) {
+            return;
+        }
+        double norm = Math.sqrt(read(buf.stats)[GRAD_SQUARES]);
+        if (norm > max) {
             float[] g = read(grads);
             float scale = (float) (max / norm);
             for (int i = 0; i < g.length; i++) {
@@ -556,15 +575,24 @@ public final class FqlAgent {
             throw new IllegalArgumentException("state does not fit this agent: expected " + layout.size() + " parameters and "
                     + targetLayout.size() + " target parameters, got " + s.parameters().length + " and " + s.targetParameters().length);
         }
-        ops.upload(s.parameters(), params);
-        ops.upload(s.targetParameters(), targetParams);
-        ops.upload(s.adamM(), adamM);
-        ops.upload(s.adamV(), adamV);
+        int n = s.parameters().length;
+        int t = s.targetParameters().length;
+        float[] all = new float[3 * n + t];
+        System.arraycopy(s.parameters(), 0, all, 0, n);
+        System.arraycopy(s.targetParameters(), 0, all, n, t);
+        System.arraycopy(s.adamM(), 0, all, n + t, n);
+        System.arraycopy(s.adamV(), 0, all, 2 * n + t, n);
+        ops.upload(all, state);   // one copy (the state is one buffer)
         step = s.step();
     }
 
+    /** The whole training state, read in one copy. */
     public AgentState state() {
-        return new AgentState(parameters(), targetParameters(), adamFirstMoment(), adamSecondMoment(), step);
+        float[] all = read(state);
+        int n = Math.toIntExact(layout.size());
+        int t = Math.toIntExact(targetLayout.size());
+        return new AgentState(java.util.Arrays.copyOfRange(all, 0, n), java.util.Arrays.copyOfRange(all, n, n + t),
+                java.util.Arrays.copyOfRange(all, n + t, 2 * n + t), java.util.Arrays.copyOfRange(all, 2 * n + t, 3 * n + t), step);
     }
 
     /** Everything that changes during training, as flat arrays (checkpoints and parameter averaging). */
@@ -638,24 +666,5 @@ public final class FqlAgent {
         for (int i = 0; i < x.length; i++) {
             x[i] = Math.max(-1f, Math.min(1f, x[i]));
         }
-    }
-
-    /** The {@code k} members' rows of a stacked output (member after member). */
-    private static float[][] members(float[] stacked, int k) {
-        int n = stacked.length / k;
-        float[][] out = new float[k][];
-        for (int j = 0; j < k; j++) {
-            out[j] = java.util.Arrays.copyOfRange(stacked, j * n, (j + 1) * n);
-        }
-        return out;
-    }
-
-    private static float[] stack(float[][] rows) {
-        int n = rows[0].length;
-        float[] out = new float[rows.length * n];
-        for (int j = 0; j < rows.length; j++) {
-            System.arraycopy(rows[j], 0, out, j * n, n);
-        }
-        return out;
     }
 }

@@ -8,11 +8,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 import org.fqlspark.agent.Batch;
 import org.fqlspark.agent.FqlAgent;
 import org.fqlspark.agent.FqlConfig;
 import org.fqlspark.agent.StepNoise;
+import org.fqlspark.tensor.TensorOps;
 
 /**
  * Times the agent on this machine: the training step at the paper's size (obs 29, act 8, batch 256, 4×512) and at
@@ -37,17 +39,48 @@ public final class AgentBenchmark {
     }
 
     public static List<Result> run(Options o, PrintStream progress) {
+        return run(o, progress, org.fqlspark.tensor.Backends::defaultOps);
+    }
+
+    /** The cases on the backend {@code ops} makes (one instance per network size). */
+    public static List<Result> run(Options o, PrintStream progress, Supplier<TensorOps> ops) {
         List<Result> results = new ArrayList<>();
         if (o.includePaperSize()) {
-            results.addAll(agentCases("paper", FqlConfig.defaults(), 29, 8, o, progress));
+            results.addAll(agentCases("paper", FqlConfig.defaults(), 29, 8, o, progress, ops.get()));
         }
-        results.addAll(agentCases("small", FqlConfig.defaults().withHiddenDims(64, 64, 64), 2, 2, o, progress));   // the quick start's size
+        results.addAll(agentCases("small", FqlConfig.defaults().withHiddenDims(64, 64, 64), 2, 2, o, progress, ops.get()));   // the quick start's size
         return results;
     }
 
-    private static List<Result> agentCases(String label, FqlConfig config, int obsDim, int actionDim, Options o, PrintStream progress) {
+    /** Steps over which {@link #perStep} averages a device backend's counters. */
+    private static final int COUNTED_STEPS = 5;
+
+    /**
+     * A device backend's counters per training step (kernel launches, copies, blocking waits), averaged over
+     * {@link #COUNTED_STEPS} steps after warm-up; "" for a host backend.
+     */
+    static String perStep(FqlAgent agent, Batch batch, StepNoise noise) {
+        Map<String, Long> before = agent.ops().deviceCounters();
+        if (before.isEmpty()) {
+            return "";
+        }
+        for (int i = 0; i < COUNTED_STEPS; i++) {
+            agent.update(batch, noise);
+        }
+        Map<String, Long> after = agent.ops().deviceCounters();
+        List<String> parts = new ArrayList<>();
+        for (Map.Entry<String, Long> e : after.entrySet()) {
+            double perStep = (e.getValue() - before.getOrDefault(e.getKey(), 0L)) / (double) COUNTED_STEPS;
+            parts.add((perStep == Math.rint(perStep) ? String.valueOf((long) perStep) : String.format(Locale.ROOT, "%.1f", perStep))
+                    + " " + e.getKey());
+        }
+        return "per step: " + String.join(", ", parts);
+    }
+
+    private static List<Result> agentCases(String label, FqlConfig config, int obsDim, int actionDim, Options o, PrintStream progress,
+                                           TensorOps ops) {
         List<Result> results = new ArrayList<>();
-        FqlAgent agent = new FqlAgent(config, obsDim, actionDim, 0);
+        FqlAgent agent = new FqlAgent(config, obsDim, actionDim, 0, ops);
         int b = config.batchSize();
         SplittableRandom rng = new SplittableRandom(1);
         Batch batch = randomBatch(b, obsDim, actionDim, rng);
@@ -58,9 +91,13 @@ public final class AgentBenchmark {
             agent.update(batch, noise);
             return 0;
         });
+        String counts = perStep(agent, batch, noise);
+        if (!counts.isEmpty() && progress != null) {
+            progress.println("  " + counts);
+        }
         results.add(new Result(step.name(), step.repetitions(), step.medianMs(), step.p10Ms(), step.p90Ms(),
                 String.format(Locale.ROOT, "%.2f GFLOP/step, %.1f GFLOP/s, %.0f samples/s", gflop, gflop / (step.medianMs() / 1e3),
-                        b / (step.medianMs() / 1e3))));
+                        b / (step.medianMs() / 1e3)) + (counts.isEmpty() ? "" : "; " + counts)));
         for (int n : new int[] {1, 1000}) {
             float[] obs = randomArray(n * obsDim, rng);
             float[] z = randomArray(n * actionDim, rng);

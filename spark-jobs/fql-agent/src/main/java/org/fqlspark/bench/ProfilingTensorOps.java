@@ -164,4 +164,39 @@ public final class ProfilingTensorOps implements TensorOps {
     public void columnSumsStacked(int count, Tensor x, Tensor out) {
         time("columnSums (stacked)", () -> delegate.columnSumsStacked(count, x, out));
     }
+
+    // the loss stage: one call each (a delegate's host defaults are its own download and upload, not counted again)
+    @Override
+    public void copyColumns(Tensor src, int srcCol, Tensor dst, int dstCol, int width, boolean clip) {
+        time("copyColumns", () -> delegate.copyColumns(src, srcCol, dst, dstCol, width, clip));
+    }
+
+    @Override
+    public void tdTarget(int count, Tensor nextQs, boolean min, Tensor rewards, Tensor masks, double discount, Tensor nextQ, Tensor targetQ) {
+        time("tdTarget", () -> delegate.tdTarget(count, nextQs, min, rewards, masks, discount, nextQ, targetQ));
+    }
+
+    @Override
+    public void squaredErrorGradient(Tensor prediction, Tensor target, double weight, Tensor gradient, Tensor stats, int slot) {
+        time("squaredErrorGradient", () -> delegate.squaredErrorGradient(prediction, target, weight, gradient, stats, slot));
+    }
+
+    @Override public void sumMaxMin(Tensor x, Tensor stats, int slot) { time("sumMaxMin", () -> delegate.sumMaxMin(x, stats, slot)); }
+
+    @Override
+    public void qLossGradient(int count, Tensor q, boolean normalize, double weight, Tensor gradQ, Tensor stats, int slot) {
+        time("qLossGradient", () -> delegate.qLossGradient(count, q, normalize, weight, gradQ, stats, slot));
+    }
+
+    @Override
+    public void actorActionGradient(int count, Tensor inputGradient, int firstCol, Tensor actions, Tensor teacher, double distillWeight,
+                                    Tensor gradient, Tensor stats, int slot) {
+        time("actorActionGradient",
+                () -> delegate.actorActionGradient(count, inputGradient, firstCol, actions, teacher, distillWeight, gradient, stats, slot));
+    }
+
+    @Override
+    public void sumOfSquares(Tensor x, Tensor stats, int slot) {
+        time("sumOfSquares (to stats)", () -> delegate.sumOfSquares(x, stats, slot));
+    }
 }

@@ -680,6 +680,24 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
         return partial[0] + partial[1];
     }
 
+    /** Straight through the host buffers: no full download and upload of {@code dst} as the default does. */
+    @Override
+    public void copyColumns(Tensor src, int srcCol, Tensor dst, int dstCol, int width, boolean clip) {
+        LossKernels.checkColumns(src, srcCol, dst, dstCol, width);
+        Nd4jTensor s = (Nd4jTensor) src;
+        Nd4jTensor d = (Nd4jTensor) dst;
+        FloatBuffer sb = s.host();
+        FloatBuffer db = d.host();
+        for (int r = 0; r < src.rows(); r++) {
+            int si = s.offset() + r * src.cols() + srcCol;
+            int di = d.offset() + r * dst.cols() + dstCol;
+            for (int j = 0; j < width; j++) {
+                float v = sb.get(si + j);
+                db.put(di + j, clip ? Math.max(-1f, Math.min(1f, v)) : v);
+            }
+        }
+    }
+
     @Override
     public void upload(float[] src, Tensor dst) {
         if (src.length != dst.size()) {

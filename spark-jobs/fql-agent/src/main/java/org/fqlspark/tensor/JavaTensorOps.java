@@ -86,6 +86,21 @@ public final class JavaTensorOps implements TensorOps {
     }
 
     @Override
+    public void copyColumns(Tensor src, int srcCol, Tensor dst, int dstCol, int width, boolean clip) {
+        LossKernels.checkColumns(src, srcCol, dst, dstCol, width);
+        JavaTensor s = t(src);
+        JavaTensor d = t(dst);
+        for (int r = 0; r < s.rows(); r++) {
+            int si = s.offset() + r * s.cols() + srcCol;
+            int di = d.offset() + r * d.cols() + dstCol;
+            for (int j = 0; j < width; j++) {
+                float v = s.data()[si + j];
+                d.data()[di + j] = clip ? Math.max(-1f, Math.min(1f, v)) : v;
+            }
+        }
+    }
+
+    @Override
     public void copy(Tensor src, Tensor dst) {
         JavaTensor s = t(src);
         JavaTensor d = t(dst);

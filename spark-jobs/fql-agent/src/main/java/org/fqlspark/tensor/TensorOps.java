@@ -4,9 +4,11 @@ package org.fqlspark.tensor;
  * The narrow set of tensor operations the hand-written FQL forward and backward passes need: GEMM, bias + GELU
  * (tanh form), LayerNorm, their backward passes, column sums, Adam and the Polyak blend.
  *
- * <p>Everything else the agent computes (losses, TD targets, the Euler update of a {@code [B, d]} action
- * matrix, concatenation of inputs) works on small host arrays, so a second implementation (cuBLAS plus fused
- * kernels, say) only has to provide this interface and the FQL math does not change.
+ * <p>The loss stage of a training step (TD targets, the losses and their gradients with respect to the networks'
+ * outputs, clipping actions into the next network's input) is here too, with defaults that download, compute on the
+ * host ({@link LossKernels}) and upload: a CPU backend keeps them, a GPU backend runs them as kernels so that a step
+ * hands nothing to the host but its metrics. Concatenating the batch into the networks' inputs stays on the host
+ * (the batch comes from there).
  *
  * <p>All matrices are row-major {@code [rows, cols]}; a bias, LayerNorm scale or column sum is a
  * {@code [1, cols]} tensor. Methods that accumulate say so; all others overwrite their output.
@@ -15,6 +17,15 @@ public interface TensorOps {
 
     /** Human-readable backend description (library, device), used in logs and benchmark tables. */
     String describe();
+
+    /**
+     * What a device backend counts of the host's work since it was created, by name: kernel launches, host-to-device
+     * and device-to-host copies, blocking waits ({@code fql bench} prints them per training step). Empty for the host
+     * backends, which have nothing of the kind.
+     */
+    default java.util.Map<String, Long> deviceCounters() {
+        return java.util.Map.of();
+    }
 
     /** A new zero-filled tensor. */
     Tensor zeros(int rows, int cols);
@@ -179,5 +190,110 @@ public interface TensorOps {
         for (int j = 0; j < count; j++) {
             columnSums(member(x, j, count), member(out, j, count), false);
         }
+    }
+
+    // ------------------------------------------------------------------ the loss stage
+    //
+    // What FqlAgent computes between the network passes of a training step. Metrics go into slots of a {@code stats}
+    // tensor ({@code [1, n]}, float32) that the agent reads once per step. The defaults are the host arithmetic the
+    // agent always had (LossKernels: same order, same double-precision steps), through download and upload.
+
+    /** {@code dst[:, dstCol + j] = src[:, srcCol + j]} for {@code j < width}, clipped to {@code [−1, 1]} when {@code clip}. */
+    default void copyColumns(Tensor src, int srcCol, Tensor dst, int dstCol, int width, boolean clip) {
+        LossKernels.checkColumns(src, srcCol, dst, dstCol, width);
+        float[] s = LossKernels.read(this, src);
+        float[] d = LossKernels.read(this, dst);
+        LossKernels.copyColumns(s, src.cols(), srcCol, d, dst.cols(), dstCol, src.rows(), width, clip);
+        upload(d, dst);
+    }
+
+    /**
+     * The TD target (docs/algorithm.md §2.2): {@code nextQ[i]} = min or mean over the {@code count} members of
+     * {@code nextQs} ({@code [count · B, 1]}, member after member), {@code targetQ[i] = rewards[i] + discount ·
+     * masks[i] · nextQ[i]}; {@code rewards}, {@code masks}, {@code nextQ} and {@code targetQ} are {@code [B, 1]}.
+     */
+    default void tdTarget(int count, Tensor nextQs, boolean min, Tensor rewards, Tensor masks, double discount,
+                          Tensor nextQ, Tensor targetQ) {
+        int b = LossKernels.checkMembers(nextQs, count, targetQ.rows());
+        float[] next = new float[b];
+        float[] target = new float[b];
+        LossKernels.tdTarget(count, LossKernels.read(this, nextQs), min, LossKernels.read(this, rewards), LossKernels.read(this, masks),
+                discount, next, target);
+        upload(next, nextQ);
+        upload(target, targetQ);
+    }
+
+    /**
+     * The gradient of {@code weight · mean((prediction − target)²)}: {@code gradient = weight · 2 · (prediction −
+     * target) / n}, {@code n = prediction.size()}; {@code target} is as large as {@code prediction} or a whole
+     * fraction of it, repeated (one TD target for every critic member). {@code stats[slot] = Σ (prediction − target)²}.
+     */
+    default void squaredErrorGradient(Tensor prediction, Tensor target, double weight, Tensor gradient, Tensor stats, int slot) {
+        LossKernels.checkRepeated(prediction, target, gradient);
+        float[] g = new float[Math.toIntExact(prediction.size())];
+        double sum = LossKernels.squaredErrorGradient(LossKernels.read(this, prediction), LossKernels.read(this, target), weight, g);
+        upload(g, gradient);
+        LossKernels.put(this, stats, slot, sum);
+    }
+
+    /**
+     * {@link #squaredErrorGradient} with one host weight per entry of {@code prediction} ({@code entryWeights}, as
+     * long as it): {@code gradient = weight · 2 · w · (prediction − target) / n}, {@code stats[slot] = Σ w ·
+     * (prediction − target)²}. Action chunking's masks (docs/algorithm.md §11); FQL itself never calls it. Every
+     * backend runs this default (on a device backend: one download and one upload more than the unweighted kernel).
+     */
+    default void weightedSquaredErrorGradient(Tensor prediction, Tensor target, float[] entryWeights, double weight,
+                                              Tensor gradient, Tensor stats, int slot) {
+        LossKernels.checkRepeated(prediction, target, gradient);
+        if (entryWeights.length != prediction.size()) {
+            throw new IllegalArgumentException("weights for " + prediction.size() + " entries expected, got " + entryWeights.length);
+        }
+        float[] g = new float[Math.toIntExact(prediction.size())];
+        double sum = LossKernels.weightedSquaredErrorGradient(LossKernels.read(this, prediction), LossKernels.read(this, target),
+                entryWeights, weight, g);
+        upload(g, gradient);
+        LossKernels.put(this, stats, slot, sum);
+    }
+
+    /** {@code stats[slot] = Σ x}, {@code stats[slot + 1] = max x}, {@code stats[slot + 2] = min x}. */
+    default void sumMaxMin(Tensor x, Tensor stats, int slot) {
+        double[] smm = LossKernels.sumMaxMin(LossKernels.read(this, x));
+        LossKernels.put(this, stats, slot, smm);
+    }
+
+    /**
+     * The Q term of the one-step policy (docs/algorithm.md §2.4): with {@code qπ[i]} the mean over the {@code count}
+     * members of {@code q} ({@code [count · B, 1]}) and {@code λ = normalize ? 1 / mean|qπ| : 1} (a constant), fills
+     * {@code gradQ} ({@code [count · B, 1]}) with the gradient of {@code weight · (−λ · mean qπ)} with respect to each
+     * member's output. {@code stats[slot] = −λ · mean qπ} (the Q loss), {@code stats[slot + 1] = mean qπ}.
+     */
+    default void qLossGradient(int count, Tensor q, boolean normalize, double weight, Tensor gradQ, Tensor stats, int slot) {
+        LossKernels.checkMembers(q, count, q.rows() / Math.max(1, count));
+        float[] g = new float[Math.toIntExact(gradQ.size())];
+        double[] lossAndMean = LossKernels.qLossGradient(count, LossKernels.read(this, q), normalize, weight, g);
+        upload(g, gradQ);
+        LossKernels.put(this, stats, slot, lossAndMean);
+    }
+
+    /**
+     * The gradient with respect to the one-step policy's actions {@code a} ({@code [B, d]}): the distillation term
+     * {@code distillWeight · 2 · (a − teacher) / (B · d)} plus, where {@code −1 ≤ a ≤ 1} (the clip passes the
+     * gradient), the sum over the {@code count} critic members of their input gradients' action columns
+     * ({@code inputGradient} is {@code [count · B, w]}, columns {@code [firstCol, firstCol + d)}).
+     * {@code stats[slot] = Σ (a − teacher)²}.
+     */
+    default void actorActionGradient(int count, Tensor inputGradient, int firstCol, Tensor actions, Tensor teacher,
+                                     double distillWeight, Tensor gradient, Tensor stats, int slot) {
+        LossKernels.checkActionGradient(count, inputGradient, firstCol, actions, teacher, gradient);
+        float[] g = new float[Math.toIntExact(actions.size())];
+        double sum = LossKernels.actorActionGradient(count, LossKernels.read(this, inputGradient), inputGradient.cols(), firstCol,
+                LossKernels.read(this, actions), LossKernels.read(this, teacher), actions.rows(), actions.cols(), distillWeight, g);
+        upload(g, gradient);
+        LossKernels.put(this, stats, slot, sum);
+    }
+
+    /** {@code stats[slot] = Σ x²} ({@link #sumOfSquares(Tensor)} without handing the value to the host). */
+    default void sumOfSquares(Tensor x, Tensor stats, int slot) {
+        LossKernels.put(this, stats, slot, sumOfSquares(x));
     }
 }

@@ -10,10 +10,12 @@ import static org.fqlspark.tensor.TestTensors.tensor;
 import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The fused hidden-layer operations ({@link TensorOps#biasGeluLayerNorm}, {@link TensorOps#layerNormGeluBackward})
- * against the unfused operations they replace, on every CPU backend and on shapes that exercise the block kernels
+ * against the unfused operations they replace, on every backend and on shapes that exercise the block kernels
  * (several blocks and a partial one, rows longer than a block, rows split between two threads); and the backward
  * pass against central finite differences of the forward pass.
  */
@@ -23,10 +25,6 @@ class FusedLayerOpsTest {
 
     /** rows x cols: one block; several blocks and a partial one at 64 columns; a row longer than a block; two threads. */
     private static final int[][] SHAPES = {{7, 5}, {300, 64}, {3, 5000}, {520, 130}};
-
-    private static TensorOps[] backends() {
-        return new TensorOps[] {new FusedCpuTensorOps(true, 1), new FusedCpuTensorOps(true, 2), new Nd4jTensorOps(), new JavaTensorOps()};
-    }
 
     /** The layer's inputs, uploaded to fresh tensors of {@code ops}. */
     private record Layer(Tensor z, Tensor bias, Tensor scale, Tensor lnBias, Tensor gradOut) {
@@ -66,11 +64,13 @@ class FusedLayerOpsTest {
                 read(ops, gradScale), read(ops, gradBias)};
     }
 
-    @Test
-    void fusedOpsGiveTheUnfusedResultsOnEveryBackend() {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"fused", "fused-2-threads", "nd4j", "java", "opencl"})
+    void fusedOpsGiveTheUnfusedResults(String backend) {
+        TensorOps ops = TestBackends.create(backend);
         for (int[] shape : SHAPES) {
             float[][] reference = run(new JavaTensorOps(), shape[0], shape[1], false);
-            for (TensorOps ops : backends()) {
+            {
                 float[][] fused = run(ops, shape[0], shape[1], true);
                 float[][] unfused = run(ops, shape[0], shape[1], false);
                 String where = ops.describe() + ", " + shape[0] + "x" + shape[1];
@@ -100,11 +100,13 @@ class FusedLayerOpsTest {
         return total;
     }
 
-    @Test
-    void fusedBackwardMatchesFiniteDifferences() {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"fused", "nd4j", "opencl"})
+    void fusedBackwardMatchesFiniteDifferences(String backend) {
         int rows = 5;
         int cols = 70;   // a width no vector length divides
-        for (TensorOps ops : new TensorOps[] {new FusedCpuTensorOps(true, 1), new Nd4jTensorOps()}) {
+        {
+            TensorOps ops = TestBackends.create(backend);
             SplittableRandom r = new SplittableRandom(5);
             float[] z = new float[rows * cols];
             float[] w = new float[rows * cols];

@@ -7,13 +7,14 @@ import static org.fqlspark.tensor.TestTensors.read;
 
 import java.util.SplittableRandom;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The stacked ensemble operations ({@link TensorOps#gemmStacked} and the per-member layer ops) against the plain 2-D
- * operations run on each member alone, in tensors of its own: the same bits on every CPU backend, on shapes that
- * exercise the block kernels (several blocks and a partial one, rows split between two threads) and with
- * parameter gradients that accumulate.
+ * operations run on each member alone, in tensors of its own: the same bits on every backend (on OpenCL the stacked
+ * and per-member calls run the same kernels), on shapes that exercise the block kernels (several blocks and a
+ * partial one, rows split between two threads) and with parameter gradients that accumulate.
  */
 class StackedOpsTest {
 
@@ -22,10 +23,6 @@ class StackedOpsTest {
     /** rows per member x cols: one block; several blocks at 64 columns; rows split between two threads. */
     private static final int[][] SHAPES = {{7, 5}, {300, 64}, {520, 130}};
 
-    private static TensorOps[] backends() {
-        return new TensorOps[] {new FusedCpuTensorOps(true, 1), new FusedCpuTensorOps(true, 2), new FusedCpuTensorOps(false, 1),
-                new Nd4jTensorOps(), new JavaTensorOps()};
-    }
 
     private static Tensor tensor(TensorOps ops, int rows, int cols, float[] values, int from) {
         return TestTensors.tensor(ops, java.util.Arrays.copyOfRange(values, from, from + rows * cols), rows, cols);
@@ -43,8 +40,9 @@ class StackedOpsTest {
         assertArrayEquals(expected, read(ops, stacked), what + " on " + ops.describe());
     }
 
-    @Test
-    void stackedGemmIsTheMembersProducts() {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"fused", "fused-2-threads", "fused-nd4j-gemm", "nd4j", "java", "opencl"})
+    void stackedGemmIsTheMembersProducts(String backend) {
         for (int[] shape : SHAPES) {
             int b = shape[0];
             int in = shape[1];
@@ -54,7 +52,8 @@ class StackedOpsTest {
             float[] w = gaussian(K * in * out, r, 0.3);
             float[] dz = gaussian(K * b * out, r, 1);
             float[] h = gaussian(K * b * in, r, 1);
-            for (TensorOps ops : backends()) {
+            {
+                TensorOps ops = TestBackends.create(backend);
                 Tensor xs = tensor(ops, b, in, x, 0);
                 Tensor ws = tensor(ops, K * in, out, w, 0);
                 Tensor dzs = tensor(ops, K * b, out, dz, 0);
@@ -99,8 +98,9 @@ class StackedOpsTest {
         }
     }
 
-    @Test
-    void stackedLayerOpsAreTheMembersOps() {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"fused", "fused-2-threads", "fused-nd4j-gemm", "nd4j", "java", "opencl"})
+    void stackedLayerOpsAreTheMembersOps(String backend) {
         for (int[] shape : SHAPES) {
             int b = shape[0];
             int c = shape[1];
@@ -111,7 +111,8 @@ class StackedOpsTest {
             float[] lnBias = gaussian(K * c, r, 0.5);
             float[] gradOut = gaussian(K * b * c, r, 1.0);
             float[] acc = gaussian(K * c, r, 0.3);
-            for (TensorOps ops : backends()) {
+            {
+                TensorOps ops = TestBackends.create(backend);
                 for (boolean layerNorm : new boolean[] {true, false}) {
                     Tensor zs = tensor(ops, K * b, c, z, 0);
                     Tensor zs2 = tensor(ops, K * b, c, z, 0);
@@ -180,9 +181,11 @@ class StackedOpsTest {
         }
     }
 
-    @Test
-    void rowsThatDoNotSplitIntoMembersAreRefused() {
-        for (TensorOps ops : backends()) {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"fused", "fused-2-threads", "fused-nd4j-gemm", "nd4j", "java", "opencl"})
+    void rowsThatDoNotSplitIntoMembersAreRefused(String backend) {
+        {
+            TensorOps ops = TestBackends.create(backend);
             Tensor a = ops.zeros(5, 3);
             assertThrows(IllegalArgumentException.class, () -> ops.columnSumsStacked(2, a, ops.zeros(2, 3)), ops.describe());
             assertThrows(IllegalArgumentException.class, () -> ops.member(a, 0, 2), ops.describe());

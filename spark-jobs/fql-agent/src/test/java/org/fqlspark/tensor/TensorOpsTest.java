@@ -9,8 +9,10 @@ import java.util.SplittableRandom;
 import org.fqlspark.conformance.Conformance;
 import org.fqlspark.conformance.GoldenDump;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** The two CPU implementations of TensorOps agree with each other, with hand values, and with the golden dump. */
+/** Every implementation of TensorOps agrees with the plain-Java one, with hand values, and with the golden dump. */
 class TensorOpsTest {
 
     @Test
@@ -24,21 +26,24 @@ class TensorOpsTest {
         assertEquals(1f, Kernels.tanh(30f), 1e-6f);
     }
 
-    @Test
-    void fusedAndPortableOpsAgreeOnEveryOperation() {
-        agreeOnEveryOperation(7, 5, new TensorOps[] {new Nd4jTensorOps(), new FusedCpuTensorOps(), new JavaTensorOps()});
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"nd4j", "fused", "opencl"})
+    void everyOperationAgreesWithPlainJava(String backend) {
+        agreeOnEveryOperation(7, 5, new TensorOps[] {new JavaTensorOps(), TestBackends.create(backend)});
     }
 
-    @Test
-    void twoThreadElementWiseKernelsAgreeWithOneThread() {
-        // 520 x 130 = 67 600 elements: above the size where the fused kernels split rows between two threads
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"fused-2-threads", "fused-nd4j-gemm", "nd4j", "opencl"})
+    void largeTensorsAgreeWithPlainJava(String backend) {
+        // 520 x 130 = 67 600 elements: above the size where the fused kernels split rows between two threads, and
+        // more rows than one work-group's stride on OpenCL
         assertTrue(520 * 130 >= FusedCpuTensorOps.PARALLEL_MIN);
-        agreeOnEveryOperation(520, 130, new TensorOps[] {new JavaTensorOps(), new FusedCpuTensorOps(true, 2),
-                new FusedCpuTensorOps(false, 1), new Nd4jTensorOps()});
+        agreeOnEveryOperation(520, 130, new TensorOps[] {new JavaTensorOps(), TestBackends.create(backend)});
     }
 
     private static void agreeOnEveryOperation(int rows, int cols, TensorOps[] impls) {
         float[][] results = new float[impls.length][];
+        double[] sumsOfSquares = new double[impls.length];
         for (int k = 0; k < impls.length; k++) {
             TensorOps ops = impls[k];
             SplittableRandom r = new SplittableRandom(3);
@@ -95,18 +100,23 @@ class TensorOpsTest {
             System.arraycopy(all, 0, combined, 0, all.length);
             System.arraycopy(rest, 0, combined, all.length, rest.length);
             results[k] = combined;
-            assertTrue(ops.sumOfSquares(flat) > 0);
+            sumsOfSquares[k] = ops.sumOfSquares(flat);
+            assertTrue(sumsOfSquares[k] > 0);
         }
         for (int k = 1; k < impls.length; k++) {
+            // 2e-4: ND4J's norm2 accumulates in float (1.1e-4 off at 520 x 130)
+            assertEquals(sumsOfSquares[0], sumsOfSquares[k], 2e-4 * sumsOfSquares[0], impls[k].describe() + " sum of squares");
             for (int i = 0; i < results[0].length; i++) {
                 assertEquals(results[0][i], results[k][i], 2e-5f * Math.max(1f, Math.abs(results[0][i])), impls[k].describe() + " element " + i);
             }
         }
     }
 
-    @Test
-    void gemmHandValues() {
-        for (TensorOps ops : new TensorOps[] {new Nd4jTensorOps(), new FusedCpuTensorOps(), new JavaTensorOps()}) {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"nd4j", "fused", "java", "opencl"})
+    void gemmHandValues(String backend) {
+        {
+            TensorOps ops = TestBackends.create(backend);
             Tensor a = ops.zeros(2, 3);
             Tensor b = ops.zeros(3, 2);
             Tensor c = ops.zeros(2, 2);
@@ -130,32 +140,67 @@ class TensorOpsTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"nd4j", "fused", "java", "opencl"})
+    void fillCopyAndColumnOpsHandValues(String backend) {
+        TensorOps ops = TestBackends.create(backend);
+        Tensor flat = ops.zeros(1, 12);
+        Tensor x = ops.view(flat, 2, 3, 3);   // a view at an offset
+        ops.upload(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, x);
+        Tensor v = ops.zeros(3, 2);
+        ops.upload(new float[] {2, 4, 6, 8, 10, 12}, v);
+        ops.addDividedToColumns(x, 1, v, 2f);
+        ops.setColumn(x, 0, -1f);
+        float[] out = new float[12];
+        ops.download(flat, out);
+        assertArrayEquals(new float[] {0, 0, -1, 3, 5, -1, 8, 10, -1, 13, 15, 0}, out);
+        Tensor y = ops.zeros(3, 3);
+        ops.copy(x, y);
+        ops.fill(x, 0.5f);
+        float[] copied = new float[9];
+        ops.download(y, copied);
+        assertArrayEquals(new float[] {-1, 3, 5, -1, 8, 10, -1, 13, 15}, copied);
+        ops.download(flat, out);
+        assertArrayEquals(new float[] {0, 0, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0}, out);
+    }
+
     @Test
-    void oneDnnGemmIsUsedOnThisPlatformAndAgreesOnViewsAndTransposes() {
+    void oneDnnGemmIsUsedOnThisPlatform() {
         assertTrue(DnnlGemm.available(), "oneDNN did not load: " + DnnlGemm.unavailableReason());
         assertTrue(new FusedCpuTensorOps().usesDnnl());
-        TensorOps reference = new JavaTensorOps();
-        TensorOps[] impls = {new FusedCpuTensorOps(true), reference};
-        // odd sizes (m 5, k 7, n 3) and views at odd offsets of one flat tensor, all four transpose combinations
-        for (boolean ta : new boolean[] {false, true}) {
-            for (boolean tb : new boolean[] {false, true}) {
-                float[][] out = new float[2][];
-                for (int k = 0; k < 2; k++) {
-                    TensorOps ops = impls[k];
-                    SplittableRandom r = new SplittableRandom(11);
-                    float[] init = new float[3 + 35 + 21 + 15];
-                    for (int i = 0; i < init.length; i++) init[i] = (float) r.nextGaussian();
-                    Tensor flat = ops.zeros(1, init.length);
-                    ops.upload(init, flat);
-                    Tensor a = ta ? ops.view(flat, 3, 7, 5) : ops.view(flat, 3, 5, 7);
-                    Tensor b = tb ? ops.view(flat, 38, 3, 7) : ops.view(flat, 38, 7, 3);
-                    Tensor c = ops.view(flat, 59, 5, 3);
-                    ops.gemm(a, ta, b, tb, c, 0.5f);
-                    out[k] = new float[init.length];
-                    ops.download(flat, out[k]);
-                }
-                for (int i = 0; i < out[0].length; i++) {
-                    assertEquals(out[1][i], out[0][i], 1e-5f * Math.max(1f, Math.abs(out[1][i])), "ta " + ta + ", tb " + tb + ", element " + i);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"fused", "opencl"})
+    void gemmAgreesWithPlainJavaOnViewsAndTransposes(String backend) {
+        TensorOps[] impls = {TestBackends.create(backend), new JavaTensorOps()};
+        // odd sizes and views at odd offsets of one flat tensor, all four transpose combinations: m 5, k 7, n 3 (part
+        // of one OpenCL tile), and m 70, k 45, n 33 (several tiles, each edge partial)
+        for (int[] mkn : new int[][] {{5, 7, 3}, {70, 45, 33}}) {
+            int m = mkn[0];
+            int k = mkn[1];
+            int n = mkn[2];
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    float[][] out = new float[2][];
+                    for (int q = 0; q < 2; q++) {
+                        TensorOps ops = impls[q];
+                        SplittableRandom r = new SplittableRandom(11);
+                        float[] init = new float[3 + m * k + k * n + m * n];
+                        for (int i = 0; i < init.length; i++) init[i] = (float) r.nextGaussian();
+                        Tensor flat = ops.zeros(1, init.length);
+                        ops.upload(init, flat);
+                        Tensor a = ta ? ops.view(flat, 3, k, m) : ops.view(flat, 3, m, k);
+                        Tensor b = tb ? ops.view(flat, 3 + m * k, n, k) : ops.view(flat, 3 + m * k, k, n);
+                        Tensor c = ops.view(flat, 3 + m * k + k * n, m, n);
+                        ops.gemm(a, ta, b, tb, c, 0.5f);
+                        out[q] = new float[init.length];
+                        ops.download(flat, out[q]);
+                    }
+                    for (int i = 0; i < out[0].length; i++) {
+                        assertEquals(out[1][i], out[0][i], 1e-5f * Math.max(1f, Math.abs(out[1][i])),
+                                m + "x" + k + "x" + n + ", ta " + ta + ", tb " + tb + ", element " + i);
+                    }
                 }
             }
         }

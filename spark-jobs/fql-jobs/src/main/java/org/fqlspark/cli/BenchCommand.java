@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 
 import org.fqlspark.bench.AgentBenchmark;
 import org.fqlspark.tensor.Backends;
+import org.fqlspark.tensor.TensorOps;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -28,15 +29,24 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--small-only", description = "skip the paper-size cases")
     boolean smallOnly;
 
+    @Option(names = "--backend", defaultValue = "auto", paramLabel = "auto|cpu|opencl",
+            description = {"tensor backend: cpu; opencl (the first OpenCL GPU, else any OpenCL device, PoCL's CPU device included; "
+                    + "prints kernel launches, host<->device copies and blocking waits per train step); auto (default): an "
+                    + "OpenCL GPU when there is one, else cpu"})
+    String backend;
+
     @Override
     public Integer call() throws Exception {
         AgentBenchmark.Options options = new AgentBenchmark.Options(warmup, seconds, !smallOnly);
-        String backend = Backends.defaultOps().describe();
-        System.err.println("backend: " + backend + ", OMP_NUM_THREADS=" + System.getenv().getOrDefault("OMP_NUM_THREADS", "(unset)"));
-        List<AgentBenchmark.Result> results = AgentBenchmark.run(options, System.err);
+        String name = Backends.check(backend);
+        TensorOps probe = Backends.forName(name);   // refuses opencl without a device (exit 2) before anything runs
+        String described = probe.describe();
+        System.err.println("backend: " + name + " -> " + described + ", OMP_NUM_THREADS="
+                + System.getenv().getOrDefault("OMP_NUM_THREADS", "(unset)"));
+        List<AgentBenchmark.Result> results = AgentBenchmark.run(options, System.err, () -> Backends.forName(name));
         if (json) {
             System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsString(AgentBenchmark.toJson(results, backend)));
+                    .writeValueAsString(AgentBenchmark.toJson(results, described)));
         } else {
             AgentBenchmark.printTable(results, System.out);
         }

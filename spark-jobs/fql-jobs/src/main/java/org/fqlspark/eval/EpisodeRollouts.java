@@ -16,6 +16,8 @@ import org.fqlspark.agent.Checkpoint;
 import org.fqlspark.agent.FqlAgent;
 import org.fqlspark.env.Environment;
 import org.fqlspark.env.StepResult;
+import org.fqlspark.tensor.Backends;
+import org.fqlspark.train.worker.DeviceBinding;
 
 /**
  * The work of one Spark task: restore the agent once from the broadcast checkpoint bytes, build the environment once,
@@ -40,6 +42,13 @@ final class EpisodeRollouts implements FlatMapFunction<Iterator<Integer>, Episod
     private final LongAccumulator episodesDone;
     private final LongAccumulator episodesFailed;
     private final Policy policy;
+    /**
+     * The tensor backend rollouts act on, read on the driver when the job is built ({@code -Dfql.backend}, until
+     * {@code evaluate} has a {@code --backend} option) and carried to the executors: {@code opencl} acts through
+     * OpenCL (the task's GPU, else the first OpenCL device); {@code auto} and {@code cpu} keep the CPU rule of
+     * {@link Checkpoint#restoreForActing()}, since an action at a time is latency-bound and the CPU answers faster.
+     */
+    private final String backend = Backends.check(System.getProperty("fql.backend", Backends.AUTO));
 
     EpisodeRollouts(Broadcast<byte[]> checkpoint, String checkpointName, EnvSpec env, long runSeed, int stepLimit,
                     int recordPathsBelow, Duration bridgeStartupTimeout, Duration bridgeRequestTimeout,
@@ -63,7 +72,9 @@ final class EpisodeRollouts implements FlatMapFunction<Iterator<Integer>, Episod
         if (!episodes.hasNext()) return out.iterator();
         Checkpoint restored = Checkpoint.fromBytes(checkpoint.value(), checkpointName);
         // acting is one observation at a time: small networks run faster on plain Java than through ND4J's per-call set-up
-        FqlAgent agent = restored.restoreForActing();
+        FqlAgent agent = backend.equals(Backends.OPENCL)
+                ? restored.restore(Backends.forTask(backend, DeviceBinding.taskGpuAddress()))
+                : restored.restoreForActing();
         Environment environment = null;
         try {
             while (episodes.hasNext()) {

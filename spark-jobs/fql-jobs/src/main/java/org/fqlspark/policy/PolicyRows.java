@@ -14,6 +14,9 @@ import org.apache.spark.sql.RowFactory;
 
 import org.fqlspark.agent.FqlAgent;
 import org.fqlspark.eval.Policy;
+import org.fqlspark.tensor.Backends;
+import org.fqlspark.tensor.JavaTensorOps;
+import org.fqlspark.train.worker.DeviceBinding;
 
 /**
  * The task side of {@link FqlPolicyModel#transform}: restores the agent once per partition from the broadcast weights,
@@ -55,12 +58,18 @@ final class PolicyRows implements MapPartitionsFunction<Row, Row> {
     private final long modelSeed;
     private final boolean exact;
     private final String weightsKey;
+    /**
+     * The backend the rows are acted on, read on the driver ({@code -Dfql.backend}, until {@code act} has a
+     * {@code --backend} option): {@code auto} is OpenCL on the task's GPU when Spark assigned one, else the CPU;
+     * {@code exact} always runs on plain Java.
+     */
+    private final String backend = Backends.check(System.getProperty("fql.backend", Backends.AUTO));
 
     /** @param weightsKey unique to these broadcast weights (not just to the model: a broadcast id restarts with a context) */
     PolicyRows(Broadcast<PolicyWeights> weights, String weightsKey, Policy policy, int observationIndex, String observationColumn,
                int seedIndex, String seedColumn, long modelSeed, boolean exact) {
         this.exact = exact;
-        this.weightsKey = weightsKey + (exact ? "/exact" : "/default");
+        this.weightsKey = weightsKey + (exact ? "/exact" : "/" + backend);
         this.weights = weights;
         this.policy = policy;
         this.observationIndex = observationIndex;
@@ -131,7 +140,7 @@ final class PolicyRows implements MapPartitionsFunction<Row, Row> {
         CachedAgent cached = AGENT.get();
         if (cached == null || !cached.key().equals(weightsKey)) {
             AGENT.remove();   // let the old agent go before the new one is built
-            cached = new CachedAgent(weightsKey, w.agent(exact));
+            cached = new CachedAgent(weightsKey, w.agent(exact ? new JavaTensorOps() : Backends.forTask(backend, DeviceBinding.taskGpuAddress())));
             AGENT.set(cached);
         }
         return cached.agent();

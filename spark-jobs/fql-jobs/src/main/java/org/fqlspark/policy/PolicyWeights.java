@@ -13,6 +13,7 @@ import org.fqlspark.agent.ParameterLayout;
 import org.fqlspark.eval.Policy;
 import org.fqlspark.tensor.Backends;
 import org.fqlspark.tensor.JavaTensorOps;
+import org.fqlspark.tensor.TensorOps;
 
 /**
  * What acting needs from a checkpoint, and nothing more: the config, the dimensions and the trainable parameters
@@ -48,11 +49,16 @@ public record PolicyWeights(String configJson, int obsDim, int actionDim, long s
      * a row do not depend on the other rows of its batch.
      */
     public FqlAgent agent(boolean exact) {
+        return agent(exact ? new JavaTensorOps() : Backends.defaultOps());
+    }
+
+    /** An agent holding these weights on {@code ops}. */
+    public FqlAgent agent(TensorOps ops) {
         FqlConfig config = config();
         long targetSize = ParameterLayout.target(obsDim, actionDim, config).size();
         FqlAgent.AgentState state = new FqlAgent.AgentState(parameters, new float[Math.toIntExact(targetSize)],
                 new float[parameters.length], new float[parameters.length], step);
-        return new Checkpoint(config, obsDim, actionDim, seed, state, Map.of()).restore(exact ? new JavaTensorOps() : Backends.defaultOps());
+        return new Checkpoint(config, obsDim, actionDim, seed, state, Map.of()).restore(ops);
     }
 
     /** Actions of {@code n} observations and noises (row-major), clipped to [−1, 1]. */

@@ -21,7 +21,6 @@ import org.fqlspark.train.worker.OnlineBuffer;
 import org.fqlspark.train.worker.OnlineTransitions;
 import org.fqlspark.train.worker.RoundMetrics;
 import org.fqlspark.train.worker.RoundSpec;
-import org.fqlspark.train.worker.Seeds;
 import org.fqlspark.train.worker.TrainingState;
 import org.fqlspark.train.worker.WorkerOutcome;
 import org.fqlspark.train.worker.WorkerRegistry;
@@ -108,11 +107,11 @@ public final class OnlineWork {
         if (start.step() != spec.startStep()) {
             throw new IllegalStateException("broadcast state is at step " + start.step() + ", round starts at " + spec.startStep());
         }
-        String device = DeviceBinding.bindTaskDevice();
+        DeviceBinding.TaskDevice device = DeviceBinding.bindTaskDevice(spec.backend());
         DeviceBinding.applyThreads(spec.threads());
-        WorkerRegistry.Key key = new WorkerRegistry.Key(spec.runId(), shard.worker(), device);
+        WorkerRegistry.Key key = new WorkerRegistry.Key(spec.runId(), shard.worker(), device.name());
         int workers = spec.workers();
-        try (WorkerRegistry.Lease lease = WorkerRegistry.acquire(key, () -> newAgent(spec, shard.worker()))) {
+        try (WorkerRegistry.Lease lease = WorkerRegistry.acquire(key, () -> WorkerRound.newAgent(spec, shard.worker(), device))) {
             OnlineBuffer buffer = lease.online();
             OnlineTransitions rows = in.rows();
             if (buffer == null || rows.first() == 0 || buffer.seen() != rows.first()) {
@@ -244,9 +243,5 @@ public final class OnlineWork {
             }
             return false;
         });
-    }
-
-    private static FqlAgent newAgent(RoundSpec spec, int worker) {
-        return new FqlAgent(spec.config(), spec.obsDim(), spec.actionDim(), Seeds.workerNoiseSeed(spec.seed(), worker));
     }
 }

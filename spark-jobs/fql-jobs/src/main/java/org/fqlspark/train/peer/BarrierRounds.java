@@ -63,8 +63,7 @@ public final class BarrierRounds {
             long step = state.step();
             while (step < endStep) {
                 int steps = (int) Math.min(k - step % k, endStep - step);
-                RoundSpec spec = new RoundSpec(template.runId(), template.configJson(), template.obsDim(), template.actionDim(),
-                        template.seed(), step, steps, template.threads(), template.workers());
+                RoundSpec spec = template.at(step, steps);
                 long r0 = System.nanoTime();
                 WorkerOutcome mine = WorkerRound.runWorker(shard, spec, state);
                 long e0 = System.nanoTime();

@@ -5,11 +5,18 @@ import java.util.Map;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 import org.fqlspark.tensor.BackendGuard;
+import org.fqlspark.tensor.Backends;
+import org.fqlspark.tensor.TensorOps;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Binds the calling task thread to the GPU Spark's resource scheduling assigned to the task, and sets ND4J's CPU
  * thread counts.
+ *
+ * <p>The round's backend ({@code RoundSpec.backend()}: auto, cpu or opencl) decides what the GPU means
+ * ({@link Backends#forTask}): with {@code auto} or {@code opencl}, GPU address N is the N-th OpenCL GPU (order rule in
+ * {@code OpenClDevices}) and the task's agent runs on the OpenCL backend there; {@code auto} without a GPU, or without an
+ * OpenCL GPU of that index, and {@code cpu} keep ND4J's rule below.
  *
  * <p>With {@code spark.executor.resource.gpu.amount}, {@code spark.task.resource.gpu.amount} and a discovery script,
  * {@code TaskContext.get().resources().get("gpu")} carries the task's GPU addresses. With the ND4J CUDA backend the
@@ -27,22 +34,46 @@ public final class DeviceBinding {
     private DeviceBinding() {
     }
 
-    /** "cpu", or "cuda:N" after binding this thread to CUDA device N. */
-    public static String bindTaskDevice() {
+    /**
+     * The task's device under {@code backend}: its name ("opencl:N", "opencl:default", "cuda:N" or "cpu"; it keys the
+     * worker's live agent) and the ops its agent is built with.
+     */
+    public record TaskDevice(String name, String backend, String gpuAddress) {
+        public TensorOps ops() {
+            return Backends.forTask(backend, gpuAddress);
+        }
+    }
+
+    /** Binds this task thread under the round's backend (see the class comment). */
+    public static TaskDevice bindTaskDevice(String backend) {
+        String b = Backends.check(backend);
+        String gpu = taskGpuAddress();
+        if (Backends.taskUsesOpenCl(b, gpu)) {
+            return new TaskDevice("opencl:" + (gpu == null ? "default" : gpu.trim()), b, gpu);
+        }
+        return new TaskDevice(bindNd4j(gpu), b, gpu);
+    }
+
+    /** The first GPU address Spark assigned to this task, or null (none, or not in a task). */
+    public static String taskGpuAddress() {
         TaskContext tc = TaskContext.get();
         if (tc == null) {
-            return "cpu";
+            return null;
         }
         Map<String, ResourceInformation> resources = tc.resourcesJMap();
         ResourceInformation gpu = resources.get("gpu");
-        if (gpu == null || gpu.addresses().length == 0) {
+        return gpu == null || gpu.addresses().length == 0 ? null : gpu.addresses()[0];
+    }
+
+    /** ND4J's rule: "cpu", or "cuda:N" after binding this thread to CUDA device N. */
+    private static String bindNd4j(String address) {
+        if (address == null) {
             return "cpu";
         }
-        String address = gpu.addresses()[0];
         if (!BackendGuard.cudaBackendPresent()) {
             // A GPU was scheduled but this build carries the CPU backend: run, but say so once per JVM.
-            warnOnce("task was assigned GPU " + address + " but this build has ND4J's CPU backend; training on the CPU "
-                    + "(build with -Pcuda for the CUDA backend)");
+            warnOnce("task was assigned GPU " + address + " but the backend is the CPU one (--backend cpu, or auto without an "
+                    + "OpenCL GPU " + address + " on this executor); training on the CPU");
             return "cpu";
         }
         BackendGuard.checkSupported();

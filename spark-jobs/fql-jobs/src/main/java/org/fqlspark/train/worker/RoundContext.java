@@ -5,6 +5,7 @@ import java.util.function.Supplier;
 
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
+import org.fqlspark.tensor.Backends;
 
 /**
  * What every kind of round needs from the run: the session, the cached worker shards (re-placed after an executor
@@ -17,13 +18,29 @@ import org.apache.spark.sql.SparkSession;
  * @param workers    W
  * @param k          K: local steps between two averages
  * @param shards     the cached worker shards as they are placed now
+ * @param backend    the workers' tensor backend: auto, cpu or opencl (carried to the executors in every {@link RoundSpec})
  */
 public record RoundContext(SparkSession spark, String runId, String configJson, int obsDim, int actionDim, long seed,
-        int threads, int workers, int k, Supplier<JavaRDD<WorkerShard>> shards, PrintStream log) {
+        int threads, int workers, int k, Supplier<JavaRDD<WorkerShard>> shards, PrintStream log, String backend) {
+
+    public RoundContext {
+        backend = Backends.check(backend);
+    }
+
+    /**
+     * The context with the backend the driver was started with: {@code -Dfql.backend=auto|cpu|opencl} (default auto).
+     * Until {@code train} has its {@code --backend} option, this is how a run chooses; the driver reads it once and the
+     * rounds' specs carry it to the executors.
+     */
+    public RoundContext(SparkSession spark, String runId, String configJson, int obsDim, int actionDim, long seed,
+            int threads, int workers, int k, Supplier<JavaRDD<WorkerShard>> shards, PrintStream log) {
+        this(spark, runId, configJson, obsDim, actionDim, seed, threads, workers, k, shards, log,
+                System.getProperty("fql.backend", Backends.AUTO));
+    }
 
     /** The spec of a round of {@code steps} steps from {@code step}. */
     public RoundSpec spec(long step, int steps) {
-        return new RoundSpec(runId, configJson, obsDim, actionDim, seed, step, steps, threads, workers);
+        return new RoundSpec(runId, configJson, obsDim, actionDim, seed, step, steps, threads, workers, backend);
     }
 
     /** Steps of the round from {@code step} in a phase of {@code [phaseStart, phaseEnd)}: up to the next multiple of K. */

@@ -35,10 +35,10 @@ public final class WorkerRound {
         if (start.step() != spec.startStep()) {
             throw new IllegalStateException("broadcast state is at step " + start.step() + ", round starts at " + spec.startStep());
         }
-        String device = DeviceBinding.bindTaskDevice();
+        DeviceBinding.TaskDevice device = DeviceBinding.bindTaskDevice(spec.backend());
         DeviceBinding.applyThreads(spec.threads());
-        WorkerRegistry.Key key = new WorkerRegistry.Key(spec.runId(), shard.worker(), device);
-        try (WorkerRegistry.Lease lease = WorkerRegistry.acquire(key, () -> newAgent(spec, shard.worker()))) {
+        WorkerRegistry.Key key = new WorkerRegistry.Key(spec.runId(), shard.worker(), device.name());
+        try (WorkerRegistry.Lease lease = WorkerRegistry.acquire(key, () -> newAgent(spec, shard.worker(), device))) {
             FqlAgent agent = lease.agent();
             agent.setState(start.toAgentState());
             BatchSampler sampler = new BatchSampler(shard, agent.config().batchSize(), spec.seed());
@@ -62,9 +62,15 @@ public final class WorkerRound {
         }
     }
 
-    private static FqlAgent newAgent(RoundSpec spec, int worker) {
+    /**
+     * The worker's agent on the task's device (the round's backend; see {@link DeviceBinding}). Built once per worker
+     * and executor, and said so in the executor's log with the device's name.
+     */
+    public static FqlAgent newAgent(RoundSpec spec, int worker, DeviceBinding.TaskDevice device) {
         FqlConfig config = spec.config();
-        return new FqlAgent(config, spec.obsDim(), spec.actionDim(), Seeds.workerNoiseSeed(spec.seed(), worker));
+        org.fqlspark.tensor.TensorOps ops = device.ops();
+        System.err.println("fql train: worker " + worker + " (backend " + spec.backend() + ", " + device.name() + ") on " + ops.describe());
+        return new FqlAgent(config, spec.obsDim(), spec.actionDim(), Seeds.workerNoiseSeed(spec.seed(), worker), ops);
     }
 
     public static String describe(LossReport r, FqlConfig config) {
