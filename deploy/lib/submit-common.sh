@@ -8,7 +8,8 @@
 #   * GPU resource scheduling when FQL_GPUS_PER_EXECUTOR > 0.
 #
 # Variables (defaults in brackets):
-#   FQL_JAR                    the shaded jar [<repo>/spark-jobs/fql-jobs/target/fql-spark.jar]
+#   FQL_JAR                    the shaded jar [<repo>/spark-jobs/fql-jobs/target/fql-spark.jar, for Spark 3.5;
+#                              on Spark 4 use <repo>/spark-jobs/fql-jobs/target-spark4/fql-spark-spark4.jar]
 #   SPARK_SUBMIT               spark-submit to use [$SPARK_HOME/bin/spark-submit, else spark-submit on PATH]
 #   FQL_EXECUTORS              executor count [2]; one FQL training worker per task (train --workers)
 #   FQL_EXECUTOR_CORES         cores per executor [2]

@@ -100,6 +100,15 @@ public final class QuickstartCommand implements Callable<Integer> {
             description = "local steps between parameter averages (default: ${DEFAULT-VALUE})")
     int averagingFrequency;
 
+    @Option(names = "--eval-every", defaultValue = "1000", paramLabel = "N",
+            description = "while training, evaluate the averaged model on the executors every N steps and at the end, for "
+                    + "learning_curves.png's success rate against steps and wall time; 0 = never (default: ${DEFAULT-VALUE})")
+    long evalEvery;
+
+    @Option(names = "--eval-episodes", defaultValue = "10", paramLabel = "E",
+            description = "episodes per evaluation while training (default: ${DEFAULT-VALUE})")
+    int evalEpisodes;
+
     @Option(names = "--episodes", defaultValue = "50", paramLabel = "E", description = "evaluation episodes per policy (default: ${DEFAULT-VALUE})")
     int episodes;
 
@@ -157,7 +166,8 @@ public final class QuickstartCommand implements Callable<Integer> {
         GenerateJob.run(spark, new GenerateJob.Options(datasetConfig(), data, 0, false, png, 100), log);
 
         log.println("[2/4] training FQL: " + workers + " workers, " + steps + " steps, averaging every " + averagingFrequency
-                + " steps, " + SettingOptions.describe(spec, HYPER_PARAMETERS));
+                + " steps, " + SettingOptions.describe(spec, HYPER_PARAMETERS)
+                + (evalEvery > 0 ? ", evaluating " + evalEpisodes + " episodes every " + evalEvery + " steps" : ""));
         TrainResult trained = TrainJob.run(spark, trainOptions(out), log);
 
         log.println("[3/4] evaluating the FQL one-step policy on " + episodes + " episodes");
@@ -192,6 +202,9 @@ public final class QuickstartCommand implements Callable<Integer> {
         ConfigOverrides overrides = SettingOptions.overrides(spec, HYPER_PARAMETERS);
         return TrainOptions.builder(out.resolve("data").toString(), out.resolve("run").toString()).workers(workers).steps(steps)
                 .averagingFrequency(averagingFrequency).overrides(overrides).seed(seed).checkpointEvery(20)
+                // periodic evaluation on the executors: its episodes have their own seeds (seed, episode), so the
+                // trained parameters are the same with or without it (tools/checkpoint-state-digest.py compares them)
+                .evalEvery(evalEvery).evalEpisodes(evalEpisodes).evalEnv(env)
                 // a bar only on a terminal: written into a file or a pipe it is an empty frame; there the trainer prints a line every 10 s
                 .progressBar(System.console() != null).build();
     }

@@ -16,7 +16,11 @@ import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
-/** learning_curves.png: the main metrics against the step, one panel each, rendered headless with JFreeChart. */
+/**
+ * learning_curves.png: the main metrics against the step, one panel each, rendered headless with JFreeChart; with
+ * periodic evaluation ({@code --eval-every}), the success rate on top and, below all panels, once more against the
+ * wall time since the (re)start of training ({@code elapsed_seconds}).
+ */
 final class LearningCurves {
 
     static final List<String> PANELS = List.of("critic/critic_loss", "critic/q_mean", "actor/actor_loss", "actor/bc_flow_loss",
@@ -61,6 +65,9 @@ final class LearningCurves {
             }
             NumberAxis axis = new NumberAxis(metric);
             axis.setAutoRangeIncludesZero(false);
+            if (metric.equals(SUCCESS)) {
+                axis.setRange(-0.02, 1.02);   // a fraction: 0 and 1 always in view
+            }
             XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, rows.size() < 40 || metric.equals(SUCCESS));
             renderer.setSeriesPaint(0, new Color(31, 119, 180));
             renderer.setSeriesStroke(0, new BasicStroke(1.5f));
@@ -83,7 +90,44 @@ final class LearningCurves {
         JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, false);
         chart.setBackgroundPaint(Color.WHITE);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ChartUtils.writeChartAsPNG(out, chart, 900, 180 * panels.size());
+        int height = 180 * panels.size();
+        if (!panels.contains(SUCCESS)) {
+            ChartUtils.writeChartAsPNG(out, chart, 900, height);
+            return out.toByteArray();
+        }
+        // the success rate against wall time: a second chart (its own domain axis) drawn under the first
+        XYSeries byTime = new XYSeries(SUCCESS);
+        for (Map<String, Double> r : rows) {
+            Double v = r.get(SUCCESS);
+            Double t = r.get("elapsed_seconds");
+            if (v != null && Double.isFinite(v) && t != null && Double.isFinite(t)) {
+                byTime.add(t, v);
+            }
+        }
+        NumberAxis axis = new NumberAxis(SUCCESS);
+        axis.setRange(-0.02, 1.02);
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        renderer.setSeriesPaint(0, new Color(44, 160, 44));
+        renderer.setSeriesStroke(0, new BasicStroke(1.5f));
+        XYPlot timePlot = new XYPlot(new XYSeriesCollection(byTime), new NumberAxis("wall time since training (re)started (s)"),
+                axis, renderer);
+        timePlot.setBackgroundPaint(Color.WHITE);
+        timePlot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        timePlot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        JFreeChart timeChart = new JFreeChart(timePlot);
+        timeChart.removeLegend();
+        timeChart.setBackgroundPaint(Color.WHITE);
+        int timeHeight = 240;
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(900, height + timeHeight,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = image.createGraphics();
+        try {
+            chart.draw(g, new java.awt.geom.Rectangle2D.Double(0, 0, 900, height));
+            timeChart.draw(g, new java.awt.geom.Rectangle2D.Double(0, height, 900, timeHeight));
+        } finally {
+            g.dispose();
+        }
+        ChartUtils.writeBufferedImageAsPNG(out, image);
         return out.toByteArray();
     }
 }

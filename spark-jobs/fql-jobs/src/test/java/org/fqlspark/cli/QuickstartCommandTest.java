@@ -27,7 +27,8 @@ class QuickstartCommandTest {
     void runsEveryStageAndReportsWhereResultsAre(@TempDir Path dir) throws Exception {
         QuickstartCommand q = new QuickstartCommand();
         new CommandLine(q).parseArgs("--dataset-episodes", "6", "--steps", "8", "--averaging-frequency", "4",
-                "--hidden", "8,8", "--value-hidden", "12,12", "--episodes", "2", "--workers", "2", "--output", dir.resolve("qs").toString());
+                "--hidden", "8,8", "--value-hidden", "12,12", "--episodes", "2", "--workers", "2", "--eval-every", "4", "--eval-episodes", "2",
+                "--output", dir.resolve("qs").toString());
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         Path out = dir.resolve("qs");
@@ -58,6 +59,13 @@ class QuickstartCommandTest {
         assertEquals("[8,8]", config.findValue("actorHiddenDims").toString());
         assertEquals("[12,12]", config.findValue("valueHiddenDims").toString());
         assertEquals(2, r.fql().episodes().size());
+        // evaluated while training (--eval-every 4: at steps 4 and 8), so learning_curves.png has the success rate
+        assertTrue(text.contains("fql train: step 4: success rate"), "a periodic evaluation in:\n" + text);
+        assertTrue(text.contains("fql train: step 8: success rate"), "the final evaluation in:\n" + text);
+        List<String> csv = Files.readAllLines(out.resolve("run/metrics.csv"));
+        int col = List.of(csv.get(0).split(",")).indexOf("eval/success_rate");
+        assertTrue(col >= 0, csv.get(0));
+        assertTrue(Double.isFinite(Double.parseDouble(csv.get(csv.size() - 1).split(",")[col])), csv.get(csv.size() - 1));
     }
 
     @Test

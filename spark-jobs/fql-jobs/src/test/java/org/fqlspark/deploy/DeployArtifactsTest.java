@@ -277,7 +277,8 @@ class DeployArtifactsTest {
             assertEquals(opens, new String(in.readAllBytes(), StandardCharsets.UTF_8).trim(), "fql-runtime's java17-opens.txt");
         }
         String launcher = DeployFiles.read(DeployFiles.repositoryRoot().resolve("fql"));
-        assertTrue(launcher.contains("spark-jobs/fql-runtime/target/classes/org/fqlspark/launch/java17-opens.txt"), "./fql reads the file");
+        // $TARGET: target (Spark 3.5, the default) or target-spark4 (FQL_SPARK=4)
+        assertTrue(launcher.contains("spark-jobs/fql-runtime/$TARGET/classes/org/fqlspark/launch/java17-opens.txt"), "./fql reads the file");
         assertFalse(launcher.contains("--add-opens=java.base/"), "./fql spells out no list of its own");
         // the shaded jar's manifest names the same packages (for java -jar)
         Matcher manifest = Pattern.compile("<Add-Opens>([^<]+)</Add-Opens>")

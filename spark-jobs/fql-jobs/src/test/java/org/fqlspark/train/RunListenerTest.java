@@ -17,19 +17,29 @@ import org.junit.jupiter.api.Test;
 /** A run counts only the failed tasks of jobs its own thread submitted, not those of a concurrent trial. */
 class RunListenerTest {
 
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static scala.collection.immutable.Seq<Object> nil() {
-        return (scala.collection.immutable.Seq) scala.collection.immutable.Nil$.MODULE$;
+    /**
+     * Scala's empty list as whichever Seq the parameter takes: scala.collection.Seq on Scala 2.12 (Spark 3.5),
+     * scala.collection.immutable.Seq on 2.13 (Spark 4); the same source compiles on both.
+     */
+    @SuppressWarnings("unchecked")
+    private static <X> X nil() {
+        return (X) scala.collection.immutable.Nil$.MODULE$;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <X> X unchecked(Object o) {
+        return (X) o;
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     private static SparkListenerJobStart jobStart(int jobId, int stageId, String run) {
-        StageInfo stage = new StageInfo(stageId, 0, "stage " + stageId, 1, (scala.collection.Seq) nil(), (scala.collection.Seq) nil(),
-                "", null, (scala.collection.Seq) nil(), scala.Option.empty(), 0, false, 0);
+        StageInfo stage = new StageInfo(stageId, 0, "stage " + stageId, 1, nil(), nil(),
+                "", null, nil(), scala.Option.empty(), 0, false, 0);
         Properties properties = new Properties();
         if (run != null) properties.setProperty(RunListener.RUN_PROPERTY, run);
-        scala.collection.Seq stages = scala.collection.JavaConverters.asScalaBuffer(new java.util.ArrayList<>(java.util.List.of(stage)));
-        return new SparkListenerJobStart(jobId, 0L, stages, properties);
+        return new SparkListenerJobStart(jobId, 0L,
+                unchecked(scala.collection.JavaConverters.asScalaBuffer(new java.util.ArrayList<>(java.util.List.of(stage))).toSeq()),
+                properties);
     }
 
     private static SparkListenerTaskEnd failedTask(int stageId) {

@@ -62,12 +62,20 @@ public final class ShardLoader {
     }
 
     private static JavaRDD<Integer> placed(SparkSession spark, List<String> placement) {
-        List<Tuple2<Integer, scala.collection.Seq<String>>> items = new ArrayList<>();
+        // (worker, its preferred host) pairs. makeRDD's Seq is scala.collection.Seq on Scala 2.12 (Spark 3.5) and
+        // scala.collection.immutable.Seq on 2.13 (Spark 4); toSeq() gives each line its own, and the one unchecked
+        // cast below lets the same source compile on both.
+        List<Tuple2<Integer, Object>> items = new ArrayList<>();
         for (int w = 0; w < placement.size(); w++) {
             items.add(new Tuple2<>(w, scala.collection.JavaConverters.asScalaBuffer(List.of(placement.get(w))).toSeq()));
         }
-        return spark.sparkContext().makeRDD(scala.collection.JavaConverters.asScalaBuffer(items).toSeq(),
+        return spark.sparkContext().<Integer>makeRDD(unchecked(scala.collection.JavaConverters.asScalaBuffer(items).toSeq()),
                 scala.reflect.ClassTag$.MODULE$.apply(Integer.class)).toJavaRDD();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <X> X unchecked(Object o) {
+        return (X) o;
     }
 
     /** Rows of one input partition, grouped by worker. */
