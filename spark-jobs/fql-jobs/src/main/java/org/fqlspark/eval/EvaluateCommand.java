@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 @Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Roll out a checkpoint's one-step policy, clip(mu(s, z)) with fresh noise every step, for E episodes "
                 + "spread over Spark executors; write one Parquet row per episode, summary.json (success rate, mean return with "
-                + "a 95% confidence interval, normalized score) and, for the point-maze, trajectories.png.",
+                + "a 95%% confidence interval, normalized score) and, for the point-maze, trajectories.png.",
                 "Results do not depend on --partitions: episode i's environment seed and noise derive from (--seed, i)."},
         footer = {"", "External environments: --env 'bridge:python3 envbridge/fql_env_server.py --env-id antmaze-large-navigate-singletask-v0'"
                 + " starts that command on each executor and speaks the fql-env-bridge protocol (envbridge/README.md).",
