@@ -119,13 +119,14 @@ public final class OnlineWork {
                 if (rows.first() != 0) {
                     return new LearnOutcome(null, true, null, null, List.of(), false);   // send me everything
                 }
-                buffer = new OnlineBuffer(shard.obsDim(), shard.actionDim(), shard.worker(), workers);
+                buffer = new OnlineBuffer(shard.obsDim(), shard.actionDim(), shard.worker(), workers,
+                        spec.config().horizonLength());
                 lease.online(buffer);
             }
             buffer.append(rows);
             FqlAgent agent = lease.agent();
             agent.setState(start.toAgentState());
-            BatchSampler sampler = new BatchSampler(shard, agent.config().batchSize(), spec.seed(), buffer,
+            BatchSampler sampler = new BatchSampler(shard, agent.config(), spec.seed(), buffer,
                     in.env().workerCapacity(shard.size()));
             OnlineActor actor = null;
             boolean replayDiverged = false;
