@@ -134,7 +134,7 @@ public final class OnlineWork {
                 actor = lease.actor(OnlineActor.class);
                 if (actor == null || !sameState(actor.state(), in.actor())) {
                     actor = OnlineActor.restore(in.env().spec(), in.actor(), in.env().actors(), spec.seed(),
-                            in.env().rewardShift(), shard.obsDim(), shard.actionDim());
+                            in.env().rewardShift(), shard.obsDim(), shard.actionDim(), agent.horizon());
                     replayDiverged = actor.replayDiverged();
                     lease.actor(actor);
                 }
@@ -172,7 +172,8 @@ public final class OnlineWork {
 
     private static boolean sameState(ActorState a, ActorState b) {
         return a.actor() == b.actor() && a.steps() == b.steps() && a.episode() == b.episode() && a.t() == b.t()
-                && a.restarts() == b.restarts() && java.util.Arrays.equals(a.observation(), b.observation());
+                && a.restarts() == b.restarts() && java.util.Arrays.equals(a.observation(), b.observation())
+                && java.util.Arrays.equals(a.chunk(), b.chunk());
     }
 
     // ------------------------------------------------------------------ distributed actors
@@ -217,7 +218,7 @@ public final class OnlineWork {
             if (actor == null || !sameState(actor.state(), s)) {
                 if (actor != null) actor.close();
                 actor = OnlineActor.restore(in.env().spec(), s, in.env().actors(), in.seed(), in.env().rewardShift(),
-                        in.obsDim(), in.actionDim());
+                        in.obsDim(), in.actionDim(), agent.horizon());
                 diverged = actor.replayDiverged();
             }
             long t0 = System.nanoTime();
