@@ -117,6 +117,11 @@ final class EpisodeRollouts implements FlatMapFunction<Iterator<Integer>, Episod
      * episode's noise stream each step (docs/algorithm.md §7), until the environment ends the episode or
      * {@code stepLimit} steps. Success is the environment's flag at the final step. Any exception ends the episode as
      * failed.
+     *
+     * <p>With action chunks (h = {@link FqlAgent#horizon()} &gt; 1, docs/algorithm.md §11.4) a policy call returns h
+     * actions, which are played open loop, one per environment step, before the policy is called again (with fresh
+     * z of h·A draws from the same stream); an episode that ends inside a chunk drops the rest of it. With h = 1 this
+     * is the loop above, draw for draw.
      */
     static Rollout runEpisode(FqlAgent agent, Environment environment, long runSeed, int episode, int stepLimit, boolean recordPath) {
         return runEpisode(agent, environment, runSeed, episode, stepLimit, recordPath, Policy.ONE_STEP);
@@ -137,10 +142,19 @@ final class EpisodeRollouts implements FlatMapFunction<Iterator<Integer>, Episod
                 throw new IllegalStateException("reset returned " + observation.length + " values, the agent takes " + agent.obsDim());
             }
             if (path != null) path.add(observation);
+            int h = agent.horizon();
+            int a = agent.actionDim();
+            float[] chunk = null;
+            int played = h;
             while (length < stepLimit) {
-                float[] action = policy == Policy.FLOW_BC
-                        ? agent.computeFlowActions(observation, org.fqlspark.agent.StepNoise.gaussian(agent.actionDim(), noise), 1)
-                        : agent.sampleActions(observation, 1, noise);
+                if (played == h) {
+                    chunk = policy == Policy.FLOW_BC
+                            ? agent.computeFlowActions(observation, org.fqlspark.agent.StepNoise.gaussian(agent.chunkActionDim(), noise), 1)
+                            : agent.sampleActions(observation, 1, noise);
+                    played = 0;
+                }
+                float[] action = h == 1 ? chunk : Arrays.copyOfRange(chunk, played * a, (played + 1) * a);
+                played++;
                 StepResult step = environment.step(action);
                 episodeReturn += step.reward();
                 length++;

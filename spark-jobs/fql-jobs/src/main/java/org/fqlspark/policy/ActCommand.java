@@ -14,7 +14,9 @@ import org.fqlspark.eval.Policy;
         description = {"Batch inference: add an 'action' column (array<float>, clipped to [-1, 1]) to every row of a Parquet "
                 + "dataset from its 'observations' column, on Spark executors, with a checkpoint's one-step policy "
                 + "(default) or its BC flow policy. The output (all input columns plus the action) appears atomically.",
-                "With --seed-column, row r's noise comes from that row's seed alone, so actions do not depend on partitioning."},
+                "With --seed-column, row r's noise comes from that row's seed alone, so actions do not depend on partitioning.",
+                "A QC-FQL checkpoint (horizon_length h > 1) writes the whole chunk into the action column (h x action_dim "
+                        + "values, step-major) and its first action, the one to play now, into --first-action-column."},
         footer = {"", "Cluster: spark-submit --class org.fqlspark.cli.FqlCli fql-spark.jar act --checkpoint hdfs:///runs/r1 "
                 + "--input hdfs:///states --output hdfs:///actions"})
 public final class ActCommand implements Callable<Integer> {
@@ -52,6 +54,11 @@ public final class ActCommand implements Callable<Integer> {
             + "in any partitioning; slower for large networks (default: ND4J, rows agree to under 1e-6)")
     boolean exact;
 
+    @Option(names = "--first-action-column", defaultValue = "first_action", paramLabel = "NAME",
+            description = "with a chunked checkpoint (horizon_length > 1): column to add with the chunk's first action, "
+                    + "i.e. slice(action, 1, action_dim); empty for none; ignored without chunks (default: ${DEFAULT-VALUE})")
+    String firstActionColumn;
+
     @Option(names = "--overwrite", description = "replace an earlier fql act output at --output (only once the new one is complete)")
     boolean overwrite;
 
@@ -61,7 +68,7 @@ public final class ActCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ActJob.Options options = new ActJob.Options(checkpoint, input, output, Policy.parse(policy), inputColumn, outputColumn,
-                seedColumn, seed, exact, overwrite);
+                seedColumn, seed, exact, overwrite, firstActionColumn);
         boolean sessionExisted = !CommandSessions.noneRunning();
         SparkSession spark = CommandSessions.builder("fql act").master(master).getOrCreate();
         try {

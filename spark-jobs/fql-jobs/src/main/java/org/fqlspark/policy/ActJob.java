@@ -33,7 +33,9 @@ import org.fqlspark.eval.Policy;
  * <p>Before anything is written, the input is checked in one pass: the column exists and is an array of numbers, and
  * no row is null, of the wrong width, or holds NaN/±Inf; otherwise {@link PolicyInputException} names the column,
  * the number of bad rows and one of them. The output is written to a hidden temporary sibling, marked as this
- * command's ({@value #MARKER}), and renamed into place. An existing output is refused unless it is empty (then
+ * command's ({@value #MARKER}), and renamed into place. With a QC-FQL checkpoint (action chunks of h &gt; 1 steps) the
+ * action column holds the chunk, {@code h·action_dim} values step-major, and {@link Options#firstActionColumn()} its
+ * first action (the marker then records {@code horizon_length}). An existing output is refused unless it is empty (then
  * replaced) or this command's own output and {@code overwrite} is set; nothing the command did not write is ever
  * deleted.
  *
@@ -59,9 +61,18 @@ public final class ActJob {
     }
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** What {@code fql act} was asked to do. */
+    /**
+     * What {@code fql act} was asked to do. {@code firstActionColumn}: with a chunked checkpoint, the column that gets the
+     * chunk's first action (empty: none; ignored without chunks).
+     */
     public record Options(String checkpoint, String input, String output, Policy policy, String inputColumn,
-                          String outputColumn, String seedColumn, long seed, boolean exact, boolean overwrite) {
+                          String outputColumn, String seedColumn, long seed, boolean exact, boolean overwrite,
+                          String firstActionColumn) {
+        /** Without a first-action column's name of one's own: {@code first_action}. */
+        public Options(String checkpoint, String input, String output, Policy policy, String inputColumn, String outputColumn,
+                       String seedColumn, long seed, boolean exact, boolean overwrite) {
+            this(checkpoint, input, output, policy, inputColumn, outputColumn, seedColumn, seed, exact, overwrite, "first_action");
+        }
     }
 
     public record Result(String output, String checkpoint, long rows, double seconds) {
@@ -88,7 +99,8 @@ public final class ActJob {
                 .setOutputCol(options.outputColumn())
                 .setSeedCol(options.seedColumn())
                 .setSeed(options.seed())
-                .setExact(options.exact());
+                .setExact(options.exact())
+                .setFirstActionCol(options.firstActionColumn());
         boolean directory;
         try {
             FileSystem inputFs = fileSystem(input, hadoop);
@@ -183,6 +195,10 @@ public final class ActJob {
         marker.put("rows", rows);
         marker.put("seed_column", options.seedColumn());
         marker.put("seed", options.seed());
+        if (model.horizon() > 1) {
+            marker.put("horizon_length", model.horizon());
+            marker.put("first_action_column", model.addsFirstAction() ? model.getFirstActionCol() : null);
+        }
         try (OutputStream out = fs.create(new Path(dir, MARKER), false)) {
             out.write(JSON.writeValueAsString(marker).getBytes(StandardCharsets.UTF_8));
         }

@@ -27,9 +27,10 @@ import org.fqlspark.eval.Policy;
                 "onnx: the one-step policy (or, with --policy flow-bc, the BC flow with its Euler steps unrolled); inputs "
                         + "'observations' [batch, obs_dim] and 'noise' [batch, action_dim] (float32, noise ~ N(0, I)), output "
                         + "'actions' [batch, action_dim] clipped to [-1, 1]; ONNX opset " + OnnxGraph.OPSET + ", IR version "
-                        + OnnxGraph.IR_VERSION + ".",
+                        + OnnxGraph.IR_VERSION + ". A QC-FQL checkpoint (horizon_length h > 1) takes and emits chunks: noise and "
+                        + "actions are [batch, h x action_dim], step-major, and the metadata holds horizon_length.",
                 "npz: every network's weights (critic, target_critic, actor_bc_flow, actor_onestep_flow) under the official "
-                        + "code's flax names, kernels [in, out]; numpy.load reads it."})
+                        + "code's flax names, kernels [in, out]; numpy.load reads it; a QC-FQL checkpoint adds horizon_length."})
 public final class ExportCommand implements Callable<Integer> {
 
     @Option(names = "--checkpoint", required = true, paramLabel = "PATH",

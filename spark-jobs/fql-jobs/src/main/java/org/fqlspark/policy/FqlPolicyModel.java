@@ -54,6 +54,12 @@ import org.fqlspark.eval.Policy;
  * row alone, so with a seed column a row's action is bit-identical in any partitioning, at a speed cost given in
  * BENCHMARKS.md).
  *
+ * <p><b>Action chunks.</b> A QC-FQL checkpoint ({@code horizon_length} h &gt; 1, docs/algorithm.md §11) emits h actions
+ * per observation: the output column then holds the whole chunk, {@code h·A} values step-major (row noise is
+ * {@code h·A} draws), and {@code firstActionCol} (default {@code first_action}; empty for none) is added with its
+ * first A values, the action to play now; the same as Spark SQL's {@code slice(action, 1, A)}. With h = 1 the output
+ * column is the action and {@code firstActionCol} adds nothing.
+ *
  * <p>Zeppelin {@code %spark}:
  * <pre>
  * import org.fqlspark.policy.FqlPolicyModel
@@ -84,6 +90,7 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
     private final Param<String> outputCol;
     private final Param<String> seedCol;
     private final Param<String> policy;
+    private final Param<String> firstActionCol;
     private final LongParam seed;
     private final BooleanParam exact;
 
@@ -100,6 +107,8 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
         outputCol = new Param<>(this, "outputCol", "action column to add: array<float>, clipped to [-1, 1]");
         seedCol = new Param<>(this, "seedCol", "optional bigint/int column seeding each row's noise; empty for none");
         policy = new Param<>(this, "policy", "one-step (FQL's policy) or flow-bc (the BC flow it distils)");
+        firstActionCol = new Param<>(this, "firstActionCol", "with action chunks (horizon_length > 1): column to add with the "
+                + "chunk's first action (array<float> of the per-step action width); empty for none; ignored without chunks");
         seed = new LongParam(this, "seed", "noise seed used when there is no seed column");
         exact = new BooleanParam(this, "exact", "compute each row independently of its batch (plain Java kernels): bit-identical "
                 + "actions in any partitioning, slower; off: ND4J/OpenBLAS, differences under 1e-6");
@@ -107,6 +116,7 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
         setDefault(outputCol, "action");
         setDefault(seedCol, "");
         setDefault(policy, Policy.ONE_STEP.flag());
+        setDefault(firstActionCol, "first_action");
         setDefault(seed, 0L);
         setDefault(exact, false);
     }
@@ -141,6 +151,29 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
 
     public LongParam seed() {
         return seed;
+    }
+
+    public Param<String> firstActionCol() {
+        return firstActionCol;
+    }
+
+    public FqlPolicyModel setFirstActionCol(String value) {
+        set(firstActionCol, value == null ? "" : value);
+        return this;
+    }
+
+    public String getFirstActionCol() {
+        return $(firstActionCol);
+    }
+
+    /** The checkpoint's action-chunk length h: the output column holds h actions per row. */
+    public int horizon() {
+        return checkpoint.config().horizonLength();
+    }
+
+    /** Whether {@link #transform} adds {@link #firstActionCol}: a chunked policy and a column named. */
+    boolean addsFirstAction() {
+        return horizon() > 1 && !getFirstActionCol().isEmpty();
     }
 
     public BooleanParam exact() {
@@ -242,7 +275,17 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
         if (java.util.Arrays.asList(schema.fieldNames()).contains(out)) {
             throw new PolicyInputException("output column '" + out + "' already exists in the input; choose another outputCol");
         }
-        return schema.add(new StructField(out, DataTypes.createArrayType(DataTypes.FloatType, false), false,
+        StructType added = schema.add(new StructField(out, DataTypes.createArrayType(DataTypes.FloatType, false), false,
+                org.apache.spark.sql.types.Metadata.empty()));
+        if (!addsFirstAction()) {
+            return added;
+        }
+        String first = getFirstActionCol();
+        if (java.util.Arrays.asList(added.fieldNames()).contains(first)) {
+            throw new PolicyInputException("first-action column '" + first + "' already exists in the input or is the output "
+                    + "column; choose another firstActionCol (or none)");
+        }
+        return added.add(new StructField(first, DataTypes.createArrayType(DataTypes.FloatType, false), false,
                 org.apache.spark.sql.types.Metadata.empty()));
     }
 
@@ -255,7 +298,7 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
         Broadcast<PolicyWeights> weights = weights(dataset.sparkSession().sparkContext());
         PolicyRows rows = new PolicyRows(weights, broadcastKey, chosen,
                 schema.fieldIndex(getInputCol()), getInputCol(), seedColumn.isEmpty() ? -1 : schema.fieldIndex(seedColumn),
-                seedColumn, getSeed(), getExact());
+                seedColumn, getSeed(), getExact(), addsFirstAction());
         return dataset.toDF().mapPartitions(rows, Encoders.row(outSchema));
     }
 
@@ -316,6 +359,7 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
             params.put("policy", model.getPolicy());
             params.put("seed", model.getSeed());
             params.put("exact", model.getExact());
+            params.put("firstActionCol", model.getFirstActionCol());
             metadata.put("params", params);
             // Spark's own metadata/ too, so that a Pipeline holding this model saves and loads (PipelineModel reads each
             // stage's class from it, then calls that class's static read()).
@@ -367,7 +411,8 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
                         .setSeedCol(params.path("seedCol").asText(""))
                         .setPolicy(params.path("policy").asText(Policy.ONE_STEP.flag()))
                         .setSeed(params.path("seed").asLong(0))
-                        .setExact(params.path("exact").asBoolean(false));
+                        .setExact(params.path("exact").asBoolean(false))
+                        .setFirstActionCol(params.path("firstActionCol").asText("first_action"));
                 return model;
             } catch (IOException e) {
                 throw new UncheckedIOException(path + ": " + e.getMessage(), e);

@@ -31,6 +31,14 @@ import org.fqlspark.eval.Policy;
  * checkpoint's weights as initializers under their flax names. Metadata: {@code obs_dim}, {@code action_dim},
  * {@code policy}, {@code flow_steps}, {@code step}.
  *
+ * <p><b>Action chunks</b> (a QC-FQL checkpoint, {@code horizon_length} h &gt; 1, docs/algorithm.md §11): the policy
+ * emits h actions per observation, so {@code noise} is {@code [batch, h·action_dim]} and {@code actions}
+ * {@code [batch, h·action_dim]}, step-major (the first {@code action_dim} values are the action to play now; play the
+ * chunk open loop, one action per environment step). The metadata then also holds {@code horizon_length} (h) and
+ * {@code chunk_action_dim} (h·action_dim), and the NPZ an int64 scalar {@code horizon_length}; {@code action_dim} stays
+ * the environment's per-step size. Without chunks neither key is written (absent means h = 1), so an FQL export is
+ * byte for byte what it was.
+ *
  * <p><b>NPZ</b> ({@link #npz}): one float32 array per parameter of all four networks, named and shaped as in the
  * official code ({@code critic/Dense_0/kernel [2, in, out]}, {@code target_critic/...}, {@code actor_bc_flow/...},
  * {@code actor_onestep_flow/...}; kernels are {@code [in, out]}, {@code y = x · W + b}), readable with
@@ -47,12 +55,14 @@ public final class PolicyExport {
         FqlConfig config = checkpoint.config();
         int obsDim = checkpoint.obsDim();
         int actionDim = checkpoint.actionDim();
+        int horizon = config.horizonLength();
+        int chunkActionDim = horizon * actionDim;   // the networks' action width
         ParameterLayout layout = ParameterLayout.trainable(obsDim, actionDim, config);
         float[] params = checkpoint.state().parameters();
         OnnxGraph g = new OnnxGraph();
         g.input("observations", obsDim);
-        g.input("noise", actionDim);
-        g.output("actions", actionDim);
+        g.input("noise", chunkActionDim);
+        g.output("actions", chunkActionDim);
         String result;
         String description;
         if (policy == Policy.ONE_STEP) {
@@ -83,6 +93,11 @@ public final class PolicyExport {
         g.metadata("policy", policy.flag());
         g.metadata("flow_steps", Integer.toString(config.flowSteps()));
         g.metadata("step", Long.toString(checkpoint.state().step()));
+        if (horizon > 1) {
+            g.metadata("horizon_length", Integer.toString(horizon));
+            g.metadata("chunk_action_dim", Integer.toString(chunkActionDim));
+            description += "; QC-FQL: actions are " + horizon + " steps of " + actionDim + " (step-major), noise likewise";
+        }
         String name = policy == Policy.ONE_STEP ? "fql_one_step_policy" : "fql_flow_bc_policy";
         return g.model(name, description, "0.1.0");
     }
@@ -172,6 +187,10 @@ public final class PolicyExport {
             for (ParameterLayout.Entry e : target.entries()) {
                 writeEntry(zip, e, checkpoint.state().targetParameters());
             }
+            int horizon = checkpoint.config().horizonLength();
+            if (horizon > 1) {   // the networks' action width is horizon · action_dim; FQL exports stay as they were
+                writeEntry(zip, "horizon_length.npy", npyInt64Scalar(horizon));
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -179,8 +198,11 @@ public final class PolicyExport {
     }
 
     private static void writeEntry(ZipOutputStream zip, ParameterLayout.Entry e, float[] flat) throws IOException {
-        byte[] npy = npy(e.shape(), flat, (int) e.offset());
-        ZipEntry entry = new ZipEntry(e.name() + ".npy");
+        writeEntry(zip, e.name() + ".npy", npy(e.shape(), flat, (int) e.offset()));
+    }
+
+    private static void writeEntry(ZipOutputStream zip, String name, byte[] npy) throws IOException {
+        ZipEntry entry = new ZipEntry(name);
         entry.setMethod(ZipEntry.STORED);
         entry.setTimeLocal(java.time.LocalDateTime.of(1980, 1, 1, 0, 0));   // same checkpoint, same bytes
         entry.setSize(npy.length);
@@ -191,6 +213,20 @@ public final class PolicyExport {
         zip.putNextEntry(entry);
         zip.write(npy);
         zip.closeEntry();
+    }
+
+    /** A rank-0 little-endian int64 array in NPY format 1.0 ({@code numpy.int64(value)} as {@code numpy.save} writes it). */
+    static byte[] npyInt64Scalar(long value) {
+        StringBuilder header = new StringBuilder("{'descr': '<i8', 'fortran_order': False, 'shape': (), }");
+        int preamble = 10;
+        while ((preamble + header.length() + 1) % 64 != 0) header.append(' ');
+        header.append('\n');
+        ByteBuffer buf = ByteBuffer.allocate(preamble + header.length() + 8).order(ByteOrder.LITTLE_ENDIAN);
+        buf.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
+        buf.putShort((short) header.length());
+        buf.put(header.toString().getBytes(StandardCharsets.US_ASCII));
+        buf.putLong(value);
+        return buf.array();
     }
 
     /** NPY format 1.0: magic, version, header length, a Python dict literal padded to 64 bytes, little-endian float32 data. */

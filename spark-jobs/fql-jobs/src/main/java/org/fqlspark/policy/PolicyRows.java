@@ -28,11 +28,15 @@ import org.fqlspark.train.worker.DeviceBinding;
  * same loop whatever its neighbours, so a row's action is the same bits in any partitioning (slower: see
  * BENCHMARKS.md).
  *
- * <p>Noise: with a seed column, row r's noise is {@code actionDim} draws of
+ * <p>Noise: with a seed column, row r's noise is {@code h·actionDim} draws of
  * {@code new java.util.SplittableRandom(seed_r).nextGaussian()}, so its action depends on its observation and seed
  * only, not on partitioning or order. Without one, a partition's rows draw in turn from
  * {@code new SplittableRandom(modelSeed).split()} advanced per partition index (reproducible for the same input and
  * partitioning only).
+ *
+ * <p>Action chunks (h &gt; 1, docs/algorithm.md §11.4): the action column holds the whole chunk, {@code h·actionDim}
+ * values step-major, and, when a first-action column is named, that column holds its first {@code actionDim} values,
+ * the action to play now. Without chunks (h = 1) the action column is the action and no other column is added.
  */
 final class PolicyRows implements MapPartitionsFunction<Row, Row> {
 
@@ -64,11 +68,14 @@ final class PolicyRows implements MapPartitionsFunction<Row, Row> {
      * {@code exact} always runs on plain Java.
      */
     private final String backend = Backends.check(System.getProperty("fql.backend", Backends.AUTO));
+    /** Append the chunk's first action as a second column (only with h > 1). */
+    private final boolean firstAction;
 
     /** @param weightsKey unique to these broadcast weights (not just to the model: a broadcast id restarts with a context) */
     PolicyRows(Broadcast<PolicyWeights> weights, String weightsKey, Policy policy, int observationIndex, String observationColumn,
-               int seedIndex, String seedColumn, long modelSeed, boolean exact) {
+               int seedIndex, String seedColumn, long modelSeed, boolean exact, boolean firstAction) {
         this.exact = exact;
+        this.firstAction = firstAction;
         this.weightsKey = weightsKey + (exact ? "/exact" : "/" + backend);
         this.weights = weights;
         this.policy = policy;
@@ -113,7 +120,9 @@ final class PolicyRows implements MapPartitionsFunction<Row, Row> {
                 while (batch.size() < BATCH_ROWS && rows.hasNext()) batch.add(rows.next());
                 int n = batch.size();
                 int d = w.obsDim();
-                int a = w.actionDim();
+                int a = agent.chunkActionDim();   // h·A: one chunk per row (A without chunking)
+                int first = agent.actionDim();
+                boolean second = firstAction && agent.horizon() > 1;
                 float[] observations = new float[BATCH_ROWS * d];   // zero rows pad a short batch
                 float[] noise = new float[BATCH_ROWS * a];
                 for (int i = 0; i < n; i++) {
@@ -126,9 +135,10 @@ final class PolicyRows implements MapPartitionsFunction<Row, Row> {
                 List<Row> out = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
                     Row row = batch.get(i);
-                    Object[] values = new Object[row.length() + 1];
+                    Object[] values = new Object[row.length() + (second ? 2 : 1)];
                     for (int c = 0; c < row.length(); c++) values[c] = row.get(c);
                     values[row.length()] = java.util.Arrays.copyOfRange(actions, i * a, (i + 1) * a);
+                    if (second) values[row.length() + 1] = java.util.Arrays.copyOfRange(actions, i * a, i * a + first);
                     out.add(RowFactory.create(values));
                 }
                 return out.iterator();
@@ -146,7 +156,7 @@ final class PolicyRows implements MapPartitionsFunction<Row, Row> {
         return cached.agent();
     }
 
-    /** The per-row noise stream: {@code actionDim} standard normal draws from {@code new SplittableRandom(seed)}. */
+    /** The per-row noise stream: {@code actionDim} (h·A with chunks) standard normal draws from {@code new SplittableRandom(seed)}. */
     static float[] noiseForSeed(long seed, int actionDim) {
         SplittableRandom rng = new SplittableRandom(seed);
         float[] z = new float[actionDim];

@@ -61,7 +61,15 @@ public record PolicyWeights(String configJson, int obsDim, int actionDim, long s
         return new Checkpoint(config, obsDim, actionDim, seed, state, Map.of()).restore(ops);
     }
 
-    /** Actions of {@code n} observations and noises (row-major), clipped to [−1, 1]. */
+    /** The action-chunk length h of the config: a policy call returns h·{@code actionDim} values per row. */
+    public int horizon() {
+        return config().horizonLength();
+    }
+
+    /**
+     * Actions of {@code n} observations and noises (row-major, h·A values per row), clipped to [−1, 1]: one chunk
+     * {@code [n, h·A]} per observation, step-major (A values without chunking).
+     */
     public static float[] act(FqlAgent agent, Policy policy, float[] observations, float[] noise, int n) {
         return policy == Policy.ONE_STEP
                 ? agent.sampleActions(observations, noise, n)

@@ -25,6 +25,8 @@ final class ShardPlacement implements AutoCloseable {
     private final SparkSession spark;
     private final RunStart.DatasetRef data;
     private final int workers;
+    /** The action-chunk length h: how the rows are split (per transition at 1, per episode above). */
+    private final int horizon;
     private final PrintStream log;
     private final RunListener listener;
     private JavaRDD<WorkerShard> shards;
@@ -37,11 +39,12 @@ final class ShardPlacement implements AutoCloseable {
     private int placements = 1;
     private long waitedForSlotsSince = -1;
 
-    private ShardPlacement(SparkSession spark, RunStart.DatasetRef data, int workers, List<String> placement, String runId,
-            PrintStream log) {
+    private ShardPlacement(SparkSession spark, RunStart.DatasetRef data, int workers, int horizon, List<String> placement,
+            String runId, PrintStream log) {
         this.spark = spark;
         this.data = data;
         this.workers = workers;
+        this.horizon = horizon;
         this.placement = placement;
         this.log = log;
         this.listener = new RunListener(runId);
@@ -55,12 +58,15 @@ final class ShardPlacement implements AutoCloseable {
         return ExecutorPlacement.preferredLocations(spark.sparkContext(), workers, PLACEMENT_TIMEOUT, log);
     }
 
-    /** Loads and caches the shards on {@code placement} and checks their rows add up to the manifest's count. */
-    static ShardPlacement load(SparkSession spark, RunStart.DatasetRef data, int workers, List<String> placement,
+    /**
+     * Loads and caches the shards on {@code placement} and checks their rows add up to the manifest's count;
+     * {@code horizon} is the config's action-chunk length ({@link ShardLoader#load}).
+     */
+    static ShardPlacement load(SparkSession spark, RunStart.DatasetRef data, int workers, int horizon, List<String> placement,
             String runId, PrintStream log) {
-        ShardPlacement p = new ShardPlacement(spark, data, workers, placement, runId, log);
+        ShardPlacement p = new ShardPlacement(spark, data, workers, horizon, placement, runId, log);
         long t0 = System.nanoTime();
-        p.shards = ShardLoader.load(spark, data.dir(), data.manifest(), workers, placement);
+        p.shards = ShardLoader.load(spark, data.dir(), data.manifest(), workers, horizon, placement);
         spark.sparkContext().setLocalProperty(RunListener.RUN_PROPERTY, runId);
         spark.sparkContext().addSparkListener(p.listener);
         try {
@@ -151,7 +157,7 @@ final class ShardPlacement implements AutoCloseable {
         long t0 = System.nanoTime();
         List<String> fresh = ExecutorPlacement.replace(sc, placement);
         sc.setJobDescription("fql train: place " + workers + " worker shards again");
-        JavaRDD<WorkerShard> moved = ShardLoader.load(spark, data.dir(), data.manifest(), workers, fresh);
+        JavaRDD<WorkerShard> moved = ShardLoader.load(spark, data.dir(), data.manifest(), workers, horizon, fresh);
         List<Integer> sizes = moved.map(WorkerShard::size).collect();
         if (!sizes.equals(rows)) {
             moved.unpersist(false);

@@ -91,7 +91,8 @@ public final class TrainJob {
                                     online.exact() ? "" : ", E=" + online.actors() + ", R=" + online.refreshEvery())
                             : "");
             String runId = UUID.randomUUID().toString();
-            try (ShardPlacement shards = ShardPlacement.load(spark, start.dataset(), options.workers(), placement, runId, log)) {
+            try (ShardPlacement shards = ShardPlacement.load(spark, start.dataset(), options.workers(), config.horizonLength(), placement,
+                    runId, log)) {
                 return new Loop(spark, options, config, dir, lease, start, metrics, shards, runId, log).run();
             }
         }

@@ -96,6 +96,33 @@ class ActCommandTest {
         assertNoTemporaries();
     }
 
+    /** A QC-FQL checkpoint: the action column holds the chunk (h·A values), first_action the action to play now. */
+    @Test
+    void aChunkedCheckpointWritesChunksAndFirstActions() throws Exception {
+        Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.TINY.with(org.fqlspark.agent.FqlConfig.HORIZON_LENGTH, 4),
+                FqlPolicyModelTest.OBS, FqlPolicyModelTest.ACT, 8);
+        Path ckpt = PolicyFixtures.save(c, dir, "chunked.fqlckpt");
+        Path in = input("states", rows(12));
+        Path out = dir.resolve("acted");
+        Run run = act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", out.toString(), "--seed-column", "seed",
+                "--exact");
+        assertEquals(0, run.code(), run.err());
+        Dataset<Row> acted = spark.read().parquet(out.toString());
+        assertEquals(List.of("id", "observations", "seed", "action", "first_action"), List.of(acted.schema().fieldNames()));
+        Map<Integer, float[]> chunks = FqlPolicyModelTest.actionsById(acted);
+        Map<Integer, float[]> first = FqlPolicyModelTest.actionsById(acted.drop("action").withColumnRenamed("first_action", "action"));
+        for (int id = 0; id < 12; id++) {
+            assertEquals(4 * FqlPolicyModelTest.ACT, chunks.get(id).length);
+            assertArrayEquals(java.util.Arrays.copyOf(chunks.get(id), FqlPolicyModelTest.ACT), first.get(id));
+        }
+        String marker = Files.readString(out.resolve(ActJob.MARKER));
+        assertTrue(marker.contains("\"horizon_length\" : 4") && marker.contains("\"first_action_column\" : \"first_action\""), marker);
+        Path bare = dir.resolve("bare");
+        assertEquals(0, act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", bare.toString(),
+                "--first-action-column", "").code());
+        assertEquals(List.of("id", "observations", "seed", "action"), List.of(spark.read().parquet(bare.toString()).schema().fieldNames()));
+    }
+
     @Test
     void refusesToReplaceWhatItDidNotWrite() throws Exception {
         Path ckpt = checkpoint();

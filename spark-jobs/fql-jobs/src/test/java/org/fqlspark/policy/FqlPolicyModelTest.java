@@ -107,6 +107,53 @@ class FqlPolicyModelTest {
         }
     }
 
+    /**
+     * A QC-FQL checkpoint (chunks of 3): the action column holds the agent's whole chunk for the row's h·A noise draws,
+     * first_action its first A values; the column can be renamed or left out, and survives save and load.
+     */
+    @Test
+    void aChunkedPolicyWritesTheChunkAndItsFirstAction() throws Exception {
+        int h = 3;
+        Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.TINY.with(org.fqlspark.agent.FqlConfig.HORIZON_LENGTH, h), OBS, ACT, 8);
+        Path file = PolicyFixtures.save(c, dir, "chunked.fqlckpt");
+        FqlAgent agent = c.restore(new org.fqlspark.tensor.JavaTensorOps());
+        List<Row> rows = rows(30, 6);
+        for (Policy policy : Policy.values()) {
+            FqlPolicyModel model = FqlPolicyModel.fromCheckpoint(spark, file.toString()).setSeedCol("seed").setPolicy(policy.flag())
+                    .setExact(true);
+            assertEquals(h, model.horizon());
+            Dataset<Row> acted = model.transform(spark.createDataFrame(rows, SCHEMA).repartition(2));
+            assertEquals(List.of("id", "observations", "seed", "action", "first_action"), List.of(acted.schema().fieldNames()));
+            Map<Integer, float[]> chunks = actionsById(acted);
+            Map<Integer, float[]> first = actionsById(acted.drop("action").withColumnRenamed("first_action", "action"));
+            Map<Integer, float[]> sliced = actionsById(acted.selectExpr("id", "slice(action, 1, " + ACT + ") as action"));
+            for (Row r : rows) {
+                int id = r.getInt(0);
+                float[] noise = PolicyRows.noiseForSeed(r.getLong(2), h * ACT);
+                float[] expected = PolicyWeights.act(agent, policy, (float[]) r.get(1), noise, 1);
+                assertEquals(h * ACT, expected.length);
+                assertArrayEquals(expected, chunks.get(id), policy.flag() + " row " + id + ": the whole chunk");
+                assertArrayEquals(java.util.Arrays.copyOf(expected, ACT), first.get(id), "row " + id + ": its first action");
+                assertArrayEquals(first.get(id), sliced.get(id), "first_action is slice(action, 1, A)");
+            }
+        }
+        FqlPolicyModel none = FqlPolicyModel.fromCheckpoint(spark, file.toString()).setFirstActionCol("");
+        assertEquals(List.of("id", "observations", "seed", "action"),
+                List.of(none.transform(spark.createDataFrame(rows, SCHEMA)).schema().fieldNames()));
+        FqlPolicyModel renamed = FqlPolicyModel.fromCheckpoint(spark, file.toString()).setSeedCol("seed").setFirstActionCol("now");
+        String saved = dir.resolve("chunked-model").toString();
+        renamed.write().save(saved);
+        FqlPolicyModel loaded = FqlPolicyModel.load(saved);
+        assertEquals("now", loaded.getFirstActionCol());
+        assertTrue(List.of(loaded.transform(spark.createDataFrame(rows, SCHEMA)).schema().fieldNames()).contains("now"));
+        assertThrows(PolicyInputException.class, () -> renamed.setFirstActionCol("seed").transform(spark.createDataFrame(rows, SCHEMA)));
+        // an FQL policy adds no first-action column
+        Checkpoint plain = PolicyFixtures.checkpoint(PolicyFixtures.TINY, OBS, ACT, 8);
+        FqlPolicyModel fql = FqlPolicyModel.fromCheckpoint(spark, PolicyFixtures.save(plain, dir, "plain.fqlckpt").toString());
+        assertEquals(List.of("id", "observations", "seed", "action"),
+                List.of(fql.transform(spark.createDataFrame(rows, SCHEMA)).schema().fieldNames()));
+    }
+
     @Test
     void withoutASeedColumnTheModelSeedDecidesTheNoise() throws Exception {
         Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.TINY, OBS, ACT, 8);

@@ -67,6 +67,26 @@ class PolicyExportTest {
         }
     }
 
+    /** A QC-FQL checkpoint (chunks of 3 actions of 2): noise and actions are [batch, 6], for both policies. */
+    @Test
+    void onnxRuntimeReproducesBothChunkedPolicies() throws Exception {
+        Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.TINY.with(FqlConfig.HORIZON_LENGTH, 3), 5, 2, 13);
+        for (Policy policy : Policy.values()) {
+            assertOnnxActsLikeTheAgent(c, policy, 200, 1.5, 1.0);
+        }
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession session = env.createSession(PolicyExport.onnx(c, Policy.ONE_STEP), new OrtSession.SessionOptions())) {
+            Map<String, String> meta = session.getMetadata().getCustomMetadata();
+            assertEquals("2", meta.get("action_dim"), "action_dim stays the environment's per-step size");
+            assertEquals("3", meta.get("horizon_length"));
+            assertEquals("6", meta.get("chunk_action_dim"));
+            long[] noiseShape = ((ai.onnxruntime.TensorInfo) session.getInputInfo().get("noise").getInfo()).getShape();
+            long[] actionShape = ((ai.onnxruntime.TensorInfo) session.getOutputInfo().get("actions").getInfo()).getShape();
+            assertEquals(6, noiseShape[1]);
+            assertEquals(6, actionShape[1]);
+        }
+    }
+
     private void assertOnnxActsLikeTheAgent(Checkpoint c, Policy policy, int n, double obsScale, double noiseScale) throws Exception {
         byte[] model = PolicyExport.onnx(c, policy);
         Path file = dir.resolve(policy.flag() + "-" + c.obsDim() + ".onnx");
@@ -75,10 +95,11 @@ class PolicyExportTest {
 
         SplittableRandom rng = new SplittableRandom(99);
         float[] observations = PolicyFixtures.gaussian(n * c.obsDim(), obsScale, rng);
-        float[] noise = PolicyFixtures.gaussian(n * c.actionDim(), noiseScale, rng);
+        int width = c.config().horizonLength() * c.actionDim();   // h·A: a chunk per row
+        float[] noise = PolicyFixtures.gaussian(n * width, noiseScale, rng);
         FqlAgent agent = c.restore();
         float[] expected = PolicyWeights.act(agent, policy, observations, noise, n);
-        float[] actual = runOnnx(model, observations, noise, n, c.obsDim(), c.actionDim());
+        float[] actual = runOnnx(model, observations, noise, n, c.obsDim(), width);
         assertEquals(expected.length, actual.length);
         float worst = 0;
         int clipped = 0;
@@ -128,6 +149,7 @@ class PolicyExportTest {
             assertEquals("flow-bc", meta.get("policy"));
             assertEquals("4", meta.get("flow_steps"));
             assertEquals("42", meta.get("step"));
+            assertEquals(null, meta.get("horizon_length"), "an FQL export has no chunk keys: it is byte for byte as before");
         }
     }
 
@@ -183,6 +205,45 @@ class PolicyExportTest {
         float[] target = values.get("target_critic/Dense_0/kernel");
         assertArrayEquals(java.util.Arrays.copyOfRange(c.state().targetParameters(), 0, target.length), target);
         assertNumpyReads(file, expected);
+    }
+
+    /** A QC-FQL checkpoint's NPZ: the chunk-wide networks, plus an int64 scalar horizon_length (and FQL's has none). */
+    @Test
+    void npzOfAChunkedCheckpointCarriesItsHorizon() throws Exception {
+        Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.TINY.with(FqlConfig.HORIZON_LENGTH, 4), 5, 2, 3);
+        Path file = dir.resolve("chunked.npz");
+        Files.write(file, PolicyExport.npz(c));
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(file.toFile())) {
+            var entry = zip.getEntry("horizon_length.npy");
+            assertTrue(entry != null, "horizon_length.npy");
+            byte[] b = zip.getInputStream(entry).readAllBytes();
+            int headerLength = (b[8] & 0xff) | (b[9] & 0xff) << 8;
+            String header = new String(b, 10, headerLength, java.nio.charset.StandardCharsets.ISO_8859_1);
+            assertTrue(header.contains("'descr': '<i8'") && header.contains("'shape': ()"), header);
+            assertEquals(0, (10 + headerLength) % 64, "numpy's 64-byte alignment");
+            assertEquals(4L, java.nio.ByteBuffer.wrap(b, 10 + headerLength, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong());
+            try (java.io.InputStream in = zip.getInputStream(zip.getEntry("actor_onestep_flow/Dense_2/kernel.npy"))) {
+                assertEquals(8, Npy.read(in.readAllBytes(), "out").shape()[1], "the one-step policy emits 4 × 2 values");
+            }
+        }
+        Path plain = dir.resolve("plain.npz");
+        Files.write(plain, PolicyExport.npz(PolicyFixtures.checkpoint(PolicyFixtures.TINY, 5, 2, 3)));
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(plain.toFile())) {
+            assertEquals(null, zip.getEntry("horizon_length.npy"));
+        }
+        String code = "import numpy as np, sys\nz = np.load(sys.argv[1])\nprint(int(z['horizon_length']), z['horizon_length'].dtype)\n";
+        Process p;
+        try {
+            p = new ProcessBuilder("python3", "-c", code, file.toString()).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            return;
+        }
+        String out = new String(p.getInputStream().readAllBytes()).strip();
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            Assumptions.assumeFalse(out.contains("No module named"), "numpy not installed");
+            throw new AssertionError("numpy could not read the npz: " + out);
+        }
+        assertEquals("4 int64", out);
     }
 
     /** When python3 with numpy is installed, numpy.load reads the same names and shapes. */

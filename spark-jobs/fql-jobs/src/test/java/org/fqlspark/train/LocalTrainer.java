@@ -21,7 +21,7 @@ public final class LocalTrainer {
 
     public LocalTrainer(FqlConfig config, TransitionData data, long seed) {
         this.agent = new FqlAgent(config, data.obsDim(), data.actionDim(), Seeds.workerNoiseSeed(seed, 0));
-        this.sampler = new BatchSampler(WorkerShard.of(data), config.batchSize(), seed);
+        this.sampler = new BatchSampler(WorkerShard.of(data), config, seed);
     }
 
     /** One gradient step on the batch of the current step. */

@@ -84,7 +84,8 @@ final class TrainFixtures {
     }
 
     /**
-     * W-worker parameter averaging by hand, without Spark: W agents on their shards ({@link TrainJobTest#shard}), K
+     * W-worker parameter averaging by hand, without Spark: W agents on their shards ({@link TrainJobTest#shard}, split
+     * for the config's horizon_length), K
      * local steps each from the common average, then the element-wise mean of all four arrays, summed in worker order.
      */
     static FqlAgent.AgentState averagedByHand(org.fqlspark.agent.FqlConfig config, long seed, int workers, int k, int rounds) {
@@ -95,7 +96,7 @@ final class TrainFixtures {
             for (int w = 0; w < workers; w++) {
                 FqlAgent agent = new FqlAgent(config, d.obsDim(), d.actionDim(), Seeds.workerNoiseSeed(seed, w));
                 agent.setState(avg);
-                BatchSampler sampler = new BatchSampler(TrainJobTest.shard(w, workers), config.batchSize(), seed);
+                BatchSampler sampler = new BatchSampler(TrainJobTest.shard(w, workers, config.horizonLength()), config, seed);
                 for (int i = 0; i < k; i++) {
                     agent.update(sampler.sample(agent.step()));
                 }

@@ -92,10 +92,15 @@ class TrainJobTest {
 
     /** Worker w's rows of the fixture in contract order, split as the loader splits them. */
     static WorkerShard shard(int worker, int workers) {
+        return shard(worker, workers, 1);
+    }
+
+    /** As above for chunks of {@code horizon} steps (split per episode when h > 1), with the rows' ends. */
+    static WorkerShard shard(int worker, int workers, int horizon) {
         TransitionData d = TrainFixtures.data();
         List<Integer> rows = new ArrayList<>();
         for (int i = 0; i < d.size(); i++) {
-            if (Seeds.workerOf(d.episodeIds()[i], d.stepIndices()[i], workers) == worker) {
+            if (Seeds.workerOf(d.episodeIds()[i], d.stepIndices()[i], workers, horizon) == worker) {
                 rows.add(i);
             }
         }
@@ -107,6 +112,9 @@ class TrainJobTest {
         float[] act = new float[n * a];
         float[] r = new float[n];
         float[] m = new float[n];
+        float[] terminals = new float[n];
+        long[] episodes = new long[n];
+        int[] steps = new int[n];
         for (int j = 0; j < n; j++) {
             int i = rows.get(j);
             System.arraycopy(d.observations(), i * o, obs, j * o, o);
@@ -114,8 +122,11 @@ class TrainJobTest {
             System.arraycopy(d.actions(), i * a, act, j * a, a);
             r[j] = d.rewards()[i];
             m[j] = d.masks()[i];
+            terminals[j] = d.terminals()[i];
+            episodes[j] = d.episodeIds()[i];
+            steps[j] = d.stepIndices()[i];
         }
-        return new WorkerShard(worker, o, a, obs, act, r, m, next);
+        return new WorkerShard(worker, o, a, obs, act, r, m, next, WorkerShard.ends(terminals, episodes, steps));
     }
 
     @Test

@@ -2,6 +2,7 @@ package org.fqlspark.train.online;
 
 import java.io.Serializable;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
@@ -19,6 +20,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param episodeReturn sum of the environment's rewards in the running episode so far (unshifted)
  * @param actions       the running episode's actions, {@code t · actionDim} values
  * @param restarts      environments restarted after a failure (a crashed bridge)
+ * @param chunk         with action chunks (h &gt; 1, docs/algorithm.md §11.4): the actions of the current chunk not
+ *                      played yet, step-major, a multiple of {@code actionDim} values; null when none is pending (always
+ *                      without chunks, so an FQL state's JSON has no such field)
  */
 public record ActorState(
         @JsonProperty("actor") int actor,
@@ -28,13 +32,20 @@ public record ActorState(
         @JsonProperty("observation") float[] observation,
         @JsonProperty("episode_return") double episodeReturn,
         @JsonProperty("actions") float[] actions,
-        @JsonProperty("restarts") int restarts) implements Serializable {
+        @JsonProperty("restarts") int restarts,
+        @JsonProperty("chunk") @JsonInclude(JsonInclude.Include.NON_NULL) float[] chunk) implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
     /** An actor that has not reset its environment yet. */
     public static ActorState fresh(int actor) {
-        return new ActorState(actor, 0, 0, 0, null, 0, new float[0], 0);
+        return new ActorState(actor, 0, 0, 0, null, 0, new float[0], 0, null);
+    }
+
+    /** A state without a pending chunk (what every FQL actor's state is). */
+    public ActorState(int actor, long episode, int t, long steps, float[] observation, double episodeReturn, float[] actions,
+            int restarts) {
+        this(actor, episode, t, steps, observation, episodeReturn, actions, restarts, null);
     }
 
     /** The running episode's id in the online dataset, unique over all E actors. */

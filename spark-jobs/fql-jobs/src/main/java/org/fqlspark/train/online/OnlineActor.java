@@ -22,6 +22,13 @@ import org.fqlspark.train.worker.Seeds;
  *
  * <p>A failing environment (a bridge that crashed or hung) ends its episode as failed, is closed and replaced by a
  * fresh one on the next episode; {@link #MAX_RESTARTS} failures in a row stop the run with the error.
+ *
+ * <p>With action chunks (h &gt; 1, docs/algorithm.md §11.4) the policy returns h actions per call, which are played open
+ * loop, one per {@link #step}: the policy is called (with z of h·A draws, seeded by the actor's step count at the
+ * call) only when the previous chunk is used up, and an episode that ends inside a chunk drops the rest of it, as
+ * qc's action queue does. Each environment step is still one stored transition. The unplayed rest of a chunk is part
+ * of the {@link ActorState}, so a resumed or moved actor plays it as the original would have. With h = 1 every step
+ * is a policy call with the same draws as before.
  */
 public final class OnlineActor implements AutoCloseable {
 
@@ -30,7 +37,7 @@ public final class OnlineActor implements AutoCloseable {
     static final Duration STARTUP_TIMEOUT = Duration.ofMinutes(5);
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
 
-    /** The action for one observation and its noise: the one-step policy. */
+    /** The action chunk ({@code h·A} values, A without chunking) for one observation and its noise: the one-step policy. */
     public interface Actor {
         float[] act(float[] observation, float[] noise);
     }
@@ -41,6 +48,8 @@ public final class OnlineActor implements AutoCloseable {
     private final float rewardShift;
     private final int obsDim;
     private final int actionDim;
+    /** The chunk length h: a policy call's actions. */
+    private final int horizon;
     private Environment env;
     // the ActorState, unpacked
     private final int actor;
@@ -52,14 +61,21 @@ public final class OnlineActor implements AutoCloseable {
     private float[] actions;
     private int restarts;
     private int failuresInARow;
+    /** The current chunk's actions not played yet, step-major; null when the next step calls the policy. */
+    private float[] pending;
 
-    private OnlineActor(EnvSpec spec, ActorState s, int actors, long runSeed, float rewardShift, int obsDim, int actionDim) {
+    private OnlineActor(EnvSpec spec, ActorState s, int actors, long runSeed, float rewardShift, int obsDim, int actionDim,
+            int horizon) {
         this.spec = spec;
         this.actors = actors;
         this.onlineSeed = Seeds.onlineSeed(runSeed);
         this.rewardShift = rewardShift;
         this.obsDim = obsDim;
         this.actionDim = actionDim;
+        this.horizon = horizon;
+        if (horizon < 1) {
+            throw new IllegalArgumentException("horizon must be positive, was " + horizon);
+        }
         this.actor = s.actor();
         this.episode = s.episode();
         this.t = s.t();
@@ -68,6 +84,11 @@ public final class OnlineActor implements AutoCloseable {
         this.episodeReturn = s.episodeReturn();
         this.actions = Arrays.copyOf(s.actions(), Math.max(64, s.actions().length));
         this.restarts = s.restarts();
+        this.pending = s.chunk() == null || s.chunk().length == 0 ? null : s.chunk().clone();
+        if (pending != null && (pending.length % actionDim != 0 || pending.length >= horizon * actionDim)) {
+            throw new IllegalArgumentException("actor " + actor + ": a pending chunk of " + pending.length + " values does not fit"
+                    + " chunks of " + horizon + " actions of " + actionDim);
+        }
     }
 
     /**
@@ -78,7 +99,13 @@ public final class OnlineActor implements AutoCloseable {
      */
     public static OnlineActor restore(EnvSpec spec, ActorState s, int actors, long runSeed, float rewardShift, int obsDim,
             int actionDim) {
-        OnlineActor a = new OnlineActor(spec, s, actors, runSeed, rewardShift, obsDim, actionDim);
+        return restore(spec, s, actors, runSeed, rewardShift, obsDim, actionDim, 1);
+    }
+
+    /** As above, for a policy that returns chunks of {@code horizon} actions of {@code actionDim}. */
+    public static OnlineActor restore(EnvSpec spec, ActorState s, int actors, long runSeed, float rewardShift, int obsDim,
+            int actionDim, int horizon) {
+        OnlineActor a = new OnlineActor(spec, s, actors, runSeed, rewardShift, obsDim, actionDim, horizon);
         a.open();
         return a;
     }
@@ -114,6 +141,7 @@ public final class OnlineActor implements AutoCloseable {
     }
 
     private void startEpisode() {
+        pending = null;   // an episode starts with a fresh policy call
         t = 0;
         episodeReturn = 0;
         observation = checked(env.reset(resetSeed()));
@@ -136,8 +164,17 @@ public final class OnlineActor implements AutoCloseable {
      * that ended with it, or null. {@code onlineIndex} is the transition's index in the online buffer.
      */
     public EpisodeEnd step(Actor policy, OnlineTransitions.Builder out, long onlineIndex) {
-        float[] noise = org.fqlspark.agent.StepNoise.gaussian(actionDim, new SplittableRandom(Seeds.actionNoiseSeed(onlineSeed, actor, steps)));
-        float[] action = policy.act(observation, noise);
+        float[] chunk = pending;
+        if (chunk == null) {
+            float[] noise = org.fqlspark.agent.StepNoise.gaussian(horizon * actionDim,
+                    new SplittableRandom(Seeds.actionNoiseSeed(onlineSeed, actor, steps)));
+            chunk = policy.act(observation, noise);
+            if (chunk.length != horizon * actionDim) {
+                throw new IllegalStateException("the policy returned " + chunk.length + " values, expected " + horizon + " × "
+                        + actionDim);
+            }
+        }
+        float[] action = horizon == 1 ? chunk : Arrays.copyOf(chunk, actionDim);
         StepResult r;
         try {
             r = env.step(action);
@@ -146,6 +183,7 @@ public final class OnlineActor implements AutoCloseable {
             return failed(e, onlineIndex);
         }
         failuresInARow = 0;
+        pending = chunk.length > actionDim ? Arrays.copyOfRange(chunk, actionDim, chunk.length) : null;
         steps++;
         long episodeId = episode * actors + actor;
         boolean truncated = r.truncated() || t + 1 >= env.maxEpisodeSteps();
@@ -187,6 +225,7 @@ public final class OnlineActor implements AutoCloseable {
         close();
         episode++;
         observation = null;
+        pending = null;
         t = 0;
         episodeReturn = 0;
         try {
@@ -199,7 +238,7 @@ public final class OnlineActor implements AutoCloseable {
 
     public ActorState state() {
         return new ActorState(actor, episode, t, steps, observation.clone(), episodeReturn,
-                Arrays.copyOf(actions, t * actionDim), restarts);
+                Arrays.copyOf(actions, t * actionDim), restarts, pending == null ? null : pending.clone());
     }
 
     /** Runs until {@code n} transitions were added to {@code out} (whose row 0 has online index {@code firstIndex}). */

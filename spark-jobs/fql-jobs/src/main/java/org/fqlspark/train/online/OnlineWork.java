@@ -118,13 +118,14 @@ public final class OnlineWork {
                 if (rows.first() != 0) {
                     return new LearnOutcome(null, true, null, null, List.of(), false);   // send me everything
                 }
-                buffer = new OnlineBuffer(shard.obsDim(), shard.actionDim(), shard.worker(), workers);
+                buffer = new OnlineBuffer(shard.obsDim(), shard.actionDim(), shard.worker(), workers,
+                        spec.config().horizonLength());
                 lease.online(buffer);
             }
             buffer.append(rows);
             FqlAgent agent = lease.agent();
             agent.setState(start.toAgentState());
-            BatchSampler sampler = new BatchSampler(shard, agent.config().batchSize(), spec.seed(), buffer,
+            BatchSampler sampler = new BatchSampler(shard, agent.config(), spec.seed(), buffer,
                     in.env().workerCapacity(shard.size()));
             OnlineActor actor = null;
             boolean replayDiverged = false;
@@ -132,7 +133,7 @@ public final class OnlineWork {
                 actor = lease.actor(OnlineActor.class);
                 if (actor == null || !sameState(actor.state(), in.actor())) {
                     actor = OnlineActor.restore(in.env().spec(), in.actor(), in.env().actors(), spec.seed(),
-                            in.env().rewardShift(), shard.obsDim(), shard.actionDim());
+                            in.env().rewardShift(), shard.obsDim(), shard.actionDim(), agent.horizon());
                     replayDiverged = actor.replayDiverged();
                     lease.actor(actor);
                 }
@@ -170,7 +171,8 @@ public final class OnlineWork {
 
     private static boolean sameState(ActorState a, ActorState b) {
         return a.actor() == b.actor() && a.steps() == b.steps() && a.episode() == b.episode() && a.t() == b.t()
-                && a.restarts() == b.restarts() && java.util.Arrays.equals(a.observation(), b.observation());
+                && a.restarts() == b.restarts() && java.util.Arrays.equals(a.observation(), b.observation())
+                && java.util.Arrays.equals(a.chunk(), b.chunk());
     }
 
     // ------------------------------------------------------------------ distributed actors
@@ -215,7 +217,7 @@ public final class OnlineWork {
             if (actor == null || !sameState(actor.state(), s)) {
                 if (actor != null) actor.close();
                 actor = OnlineActor.restore(in.env().spec(), s, in.env().actors(), in.seed(), in.env().rewardShift(),
-                        in.obsDim(), in.actionDim());
+                        in.obsDim(), in.actionDim(), agent.horizon());
                 diverged = actor.replayDiverged();
             }
             long t0 = System.nanoTime();

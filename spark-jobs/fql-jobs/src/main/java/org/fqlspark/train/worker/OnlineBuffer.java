@@ -8,17 +8,28 @@ package org.fqlspark.train.worker;
  *
  * <p>{@link #seen()} counts the online rows offered so far (kept or not): a learner whose count differs from the
  * driver's has missed rows (a new executor) and must be sent the whole buffer again.
+ *
+ * <p>With action chunks (h &gt; 1) the rows are split per episode ({@link Seeds#workerOf(long, int, int, int)}), as
+ * the shards are, so that a learner holds every row of its episodes, in collection order; the sampler reads the
+ * episode ids and steps to tell where one of them stops.
  */
 public final class OnlineBuffer {
 
     private final int worker;
     private final int workers;
+    private final int horizon;
     private final OnlineTransitions.Builder rows;
     private long seen;
 
     public OnlineBuffer(int obsDim, int actionDim, int worker, int workers) {
+        this(obsDim, actionDim, worker, workers, 1);
+    }
+
+    /** Worker {@code worker}'s buffer of W = {@code workers}, split for chunks of {@code horizon} steps. */
+    public OnlineBuffer(int obsDim, int actionDim, int worker, int workers, int horizon) {
         this.worker = worker;
         this.workers = workers;
+        this.horizon = horizon;
         this.rows = new OnlineTransitions.Builder(obsDim, actionDim, 0, 1024);
     }
 
@@ -33,7 +44,7 @@ public final class OnlineBuffer {
             throw new IllegalStateException("online rows from " + t.first() + " offered to a buffer that has seen " + seen);
         }
         for (int i = 0; i < t.size(); i++) {
-            if (workers == 1 || Seeds.workerOf(t.episodeIds()[i], t.stepIndices()[i], workers) == worker) {
+            if (workers == 1 || Seeds.workerOf(t.episodeIds()[i], t.stepIndices()[i], workers, horizon) == worker) {
                 rows.add(t, i);
             }
         }

@@ -150,6 +150,9 @@ public record OnlineTransitions(
         float[] rawRewards() { return rewards; }
         float[] rawMasks() { return masks; }
         float[] rawNextObservations() { return nextObservations; }
+        float[] rawTerminals() { return terminals; }
+        long[] rawEpisodeIds() { return episodeIds; }
+        int[] rawStepIndices() { return stepIndices; }
 
         /** Rows {@code [from, to)} of what was added (online index {@code first + from} on). */
         public OnlineTransitions build(int from, int to) {

@@ -10,7 +10,9 @@ package org.fqlspark.train.worker;
  *       seeded with {@link #workerNoiseSeed(long, int)}: the run seed itself for worker 0, so that W = 1 is the plain
  *       single-agent loop;</li>
  *   <li>which worker holds a transition: {@link #workerOf(long, int, int)}, from its (episode_id, step_index) key, so
- *       the split does not depend on how Spark happened to split the Parquet files.</li>
+ *       the split does not depend on how Spark happened to split the Parquet files; with action chunks (h &gt; 1)
+ *       {@link #workerOfEpisode(long, int)}, from the episode alone, so that a worker holds whole episodes
+ *       ({@link #workerOf(long, int, int, int)} picks the rule);</li>
  * </ul>
  */
 public final class Seeds {
@@ -41,6 +43,27 @@ public final class Seeds {
             return 0;
         }
         return (int) Math.floorMod(mix64(mix64(episodeId) + stepIndex), (long) workers);
+    }
+
+    /**
+     * The worker that holds every transition of episode {@code episodeId} out of {@code workers}: the split used with
+     * action chunks (docs/algorithm.md §11), where a chunk is h consecutive rows of one worker and so must not find
+     * another worker's rows of its episode missing.
+     */
+    public static int workerOfEpisode(long episodeId, int workers) {
+        if (workers == 1) {
+            return 0;
+        }
+        return (int) Math.floorMod(mix64(mix64(episodeId) ^ 0x45504953L), (long) workers);
+    }
+
+    /**
+     * The worker of transition (episodeId, stepIndex) for chunks of {@code horizon} steps: per transition
+     * ({@link #workerOf(long, int, int)}) without chunking, which keeps FQL's split exactly as it was, and per episode
+     * ({@link #workerOfEpisode}) with h &gt; 1. The offline shards and the online buffers both split by this.
+     */
+    public static int workerOf(long episodeId, int stepIndex, int workers, int horizon) {
+        return horizon > 1 ? workerOfEpisode(episodeId, workers) : workerOf(episodeId, stepIndex, workers);
     }
 
     /** The seed of a run's online phase (docs/algorithm.md §5): episode resets and action noise derive from it, apart from evaluation's. */

@@ -25,9 +25,13 @@ import scala.Tuple2;
  * {@link WorkerShard} per worker, as an RDD of W partitions that the caller persists: partition w is worker w's
  * shard. Done once per run; rounds then reuse the cached shards.
  *
- * <p>Each transition goes to worker {@link Seeds#workerOf}(episode_id, step_index); within a worker, rows are put
- * in (episode_id, step_index) order, so a shard does not depend on how Spark split the files, and with one worker
- * the shard is the dataset in its contract order, which is what the single-process trainer sees. Columns are
+ * <p>Each transition goes to worker {@link Seeds#workerOf(long, int, int, int)}(episode_id, step_index, W, h): per
+ * transition without action chunks, per episode with chunks of h &gt; 1 steps; within a worker, rows are put in
+ * (episode_id, step_index) order, so a shard does not depend on how Spark split the files, and with one worker the
+ * shard is the dataset in its contract order, which is what the single-process trainer sees. Split per episode, a
+ * worker's rows of one episode are therefore all of that episode's rows, contiguous and in step order: a chunk of h
+ * consecutive shard rows never skips rows that another worker holds ({@link WorkerShard#ends()} marks where it
+ * crosses into the next episode). Columns are
  * read in bulk from Spark's internal rows ({@code ArrayData.toFloatArray}) and moved as a few large primitive
  * arrays per (input partition, worker); no value is boxed.
  */
@@ -36,18 +40,24 @@ public final class ShardLoader {
     private ShardLoader() {
     }
 
-    public static JavaRDD<WorkerShard> load(SparkSession spark, Path datasetDir, DatasetManifest manifest, int workers, List<String> placement) {
+    /**
+     * @param horizon the action-chunk length h ({@code FqlConfig.horizonLength()}): 1 splits per transition, more per
+     *                episode
+     */
+    public static JavaRDD<WorkerShard> load(SparkSession spark, Path datasetDir, DatasetManifest manifest, int workers, int horizon,
+            List<String> placement) {
         String[] files = manifest.shards().stream().map(s -> new Path(datasetDir, s.file()).toString()).toArray(String[]::new);
         Dataset<Row> df = spark.read().parquet(files);
         DatasetSchema.requireCompatible(df.schema(), datasetDir.toString());
         Dataset<Row> columns = df.select(DatasetSchema.OBSERVATIONS, DatasetSchema.ACTIONS, DatasetSchema.REWARDS,
-                DatasetSchema.MASKS, DatasetSchema.NEXT_OBSERVATIONS, DatasetSchema.EPISODE_ID, DatasetSchema.STEP_INDEX);
+                DatasetSchema.MASKS, DatasetSchema.NEXT_OBSERVATIONS, DatasetSchema.EPISODE_ID, DatasetSchema.STEP_INDEX,
+                DatasetSchema.TERMINALS);
         int obsDim = manifest.obsDim();
         int actionDim = manifest.actionDim();
         String where = datasetDir.toString();
         JavaRDD<InternalRow> rows = columns.queryExecution().toRdd().toJavaRDD();
         JavaPairRDD<Integer, Chunk> chunks = rows.mapPartitionsToPair(
-                it -> split(it, workers, obsDim, actionDim, where));
+                it -> split(it, workers, horizon, obsDim, actionDim, where));
         JavaPairRDD<Integer, Chunk> byWorker = chunks.partitionBy(new WorkerPartitioner(workers));
         JavaRDD<WorkerShard> shards;
         if (placement.isEmpty()) {
@@ -78,14 +88,20 @@ public final class ShardLoader {
         return (X) o;
     }
 
+    /** The columns {@link #load} selects, in order (the null check names them). */
+    private static final List<String> SELECTED = List.of(DatasetSchema.OBSERVATIONS, DatasetSchema.ACTIONS, DatasetSchema.REWARDS,
+            DatasetSchema.MASKS, DatasetSchema.NEXT_OBSERVATIONS, DatasetSchema.EPISODE_ID, DatasetSchema.STEP_INDEX,
+            DatasetSchema.TERMINALS);
+
     /** Rows of one input partition, grouped by worker. */
-    private static Iterator<Tuple2<Integer, Chunk>> split(Iterator<InternalRow> it, int workers, int obsDim, int actionDim, String where) {
+    private static Iterator<Tuple2<Integer, Chunk>> split(Iterator<InternalRow> it, int workers, int horizon, int obsDim, int actionDim,
+            String where) {
         Chunk.Builder[] builders = new Chunk.Builder[workers];
         while (it.hasNext()) {
             InternalRow row = it.next();
-            for (int c = 0; c < 7; c++) {
+            for (int c = 0; c < SELECTED.size(); c++) {
                 if (row.isNullAt(c)) {
-                    throw new IllegalArgumentException(where + ": a row has a null '" + DatasetSchema.COLUMNS.get(c) + "'");
+                    throw new IllegalArgumentException(where + ": a row has a null '" + SELECTED.get(c) + "'");
                 }
             }
             long episode = row.getLong(5);
@@ -98,11 +114,11 @@ public final class ShardLoader {
                         + obs.length + "/" + next.length + " observation and " + act.length + " action values; the manifest says "
                         + obsDim + " and " + actionDim);
             }
-            int w = Seeds.workerOf(episode, step, workers);
+            int w = Seeds.workerOf(episode, step, workers, horizon);
             if (builders[w] == null) {
                 builders[w] = new Chunk.Builder(obsDim, actionDim);
             }
-            builders[w].add(episode, step, obs, act, row.getFloat(2), row.getFloat(3), next);
+            builders[w].add(episode, step, obs, act, row.getFloat(2), row.getFloat(3), next, row.getFloat(7));
         }
         List<Tuple2<Integer, Chunk>> out = new ArrayList<>();
         for (int w = 0; w < workers; w++) {
@@ -154,6 +170,9 @@ public final class ShardLoader {
         float[] act = new float[n * actionDim];
         float[] rewards = new float[n];
         float[] masks = new float[n];
+        float[] terminals = new float[n];
+        long[] sortedEpisodes = new long[n];
+        int[] sortedSteps = new int[n];
         for (int i = 0; i < n; i++) {
             Chunk c = parts.get(chunkOf[order[i]]);
             int r = rowOf[order[i]];
@@ -162,8 +181,12 @@ public final class ShardLoader {
             System.arraycopy(c.actions, r * actionDim, act, i * actionDim, actionDim);
             rewards[i] = c.rewards[r];
             masks[i] = c.masks[r];
+            terminals[i] = c.terminals[r];
+            sortedEpisodes[i] = episodes[order[i]];
+            sortedSteps[i] = steps[order[i]];
         }
-        return new WorkerShard(worker, obsDim, actionDim, obs, act, rewards, masks, next);
+        return new WorkerShard(worker, obsDim, actionDim, obs, act, rewards, masks, next,
+                WorkerShard.ends(terminals, sortedEpisodes, sortedSteps));
     }
 
     /** Indices 0..n-1 ordered by (episode, step): a stable bottom-up merge sort on primitives. */
@@ -242,7 +265,7 @@ public final class ShardLoader {
 
     /** The rows of one (input partition, worker) pair as primitive arrays: what crosses the shuffle. */
     public static final class Chunk implements Serializable {
-        private static final long serialVersionUID = 1L;
+        private static final long serialVersionUID = 2L;
         int rows;
         long[] episodeIds;
         int[] stepIndices;
@@ -250,6 +273,7 @@ public final class ShardLoader {
         float[] actions;
         float[] rewards;
         float[] masks;
+        float[] terminals;
         float[] nextObservations;
 
         public static final class Builder {
@@ -262,6 +286,7 @@ public final class ShardLoader {
             private float[] actions;
             private float[] rewards = new float[1024];
             private float[] masks = new float[1024];
+            private float[] terminals = new float[1024];
             private float[] nextObservations;
 
             Builder(int obsDim, int actionDim) {
@@ -272,13 +297,14 @@ public final class ShardLoader {
                 actions = new float[1024 * actionDim];
             }
 
-            void add(long episode, int step, float[] obs, float[] act, float reward, float mask, float[] next) {
+            void add(long episode, int step, float[] obs, float[] act, float reward, float mask, float[] next, float terminal) {
                 if (rows == rewards.length) {
                     int cap = Math.multiplyExact(rows, 2);
                     episodeIds = Arrays.copyOf(episodeIds, cap);
                     stepIndices = Arrays.copyOf(stepIndices, cap);
                     rewards = Arrays.copyOf(rewards, cap);
                     masks = Arrays.copyOf(masks, cap);
+                    terminals = Arrays.copyOf(terminals, cap);
                     observations = Arrays.copyOf(observations, Math.multiplyExact(cap, obsDim));
                     nextObservations = Arrays.copyOf(nextObservations, Math.multiplyExact(cap, obsDim));
                     actions = Arrays.copyOf(actions, Math.multiplyExact(cap, actionDim));
@@ -287,6 +313,7 @@ public final class ShardLoader {
                 stepIndices[rows] = step;
                 rewards[rows] = reward;
                 masks[rows] = mask;
+                terminals[rows] = terminal;
                 System.arraycopy(obs, 0, observations, rows * obsDim, obsDim);
                 System.arraycopy(next, 0, nextObservations, rows * obsDim, obsDim);
                 System.arraycopy(act, 0, actions, rows * actionDim, actionDim);
@@ -300,6 +327,7 @@ public final class ShardLoader {
                 c.stepIndices = Arrays.copyOf(stepIndices, rows);
                 c.rewards = Arrays.copyOf(rewards, rows);
                 c.masks = Arrays.copyOf(masks, rows);
+                c.terminals = Arrays.copyOf(terminals, rows);
                 c.observations = Arrays.copyOf(observations, rows * obsDim);
                 c.nextObservations = Arrays.copyOf(nextObservations, rows * obsDim);
                 c.actions = Arrays.copyOf(actions, rows * actionDim);

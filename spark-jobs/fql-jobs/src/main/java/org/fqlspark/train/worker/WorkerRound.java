@@ -41,7 +41,7 @@ public final class WorkerRound {
         try (WorkerRegistry.Lease lease = WorkerRegistry.acquire(key, () -> newAgent(spec, shard.worker(), device))) {
             FqlAgent agent = lease.agent();
             agent.setState(start.toAgentState());
-            BatchSampler sampler = new BatchSampler(shard, agent.config().batchSize(), spec.seed());
+            BatchSampler sampler = new BatchSampler(shard, agent.config(), spec.seed());
             RoundMetrics metrics = new RoundMetrics();
             WorkerOutcome.Divergence divergence = null;
             long t0 = System.nanoTime();
