@@ -140,6 +140,29 @@ public record DatasetManifest(
                 new TreeMap<>(ingestOptions));
     }
 
+    /** The key under {@code source.details} where every reader records the shift it added to the rewards. */
+    public static final String REWARD_SHIFT = "reward_shift";
+
+    /**
+     * The shift the ingest added to every reward ({@code source.details.reward_shift}: −1 for D4RL antmaze, or what
+     * {@code --reward-shift} asked for); 0 where the manifest records none (generated data, older manifests).
+     *
+     * @throws DatasetException when the recorded value is not a finite number
+     */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public float rewardShift() {
+        String v = source.details().get(REWARD_SHIFT);
+        if (v == null) return 0f;
+        try {
+            float f = Float.parseFloat(v.trim());
+            if (Float.isFinite(f)) return f;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new DatasetException(DatasetSchema.MANIFEST_FILE, "source.details." + REWARD_SHIFT, "is '" + v
+                + "'; expected a finite number");
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);

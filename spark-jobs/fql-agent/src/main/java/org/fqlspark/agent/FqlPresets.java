@@ -81,6 +81,17 @@ public final class FqlPresets {
     private FqlPresets() {
     }
 
+    /**
+     * The reward shift of the data a preset is for (docs/algorithm.md §6.2), which the online phase applies too: −1 for
+     * the D4RL antmaze presets, 0 for the other tasks' presets, and null for {@code default}, which is for any data and
+     * follows the shift the dataset's manifest records.
+     */
+    public static Float dataRewardShift(String name) {
+        Preset p = get(name);
+        if (p.name().equals("default")) return null;
+        return p.name().startsWith("antmaze-") && p.name().endsWith("-v2") ? -1f : 0f;
+    }
+
     public static Map<String, Preset> all() {
         return Collections.unmodifiableMap(PRESETS);
     }

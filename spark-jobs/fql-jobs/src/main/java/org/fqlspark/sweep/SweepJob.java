@@ -19,12 +19,14 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.fqlspark.eval.EvalResult;
 import org.fqlspark.eval.EvalSummary;
 import org.fqlspark.eval.EvaluateJob;
 import org.fqlspark.io.Lease;
+import org.fqlspark.io.OutputGuard;
 import org.fqlspark.sweep.SweepSpec.Trial;
 import org.fqlspark.run.RunDirectory;
 import org.fqlspark.train.RunConfig;
@@ -118,6 +120,7 @@ public final class SweepJob {
         }
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         Path root = SweepFiles.qualify(output, hadoop);
+        checkOutput(spec, root, hadoop);   // before the lease: a directory that is not ours gets nothing, not even a lease file
         try (Lease lease = SweepFiles.lease(root, "sweep output", hadoop)) {
             return runLeased(spark, spec, root, maxConcurrent, hadoop, lease, log);
         }
@@ -126,8 +129,9 @@ public final class SweepJob {
     private static SweepResult runLeased(SparkSession spark, SweepSpec spec, Path root, int maxConcurrent, Configuration hadoop,
             Lease lease, PrintStream log) {
         List<Trial> trials = spec.trials();
-        SweepFiles.mkdirs(new Path(root, TRIALS), hadoop);
+        // the marker first: a sweep stopped right after it is still recognisably ours on the next run
         SweepFiles.writeAtomically(new Path(root, SPEC_COPY), SweepFiles.yaml(specAsRun(spec)), hadoop);
+        SweepFiles.mkdirs(new Path(root, TRIALS), hadoop);
         log.printf(Locale.ROOT, "fql sweep: %s: %d trial(s) into %s, %d at a time%n", spec.name(), trials.size(), root,
                 Math.min(maxConcurrent, trials.size()));
 
@@ -188,6 +192,82 @@ public final class SweepJob {
             }
         }
         return result;
+    }
+
+    /**
+     * A sweep output as {@link OutputGuard} recognises it: {@value #SPEC_COPY} as this class writes it (a {@code name}
+     * and the base inlined as a map) and only the entries a sweep writes.
+     */
+    static final OutputGuard.Kind OUTPUT_KIND = new OutputGuard.Kind("sweep", SPEC_COPY,
+            java.util.Set.of(SPEC_COPY, TRIALS, RESULTS_PARQUET, RESULTS_CSV, BEST_JSON, BEST_YAML)::contains,
+            SweepJob::isOurSpecCopy);
+
+    private static boolean isOurSpecCopy(byte[] bytes) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode tree = SweepFiles.YAML.readTree(bytes);
+            return tree != null && tree.path("name").isTextual() && tree.path("base").isObject();
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The overwrite rule of every command, for {@code --output}: a new or empty directory, or a sweep output of ours
+     * (which this run continues: that is what a sweep output is for, so no {@code --overwrite} is needed) holding
+     * nothing else. Never the spec's own folder or one holding it, the working directory or one holding it, or a
+     * trial's dataset. A directory holding only a lease (a sweep that stopped before writing anything) is left to the
+     * lease to decide.
+     *
+     * @throws OutputGuard.OutputRefusedException naming the directory and why; nothing was touched
+     */
+    static void checkOutput(SweepSpec spec, Path root, Configuration hadoop) {
+        List<OutputGuard.Keep> keep = new ArrayList<>();
+        Path specFile = specLocation(spec);
+        if (specFile != null && specFile.getParent() != null) {
+            keep.add(new OutputGuard.Keep("the folder of the --spec", specFile.getParent().toString()));
+        }
+        keep.add(new OutputGuard.Keep("the working directory", new java.io.File("").getAbsoluteFile().toURI().toString()));
+        java.util.Set<String> data = new java.util.LinkedHashSet<>();
+        for (Trial t : spec.trials()) data.add(t.config().data());
+        for (String d : data) keep.add(new OutputGuard.Keep("the dataset " + d, d));
+        FileSystem fs;
+        try {
+            fs = root.getFileSystem(hadoop);
+        } catch (java.io.IOException e) {
+            throw new OutputGuard.OutputRefusedException(root.toString(), "--output", "could not be checked (" + e.getMessage() + ")");
+        }
+        if (onlyALease(fs, root)) {
+            OutputGuard.checkKeep(fs, root, "--output", keep);
+        } else {
+            OutputGuard.check(fs, root, "--output", OUTPUT_KIND, true, keep);
+        }
+    }
+
+    /** True when {@code dir} holds nothing but a lease file (and its checksum). */
+    private static boolean onlyALease(FileSystem fs, Path dir) {
+        try {
+            if (!fs.isDirectory(dir)) return false;
+            org.apache.hadoop.fs.FileStatus[] children = fs.listStatus(dir);
+            boolean lease = false;
+            for (org.apache.hadoop.fs.FileStatus c : children) {
+                String name = c.getPath().getName();
+                if (name.equals(Lease.FILE) && c.isFile()) lease = true;
+                else if (!name.equals("." + Lease.FILE + ".crc")) return false;
+            }
+            return lease;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    /** The spec file, where the spec was read from one (null for text parsed without a location). */
+    private static Path specLocation(SweepSpec spec) {
+        try {
+            Path p = new Path(spec.source());
+            return p.toUri().getScheme() != null && p.isAbsolute() ? p : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /** One trial, start to finish, resuming whatever an earlier invocation left. */

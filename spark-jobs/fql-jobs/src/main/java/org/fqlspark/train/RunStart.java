@@ -77,6 +77,7 @@ record RunStart(DatasetRef dataset, Map<String, String> provenance, TrainingStat
         }
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         DatasetRef data = dataset(options, hadoop);
+        float rewardShift = rewardShift(options, data);
         TrainingEvaluation evaluation = null;
         if (options.evalEvery() > 0) {   // a bad --eval-env fails here, before the run directory gets anything
             evaluation = TrainingEvaluation.prepare(spark, options.evalEnv(), options.evalEpisodes(), 0, data.obsDim(),
@@ -91,7 +92,7 @@ record RunStart(DatasetRef dataset, Map<String, String> provenance, TrainingStat
                 throw new IllegalArgumentException(e.getMessage().replace("--eval-env", "--env"), e);
             }
             envSide = new OnlineWork.EnvSide(online.env(), online.mode(), online.actors(), online.refreshEvery(),
-                    options.onlineRewardShift(), online.capacity(data.transitions()), data.transitions());
+                    rewardShift, online.capacity(data.transitions()), data.transitions());
         }
         Map<String, String> provenance = Provenance.collect(spark, options, data.dir().toString(), data.manifest(),
                 data.manifestSha());
@@ -129,6 +130,13 @@ record RunStart(DatasetRef dataset, Map<String, String> provenance, TrainingStat
             if (onlineJson != null) {
                 savedOnline = OnlinePhase.parse(onlineJson, lastCheckpoint);
                 checkOnlineResumable(savedOnline, lastCheckpoint, options.online(), envSide, dir);
+                long began = savedOnline.offlineSteps() != null ? savedOnline.offlineSteps() : saved.train().steps();
+                if (options.steps() != began) {
+                    throw new RunDirectoryException("cannot resume " + dir.root() + " with --steps " + options.steps() + ": "
+                            + lastCheckpoint + " is in the online phase, which began after " + began + " offline steps; the "
+                            + "offline budget cannot change once the online phase has begun (pass --steps " + began
+                            + ", or leave --steps and --samples out)");
+                }
             }
             log.printf("fql train: resuming %s from %s (step %d)%n", dir.root(), lastCheckpoint, state.step());
         } else {
@@ -169,6 +177,25 @@ record RunStart(DatasetRef dataset, Map<String, String> provenance, TrainingStat
                     + manifest.counts().transitions() + " transitions");
         }
         return new DatasetRef(dir, manifest, sha);
+    }
+
+    /**
+     * The reward shift of the online phase: the dataset's own, as its manifest records it, so that online rewards are
+     * on the scale of the offline ones. A preset made for data shifted otherwise (a D4RL antmaze preset on unshifted
+     * data, another task's preset on shifted data) is refused.
+     */
+    private static float rewardShift(TrainOptions options, DatasetRef data) {
+        float shift = data.manifest().rewardShift();
+        Float expected = org.fqlspark.agent.FqlPresets.dataRewardShift(options.preset());
+        if (expected != null && expected != shift) {
+            throw new IllegalArgumentException("--preset " + options.preset() + " is for data whose rewards are shifted by "
+                    + expected + ", but " + new Path(data.dir(), DatasetSchema.MANIFEST_FILE) + " records source.details."
+                    + DatasetManifest.REWARD_SHIFT + " " + (data.manifest().source().details().containsKey(DatasetManifest.REWARD_SHIFT)
+                            ? shift : "(none, i.e. 0)") + "; the online phase would shift its rewards otherwise than the "
+                    + "data's. Ingest the data as the preset's task has it, or train with --preset default and the task's "
+                    + "hyper-parameters as flags");
+        }
+        return shift;
     }
 
     /** A resume must train the same model on the same data with the same split: anything else is refused. */

@@ -174,6 +174,7 @@ public final class TrainCommand implements Callable<Integer> {
         ConfigOverrides savedOverrides = ConfigOverrides.none();
         TrainOptions.Online savedOnline = TrainOptions.Online.NONE;
         boolean stepsKnown = false;
+        RunConfig.Train stored = null;
         boolean resuming = resume;
         if (resumeOrStart) {
             if (resume) {
@@ -185,6 +186,7 @@ public final class TrainCommand implements Callable<Integer> {
             RunDirectory dir = RunDirectory.at(runDir, hadoop);
             if (RunConfig.existsIn(dir)) {
                 RunConfig.Train train = RunConfig.read(dir).train();
+                stored = train;
                 train.restore(b);
                 savedOverrides = train.configOverrides();
                 savedOnline = train.onlineOptions();
@@ -240,10 +242,49 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (samples != null) b.samples(samples);   // after workers and overrides: the step count depends on W and batch
         b.resume(resuming).progressBar(!noProgress && System.console() != null);
+        TrainOptions options = b.build();
+        if (stored != null) {
+            refuseStoredCommands(stored, options, RunDirectory.at(runDir, hadoop));
+        }
         if (!stepsKnown && steps == null && samples == null && preset == null) {
             System.err.println("fql train: no --steps and no --preset: training the default preset's step count");
         }
-        return b.build();
+        return options;
+    }
+
+    /**
+     * A resume starts no command that this command line did not give: a {@code bridge:} environment that only the run
+     * directory's config.json names (whoever wrote it) must be restated with {@code --eval-env} or {@code --env}.
+     * Checked before anything is started or written; one where the resumed run would not use it (no evaluations, no
+     * online phase) is not in the way.
+     */
+    private void refuseStoredCommands(RunConfig.Train stored, TrainOptions options, RunDirectory dir) {
+        if (evalEnv == null && options.evalEvery() > 0 && isBridge(options.evalEnv())) {
+            throw storedCommand(dir, "--eval-env", "evaluation", options.evalEnv());
+        }
+        if (env == null && options.online().enabled() && isBridge(options.online().env())) {
+            throw storedCommand(dir, "--env", "online phase", options.online().env());
+        }
+    }
+
+    private static boolean isBridge(String envText) {
+        return envText != null && envText.trim().startsWith(org.fqlspark.eval.EnvSpec.BRIDGE_PREFIX);
+    }
+
+    private static IllegalArgumentException storedCommand(RunDirectory dir, String flag, String what, String command) {
+        return new IllegalArgumentException(dir.file(RunDirectory.CONFIG) + " names a command for the " + what + ", "
+                + flag + " " + printable(command) + "; a resume runs no command this command line does not give: "
+                + "restate it with " + flag + " (or give another environment) to resume");
+    }
+
+    /** The command as one line: control characters (a newline in a hand-edited config) shown as escapes. */
+    private static String printable(String command) {
+        StringBuilder b = new StringBuilder("'");
+        command.codePoints().forEach(c -> {
+            if (Character.isISOControl(c)) b.append(String.format("\\u%04x", c));
+            else b.appendCodePoint(c);
+        });
+        return b.append('\'').toString();
     }
 
     /** A session for the run: {@link CommandSessions}' rules, local[W*T] by default, and the defaults here. */

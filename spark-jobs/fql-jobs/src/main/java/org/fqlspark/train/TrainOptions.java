@@ -102,10 +102,6 @@ public record TrainOptions(
         }
     }
 
-    /** Online reward shift of docs/algorithm.md §5: −1 for the D4RL antmaze presets only (as their offline rewards). */
-    public float onlineRewardShift() {
-        return preset.startsWith("antmaze-") && preset.endsWith("-v2") ? -1f : 0f;
-    }
 
     /** Gradient steps of the whole run: N offline, then M online. */
     public long totalSteps() {

@@ -123,7 +123,9 @@ class SweepJobTest {
         SweepSpec.Trial trial = SweepSpec.read(spec.toString(), HADOOP).trials().get(0);
         Path out = dir.resolve("out");
         Path runDir = out.resolve("trials").resolve(trial.id()).resolve("run");
-        // The first attempt stopped after its first round (step 10 of 20), with a checkpoint.
+        // The first attempt stopped after its first round (step 10 of 20), with a checkpoint; like every sweep, it had
+        // marked its output with sweep.yaml before starting any trial.
+        TinyRun.write(out.resolve(SweepJob.SPEC_COPY), SweepFiles.yaml(SweepJob.specAsRun(SweepSpec.read(spec.toString(), HADOOP))));
         TrainOptions firstAttempt = trial.config().trainOptions(runDir.toString(), false).toBuilder().steps(10).learningCurves(false).build();
         TrainJob.run(TestSpark.session(), firstAttempt, new PrintStream(java.io.OutputStream.nullOutputStream()));
 

@@ -2,6 +2,7 @@ package org.fqlspark.train;
 
 import org.fqlspark.testing.TestSpark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
@@ -107,6 +108,63 @@ class TrainCommandTest {
         Outcome both = fql(train(run, "--steps", "9", "--resume", "--resume-or-start"));
         assertEquals(2, both.code());
         assertTrue(both.err().contains("--resume-or-start"), both.err());
+    }
+
+    /**
+     * A resume runs no command this command line did not give (issue 21, item 5): a {@code bridge:} environment stored
+     * in config.json (here written by someone else, as a command that would leave a file behind) must be restated.
+     */
+    @Test
+    void aResumeDoesNotRunABridgeCommandStoredInTheRunDirectory() throws Exception {
+        Path root = TrainFixtures.tempDir("fql-cli");
+        Path run = root.resolve("theirs");
+        assertEquals(0, fql(train(run, "--steps", "6", "--averaging-frequency", "3", "--online-steps", "3", "--env",
+                "pointmaze-medium")).code());
+        Path ranEval = root.resolve("eval-command-ran");
+        Path ranOnline = root.resolve("online-command-ran");
+        String evalCommand = "bridge:touch '" + ranEval + "'";
+        String onlineCommand = "bridge:touch '" + ranOnline + "'";
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode config = (com.fasterxml.jackson.databind.node.ObjectNode)
+                json.readTree(run.resolve("config.json").toFile());
+        com.fasterxml.jackson.databind.node.ObjectNode train = (com.fasterxml.jackson.databind.node.ObjectNode) config.get("train");
+        train.put("eval_every", 3).put("eval_env", evalCommand);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) train.get("online")).put("env", onlineCommand);
+        Files.writeString(run.resolve("config.json"), json.writeValueAsString(config));
+        java.util.Map<String, Long> before = listing(run);
+
+        for (String flag : List.of("--resume", "--resume-or-start")) {
+            Outcome eval = fql("train", "--run-dir", run.toString(), flag, "--online-steps", "6", "--no-progress");
+            assertEquals(2, eval.code(), eval.err());
+            assertEquals(1, eval.err().strip().lines().count(), "one line: " + eval.err());
+            assertTrue(eval.err().contains("--eval-env") && eval.err().contains(evalCommand), eval.err());
+            assertFalse(Files.exists(ranEval), "the stored evaluation command was run");
+            assertFalse(Files.exists(ranOnline), "the stored online command was run");
+            assertEquals(before, listing(run), "nothing written");
+        }
+        // the evaluation restated (as another environment): now the stored online command is the one refused
+        Outcome online = fql("train", "--run-dir", run.toString(), "--resume", "--online-steps", "6", "--eval-env",
+                "pointmaze-medium", "--no-progress");
+        assertEquals(2, online.code(), online.err());
+        assertTrue(online.err().contains("--env") && online.err().contains(onlineCommand), online.err());
+        assertFalse(Files.exists(ranOnline), "the stored online command was run");
+        assertEquals(before, listing(run), "nothing written");
+        // both given on this command line: the resume runs
+        assertEquals(0, fql("train", "--run-dir", run.toString(), "--resume", "--online-steps", "6", "--eval-env",
+                "pointmaze-medium", "--env", "pointmaze-medium", "--eval-episodes", "1", "--no-progress").code());
+        assertTrue(Files.readString(run.resolve("result.json")).contains("\"final_step\" : 12"));
+        assertFalse(Files.exists(ranEval) || Files.exists(ranOnline));
+    }
+
+    /** Every file under {@code dir} with its size and modification time. */
+    private static java.util.Map<String, Long> listing(Path dir) throws java.io.IOException {
+        java.util.Map<String, Long> m = new java.util.TreeMap<>();
+        try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.toList()) {
+                m.put(dir.relativize(p) + " " + Files.size(p), Files.getLastModifiedTime(p).toMillis());
+            }
+        }
+        return m;
     }
 
     @Test

@@ -63,6 +63,16 @@ public final class OutputGuard {
      * @throws OutputRefusedException when the output may not be written or replaced
      */
     public static void check(FileSystem fs, Path target, String flag, Kind kind, boolean overwrite, List<Keep> keep) {
+        checkKeep(fs, target, flag, keep);
+        checkContent(fs, target, flag, kind, overwrite);
+    }
+
+    /**
+     * The half of {@link #check} about the paths to keep: refused when {@code target} is, or contains, one of them.
+     *
+     * @throws OutputRefusedException naming the path kept
+     */
+    public static void checkKeep(FileSystem fs, Path target, String flag, List<Keep> keep) {
         String where = target.toString();
         for (Keep k : keep) {
             if (k == null || k.location() == null) continue;
@@ -78,6 +88,10 @@ public final class OutputGuard {
                         + " (" + kept + "); refused, nothing was touched (choose another " + flag + ")");
             }
         }
+    }
+
+    private static void checkContent(FileSystem fs, Path target, String flag, Kind kind, boolean overwrite) {
+        String where = target.toString();
         try {
             if (!fs.exists(target)) return;
             FileStatus status = fs.getFileStatus(target);

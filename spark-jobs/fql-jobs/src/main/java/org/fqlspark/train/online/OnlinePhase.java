@@ -15,7 +15,7 @@ import org.fqlspark.train.worker.OnlineTransitions;
 /**
  * The driver's side of the online phase (docs/algorithm.md §5): the whole online buffer (every row, in collection order), each
  * actor's {@link ActorState}, how many rows the learners hold and how many are saved under {@code online/}, and the
- * episode counters. {@link #stateJson()} is what a checkpoint keeps (with the rows in {@code online/}), so a resumed
+ * episode counters. {@link #stateJson(long)} is what a checkpoint keeps (with the rows in {@code online/}), so a resumed
  * run continues exactly where the checkpointed one stood.
  */
 public final class OnlinePhase {
@@ -63,9 +63,12 @@ public final class OnlinePhase {
         return p;
     }
 
-    /** What a checkpoint records of the phase. */
+    /**
+     * What a checkpoint records of the phase; {@code offlineSteps}, the offline steps the phase began after, is null in
+     * checkpoints written before it was recorded.
+     */
     public record Saved(String env, String mode, int actors, int refreshEvery, long capacity, float rewardShift, long transitions,
-            long episodes, long successes, long failedEpisodes, List<ActorState> actorStates) {
+            long episodes, long successes, long failedEpisodes, List<ActorState> actorStates, Long offlineSteps) {
     }
 
     public long count() {
@@ -91,8 +94,10 @@ public final class OnlinePhase {
         return all.range(from, count());
     }
 
-    public String stateJson() {
+    /** The phase's state for a checkpoint of a run whose online phase began after {@code offlineSteps} steps. */
+    public String stateJson(long offlineSteps) {
         Map<String, Object> m = new LinkedHashMap<>();
+        m.put("offline_steps", offlineSteps);
         m.put("env", env.env());
         m.put("mode", env.mode());
         m.put("actors", env.actors());
@@ -119,7 +124,8 @@ public final class OnlinePhase {
                     ((Number) m.get("refresh_every")).intValue(), ((Number) m.get("capacity")).longValue(),
                     ((Number) m.get("reward_shift")).floatValue(), ((Number) m.get("transitions")).longValue(),
                     ((Number) m.get("episodes")).longValue(), ((Number) m.get("successes")).longValue(),
-                    ((Number) m.get("failed_episodes")).longValue(), actors);
+                    ((Number) m.get("failed_episodes")).longValue(), actors,
+                    m.get("offline_steps") == null ? null : ((Number) m.get("offline_steps")).longValue());
         } catch (JsonProcessingException | RuntimeException e) {
             throw new IllegalArgumentException(where + ": the checkpoint's " + CHECKPOINT_KEY + " does not parse ("
                     + e.getMessage() + ")", e);

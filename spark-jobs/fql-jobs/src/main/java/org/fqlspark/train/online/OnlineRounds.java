@@ -100,7 +100,7 @@ public abstract sealed class OnlineRounds implements Rounds permits OnlineRounds
     public String commit() throws IOException {
         OnlineDataset.commit(ctx.spark(), dir, phase.all, phase.committed, phase.count(), details());
         phase.committed = phase.count();
-        return phase.stateJson();
+        return phase.stateJson(offlineSteps);
     }
 
     /** What result.json records of the phase. */
@@ -136,8 +136,9 @@ public abstract sealed class OnlineRounds implements Rounds permits OnlineRounds
     }
 
     private Map<String, String> details() {
+        // the rows' rewards carry the shift, as an ingested dataset's do, and the manifest says so the same way
         return Map.of("env", env.env(), "mode", env.mode(), "run", dir.root().toString(), "actors",
-                Integer.toString(env.actors()));
+                Integer.toString(env.actors()), org.fqlspark.data.DatasetManifest.REWARD_SHIFT, String.valueOf(env.rewardShift()));
     }
 
     /**

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.fqlspark.eval.EnvSpec;
 import org.junit.jupiter.api.Test;
-import org.fqlspark.train.TrainOptions;
 import org.fqlspark.train.worker.OnlineTransitions;
 
 /** One online actor in the built-in maze: what it stores, the reward shift, and its rebuild by replay. */
@@ -159,10 +158,12 @@ class OnlineActorTest {
         }
     }
 
+    /** What each preset's data is shifted by (the online shift itself is the dataset's: OnlineRewardShiftTest). */
     @Test
-    void theAntmazePresetsShiftTheOnlineReward() {
-        assertEquals(-1f, TrainOptions.builder("d", "r").preset("antmaze-large-play-v2").build().onlineRewardShift());
-        assertEquals(0f, TrainOptions.builder("d", "r").preset("antmaze-large-navigate").build().onlineRewardShift());
-        assertEquals(0f, TrainOptions.builder("d", "r").build().onlineRewardShift());
+    void theD4rlAntmazePresetsAreForDataShiftedByMinusOne() {
+        assertEquals(-1f, org.fqlspark.agent.FqlPresets.dataRewardShift("antmaze-large-play-v2"));
+        assertEquals(0f, org.fqlspark.agent.FqlPresets.dataRewardShift("antmaze-large-navigate"));
+        assertEquals(0f, org.fqlspark.agent.FqlPresets.dataRewardShift("pen-human-v1"));
+        assertEquals(null, org.fqlspark.agent.FqlPresets.dataRewardShift("default"));
     }
 }
