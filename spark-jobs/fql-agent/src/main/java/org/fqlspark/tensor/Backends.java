@@ -70,6 +70,19 @@ public final class Backends {
         return n;
     }
 
+    /**
+     * {@link #check}, and for {@code opencl} also that this machine has an OpenCL device
+     * ({@link NoOpenClDeviceException} otherwise): what a command runs before it writes anything when its executors
+     * are on this machine (local mode). On a cluster the executors' devices decide, in their tasks.
+     */
+    public static String checkAvailable(String name) {
+        String n = check(name);
+        if (n.equals(OPENCL)) {
+            OpenCl.requireDevice();
+        }
+        return n;
+    }
+
     /** The ops {@code --backend name} asks for on this machine (outside a Spark task). */
     public static TensorOps forName(String name) {
         return switch (check(name)) {
@@ -159,6 +172,10 @@ public final class Backends {
 
         static TensorOps gpu(int index) {
             return new org.fqlspark.tensor.opencl.OpenClTensorOps(org.fqlspark.tensor.opencl.OpenClDevices.gpu(index));
+        }
+
+        static void requireDevice() {
+            org.fqlspark.tensor.opencl.OpenClDevices.preferred();
         }
 
         static int gpuCount() {

@@ -19,6 +19,11 @@ public final class BackendSelectionMain {
 
     public static void main(String[] args) throws Exception {
         try {
+            Backends.checkAvailable(args[0]);
+        } catch (NoOpenClDeviceException e) {
+            System.out.println("checkAvailable refused");
+        }
+        try {
             TensorOps ops = Backends.forName(args[0]);
             FqlAgent agent = new FqlAgent(FqlConfig.defaults().withHiddenDims(8, 8).with(FqlConfig.BATCH_SIZE, 4), 2, 2, 1, ops);
             float[] z = new float[8];

@@ -86,6 +86,7 @@ class BackendSelectionTest {
     void openClWithoutADeviceIsRefusedInOneLine() throws Exception {
         Path empty = Files.createDirectories(tmp.resolve("vendors"));
         List<String> out = runAlone("opencl", empty);
+        assertTrue(out.contains("checkAvailable refused"), String.join("\n", out));
         String refused = out.stream().filter(l -> l.startsWith("refused=")).findFirst().orElse("");
         assertEquals("refused=no OpenCL device on this machine (no OpenCL driver registered: no .icd file in " + empty + ")",
                 refused, String.join("\n", out));

@@ -70,19 +70,17 @@ class FusedLayerOpsTest {
         TensorOps ops = TestBackends.create(backend);
         for (int[] shape : SHAPES) {
             float[][] reference = run(new JavaTensorOps(), shape[0], shape[1], false);
-            {
-                float[][] fused = run(ops, shape[0], shape[1], true);
-                float[][] unfused = run(ops, shape[0], shape[1], false);
-                String where = ops.describe() + ", " + shape[0] + "x" + shape[1];
-                for (int k = 0; k < fused.length; k++) {
-                    if (ops instanceof FusedCpuTensorOps || ops instanceof JavaTensorOps) {
-                        // same arithmetic in the same order: the same bits
-                        assertArrayEquals(unfused[k], fused[k], where + ", output " + k);
-                    }
-                    for (int i = 0; i < fused[k].length; i++) {
-                        assertEquals(unfused[k][i], fused[k][i], 1e-5f * Math.max(1f, Math.abs(unfused[k][i])), where + ", output " + k + "[" + i + "]");
-                        assertEquals(reference[k][i], fused[k][i], 2e-5f * Math.max(1f, Math.abs(reference[k][i])), where + " vs Java, output " + k + "[" + i + "]");
-                    }
+            float[][] fused = run(ops, shape[0], shape[1], true);
+            float[][] unfused = run(ops, shape[0], shape[1], false);
+            String where = ops.describe() + ", " + shape[0] + "x" + shape[1];
+            for (int k = 0; k < fused.length; k++) {
+                if (ops instanceof FusedCpuTensorOps || ops instanceof JavaTensorOps) {
+                    // same arithmetic in the same order: the same bits
+                    assertArrayEquals(unfused[k], fused[k], where + ", output " + k);
+                }
+                for (int i = 0; i < fused[k].length; i++) {
+                    assertEquals(unfused[k][i], fused[k][i], 1e-5f * Math.max(1f, Math.abs(unfused[k][i])), where + ", output " + k + "[" + i + "]");
+                    assertEquals(reference[k][i], fused[k][i], 2e-5f * Math.max(1f, Math.abs(reference[k][i])), where + " vs Java, output " + k + "[" + i + "]");
                 }
             }
         }
@@ -105,66 +103,64 @@ class FusedLayerOpsTest {
     void fusedBackwardMatchesFiniteDifferences(String backend) {
         int rows = 5;
         int cols = 70;   // a width no vector length divides
-        {
-            TensorOps ops = TestBackends.create(backend);
-            SplittableRandom r = new SplittableRandom(5);
-            float[] z = new float[rows * cols];
-            float[] w = new float[rows * cols];
-            float[] bias = new float[cols];
-            float[] scale = new float[cols];
-            float[] lnBias = new float[cols];
-            for (int i = 0; i < z.length; i++) {
-                z[i] = (float) (1.5 * r.nextGaussian());
-                w[i] = (float) r.nextGaussian();
-            }
-            for (int j = 0; j < cols; j++) {
-                bias[j] = (float) (0.5 * r.nextGaussian());
-                scale[j] = (float) (1 + 0.3 * r.nextGaussian());
-                lnBias[j] = (float) (0.5 * r.nextGaussian());
-            }
-            // analytic: forward, then backward from gradOut = w
-            Tensor zt = tensor(ops, z.clone(), rows, cols);
-            Tensor b = tensor(ops, bias, 1, cols);
-            Tensor s = tensor(ops, scale, 1, cols);
-            Tensor lb = tensor(ops, lnBias, 1, cols);
-            Tensor xhat = ops.zeros(rows, cols);
-            Tensor inv = ops.zeros(rows, 1);
-            ops.biasGeluLayerNorm(zt, b, s, lb, EPS, ops.zeros(rows, cols), xhat, inv, ops.zeros(rows, cols));
-            Tensor gradOut = tensor(ops, w, rows, cols);
-            Tensor gradIn = ops.zeros(rows, cols);
-            Tensor gradScale = ops.zeros(1, cols);
-            Tensor gradBias = ops.zeros(1, cols);
-            ops.layerNormGeluBackward(gradOut, xhat, inv, s, zt, gradIn, gradScale, gradBias);
-            float[] dz = read(ops, gradIn);
-            float[] dScale = read(ops, gradScale);
-            float[] dLnBias = read(ops, gradBias);
-
-            double h = 1e-2;
-            double worst = 0;
-            for (int i = 0; i < z.length; i += 7) {
-                float[] plus = z.clone();
-                float[] minus = z.clone();
-                plus[i] += (float) h;
-                minus[i] -= (float) h;
-                double fd = (loss(ops, plus, bias, scale, lnBias, w, rows, cols) - loss(ops, minus, bias, scale, lnBias, w, rows, cols)) / (2 * h);
-                worst = Math.max(worst, Math.abs(fd - dz[i]) / Math.max(1.0, Math.abs(fd)));
-            }
-            for (int j = 0; j < cols; j += 3) {
-                float[] plus = scale.clone();
-                float[] minus = scale.clone();
-                plus[j] += (float) h;
-                minus[j] -= (float) h;
-                double fd = (loss(ops, z, bias, plus, lnBias, w, rows, cols) - loss(ops, z, bias, minus, lnBias, w, rows, cols)) / (2 * h);
-                worst = Math.max(worst, Math.abs(fd - dScale[j]) / Math.max(1.0, Math.abs(fd)));
-                plus = lnBias.clone();
-                minus = lnBias.clone();
-                plus[j] += (float) h;
-                minus[j] -= (float) h;
-                fd = (loss(ops, z, bias, scale, plus, w, rows, cols) - loss(ops, z, bias, scale, minus, w, rows, cols)) / (2 * h);
-                worst = Math.max(worst, Math.abs(fd - dLnBias[j]) / Math.max(1.0, Math.abs(fd)));
-            }
-            assertTrue(worst < 5e-3, ops.describe() + ": worst relative difference to finite differences " + worst);
+        TensorOps ops = TestBackends.create(backend);
+        SplittableRandom r = new SplittableRandom(5);
+        float[] z = new float[rows * cols];
+        float[] w = new float[rows * cols];
+        float[] bias = new float[cols];
+        float[] scale = new float[cols];
+        float[] lnBias = new float[cols];
+        for (int i = 0; i < z.length; i++) {
+            z[i] = (float) (1.5 * r.nextGaussian());
+            w[i] = (float) r.nextGaussian();
         }
+        for (int j = 0; j < cols; j++) {
+            bias[j] = (float) (0.5 * r.nextGaussian());
+            scale[j] = (float) (1 + 0.3 * r.nextGaussian());
+            lnBias[j] = (float) (0.5 * r.nextGaussian());
+        }
+        // analytic: forward, then backward from gradOut = w
+        Tensor zt = tensor(ops, z.clone(), rows, cols);
+        Tensor b = tensor(ops, bias, 1, cols);
+        Tensor s = tensor(ops, scale, 1, cols);
+        Tensor lb = tensor(ops, lnBias, 1, cols);
+        Tensor xhat = ops.zeros(rows, cols);
+        Tensor inv = ops.zeros(rows, 1);
+        ops.biasGeluLayerNorm(zt, b, s, lb, EPS, ops.zeros(rows, cols), xhat, inv, ops.zeros(rows, cols));
+        Tensor gradOut = tensor(ops, w, rows, cols);
+        Tensor gradIn = ops.zeros(rows, cols);
+        Tensor gradScale = ops.zeros(1, cols);
+        Tensor gradBias = ops.zeros(1, cols);
+        ops.layerNormGeluBackward(gradOut, xhat, inv, s, zt, gradIn, gradScale, gradBias);
+        float[] dz = read(ops, gradIn);
+        float[] dScale = read(ops, gradScale);
+        float[] dLnBias = read(ops, gradBias);
+
+        double h = 1e-2;
+        double worst = 0;
+        for (int i = 0; i < z.length; i += 7) {
+            float[] plus = z.clone();
+            float[] minus = z.clone();
+            plus[i] += (float) h;
+            minus[i] -= (float) h;
+            double fd = (loss(ops, plus, bias, scale, lnBias, w, rows, cols) - loss(ops, minus, bias, scale, lnBias, w, rows, cols)) / (2 * h);
+            worst = Math.max(worst, Math.abs(fd - dz[i]) / Math.max(1.0, Math.abs(fd)));
+        }
+        for (int j = 0; j < cols; j += 3) {
+            float[] plus = scale.clone();
+            float[] minus = scale.clone();
+            plus[j] += (float) h;
+            minus[j] -= (float) h;
+            double fd = (loss(ops, z, bias, plus, lnBias, w, rows, cols) - loss(ops, z, bias, minus, lnBias, w, rows, cols)) / (2 * h);
+            worst = Math.max(worst, Math.abs(fd - dScale[j]) / Math.max(1.0, Math.abs(fd)));
+            plus = lnBias.clone();
+            minus = lnBias.clone();
+            plus[j] += (float) h;
+            minus[j] -= (float) h;
+            fd = (loss(ops, z, bias, scale, plus, w, rows, cols) - loss(ops, z, bias, scale, minus, w, rows, cols)) / (2 * h);
+            worst = Math.max(worst, Math.abs(fd - dLnBias[j]) / Math.max(1.0, Math.abs(fd)));
+        }
+        assertTrue(worst < 5e-3, ops.describe() + ": worst relative difference to finite differences " + worst);
     }
 
     @Test

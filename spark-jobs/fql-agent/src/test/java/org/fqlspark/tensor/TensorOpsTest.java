@@ -115,29 +115,27 @@ class TensorOpsTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"nd4j", "fused", "java", "opencl"})
     void gemmHandValues(String backend) {
-        {
-            TensorOps ops = TestBackends.create(backend);
-            Tensor a = ops.zeros(2, 3);
-            Tensor b = ops.zeros(3, 2);
-            Tensor c = ops.zeros(2, 2);
-            ops.upload(new float[] {1, 2, 3, 4, 5, 6}, a);
-            ops.upload(new float[] {1, 0, 0, 1, 1, 1}, b);
-            ops.gemm(a, false, b, false, c, 0f);
-            float[] out = new float[4];
-            ops.download(c, out);
-            assertArrayEquals(new float[] {4, 5, 10, 11}, out);
-            Tensor ct = ops.zeros(3, 3);
-            ops.gemm(a, true, a, false, ct, 0f);     // aᵀa
-            float[] t = new float[9];
-            ops.download(ct, t);
-            assertArrayEquals(new float[] {17, 22, 27, 22, 29, 36, 27, 36, 45}, t);
-            Tensor aat = ops.zeros(2, 2);
-            ops.upload(new float[] {1, 1, 1, 1}, aat);
-            ops.gemm(a, false, a, true, aat, 2f);     // a aᵀ + 2·ones
-            float[] u = new float[4];
-            ops.download(aat, u);
-            assertArrayEquals(new float[] {16, 34, 34, 79}, u);
-        }
+        TensorOps ops = TestBackends.create(backend);
+        Tensor a = ops.zeros(2, 3);
+        Tensor b = ops.zeros(3, 2);
+        Tensor c = ops.zeros(2, 2);
+        ops.upload(new float[] {1, 2, 3, 4, 5, 6}, a);
+        ops.upload(new float[] {1, 0, 0, 1, 1, 1}, b);
+        ops.gemm(a, false, b, false, c, 0f);
+        float[] out = new float[4];
+        ops.download(c, out);
+        assertArrayEquals(new float[] {4, 5, 10, 11}, out);
+        Tensor ct = ops.zeros(3, 3);
+        ops.gemm(a, true, a, false, ct, 0f);     // aᵀa
+        float[] t = new float[9];
+        ops.download(ct, t);
+        assertArrayEquals(new float[] {17, 22, 27, 22, 29, 36, 27, 36, 45}, t);
+        Tensor aat = ops.zeros(2, 2);
+        ops.upload(new float[] {1, 1, 1, 1}, aat);
+        ops.gemm(a, false, a, true, aat, 2f);     // a aᵀ + 2·ones
+        float[] u = new float[4];
+        ops.download(aat, u);
+        assertArrayEquals(new float[] {16, 34, 34, 79}, u);
     }
 
     @ParameterizedTest(name = "{0}")

@@ -41,9 +41,9 @@ import org.bytedeco.opencl._cl_platform_id;
  * <p>Order rule: platforms in the order {@code clGetPlatformIDs} returns them, and within a platform its devices in
  * the order {@code clGetDeviceIDs} returns them. A device's <em>GPU index</em> is its position among the GPU devices
  * in that order; it is what a Spark GPU address means to the OpenCL backend (address {@code "1"} is the second OpenCL
- * GPU). With one platform (NVIDIA's, say) that is the driver's own device order, which for NVIDIA is the CUDA order
- * ({@code CUDA_DEVICE_ORDER=FASTEST_FIRST} unless the driver is told otherwise): have the discovery script print
- * indices in that order, or expose one GPU per executor.
+ * GPU). With one platform (NVIDIA's, say) that is the driver's own device order, which should be CUDA's default
+ * (fastest first; PCI order among identical GPUs, as {@code nvidia-smi} numbers them); not checked on a multi-GPU
+ * machine, so give each executor one GPU where the order matters.
  *
  * <p>Only this class and the rest of this package touch OpenCL; the CPU backends never load them.
  */

@@ -49,7 +49,8 @@ final class OpenClRuntime {
     static final int RT = 2;
 
     private static final Map<String, OpenClRuntime> RUNTIMES = new HashMap<>();
-    private static final Cleaner CLEANER = Cleaner.create();
+    /** Releases device buffers and kernel objects whose Java owners became unreachable. */
+    static final Cleaner CLEANER = Cleaner.create();
 
     final OpenClDevices.Device device;
     final _cl_device_id deviceId;

@@ -122,6 +122,9 @@ public final class OpenClTensorOps implements TensorOps {
     public OpenClTensorOps(OpenClDevices.Device device) {
         this.rt = OpenClRuntime.of(device);
         CREATED.incrementAndGet();
+        // the kernel objects go with the instance (the map, not the instance, is what the action holds)
+        Map<String, _cl_kernel> own = kernels;
+        OpenClRuntime.CLEANER.register(this, () -> own.values().forEach(org.bytedeco.opencl.global.OpenCL::clReleaseKernel));
         this.partials = (ClTensor) zeros(1, REDUCE_GROUPS);
         this.scalar = (ClTensor) zeros(1, 1);
     }
