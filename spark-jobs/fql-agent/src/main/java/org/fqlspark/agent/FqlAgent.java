@@ -232,6 +232,31 @@ public final class FqlAgent {
                 criticPart.qMean(), criticPart.qMax(), criticPart.qMin(), actorPart.meanQ(), gradNorm, inter);
     }
 
+    /**
+     * The shape of each intermediate {@link #computeLossesAndGradients} keeps, for a batch of {@code batchSize}, under
+     * the names it keeps them by (row-major, as {@code fql.py}'s arrays): actions [B, d], the critic members' values
+     * [members, B], their aggregate and the TD target [B].
+     */
+    public Map<String, long[]> intermediateShapes(int batchSize) {
+        long b = batchSize;
+        long d = actionDim;
+        long k = critic.members;
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put("next_actions", new long[] {b, d});
+        shapes.put("next_qs", new long[] {k, b});
+        shapes.put("next_q", new long[] {b});
+        shapes.put("target_q", new long[] {b});
+        shapes.put("q", new long[] {k, b});
+        shapes.put("x_t", new long[] {b, d});
+        shapes.put("vel", new long[] {b, d});
+        shapes.put("bc_pred", new long[] {b, d});
+        shapes.put("target_flow_actions", new long[] {b, d});
+        shapes.put("actor_actions", new long[] {b, d});
+        shapes.put("actor_actions_clipped", new long[] {b, d});
+        shapes.put("q_actor", new long[] {k, b});
+        return shapes;
+    }
+
     private Mlp[] trainableNetworks() {
         return new Mlp[] {critic, bcFlow, oneStep};
     }

@@ -23,7 +23,8 @@ import org.fqlspark.tensor.TensorOps;
  * to the tensor's scale, so entries that are zero in the reference do not make the ratio meaningless.
  *
  * <p>It cannot pass vacuously: a loss, intermediate, gradient, Adam moment or weight that one side has and the other
- * lacks is a failing check naming it, as is a shape or length mismatch, and a report without checks fails.
+ * lacks is a failing check naming it, as is a shape or length mismatch (intermediates, gradients, moments and weights are
+ * compared by shape before their values), and a report without checks fails.
  */
 public final class Conformance {
 
@@ -124,7 +125,7 @@ public final class Conformance {
                 "total_loss", new GradientTerms(1, 1, alpha, 1));
         LossReport report = agent.computeLossesAndGradients(dump.batch, dump.noise, termsByLoss.get("total_loss"), true);
         compareLosses("losses (step 1)", report, alpha, dump.losses);
-        compareIntermediates(report.intermediates());
+        compareIntermediates(report.intermediates(), agent.intermediateShapes(dump.batch.size()));
         for (String loss : LOSSES) {
             if (!dump.grads.containsKey(loss)) {
                 checks.add(missing("grads", loss, "the reference has no gradients of this loss"));
@@ -177,11 +178,18 @@ public final class Conformance {
         compareParameters("adam v " + when, List.of(agent.layout()), List.of(agent.adamSecondMoment()), v);
     }
 
-    private void compareIntermediates(Map<String, float[]> ours) {
+    /** Each intermediate by shape (ours as {@code shapes} states them), then value by value. */
+    private void compareIntermediates(Map<String, float[]> ours, Map<String, long[]> shapes) {
         for (Map.Entry<String, GoldenDump.Named> e : dump.intermediates.entrySet()) {
             float[] mine = ours.get(e.getKey());
+            long[] shape = shapes.get(e.getKey());
             if (mine == null) {
                 checks.add(missing("intermediates", e.getKey(), "in the reference, not produced by ours"));
+            } else if (shape == null) {
+                checks.add(missing("intermediates", e.getKey() + " shape", "ours states no shape for it"));
+            } else if (!Arrays.equals(e.getValue().shape(), shape)) {
+                checks.add(new Check("intermediates", e.getKey() + " shape " + Arrays.toString(e.getValue().shape())
+                        + " != ours " + Arrays.toString(shape), Double.NaN, false));
             } else {
                 compare("intermediates", e.getKey(), mine, e.getValue().data());
             }
