@@ -110,9 +110,9 @@ final class SweepFiles {
     }
 
     /** Takes the one-driver lease on a sweep or run directory. */
-    static org.fqlspark.io.Lease lease(Path dir, String what, Configuration hadoop) {
+    static org.fqlspark.io.Lease lease(Path dir, String what, Configuration hadoop, java.io.PrintStream log) {
         try {
-            return org.fqlspark.io.Lease.acquire(dir.getFileSystem(hadoop), dir, what);
+            return org.fqlspark.io.Lease.acquire(dir.getFileSystem(hadoop), dir, what, note -> log.println("fql sweep: " + note));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot take the lease on " + dir + ": " + e.getMessage(), e);
         }
