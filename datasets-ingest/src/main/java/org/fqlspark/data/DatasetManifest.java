@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -213,9 +212,9 @@ public record DatasetManifest(
                         + "dataset directory written by the ingest (the manifest is written last, so its absence "
                         + "also means an incomplete dataset)");
             }
-            try (InputStream in = fs.open(file)) {
-                return fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8), file.toString());
-            }
+            byte[] bytes = org.fqlspark.io.HadoopFiles.readBounded(fs, file, DatasetSchema.MAX_MANIFEST_BYTES,
+                    "a dataset manifest");
+            return fromJson(new String(bytes, StandardCharsets.UTF_8), file.toString());
         } catch (IOException e) {
             throw new DatasetException(file.toString(), null, "could not be read (" + e.getMessage() + ")", e);
         }

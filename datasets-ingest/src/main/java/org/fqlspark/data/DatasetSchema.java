@@ -29,6 +29,11 @@ public final class DatasetSchema {
     public static final String STEP_INDEX = "step_index";
 
     public static final String MANIFEST_FILE = "manifest.json";
+    /**
+     * The largest manifest read (64 MiB): far above any this project writes (one shard entry is under 100 bytes), and
+     * checked before the file is read.
+     */
+    public static final int MAX_MANIFEST_BYTES = 64 << 20;
 
     /**
      * Dataset actions are clipped to ±(1 − 1e-5) (docs/algorithm.md §6.1 step 4, §6.2). The bound is the float32 value

@@ -11,6 +11,31 @@ import org.junit.jupiter.api.Test;
 
 class ManifestTest {
 
+    /**
+     * A manifest larger than any this project writes is refused by its size, before it is read (issue 21, item 7): the
+     * file here is sparse, 65 MiB of nothing, which reading whole would allocate and then fail to parse.
+     */
+    @Test
+    void anOversizedManifestIsRefusedByItsSizeBeforeItIsRead(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path file = dir.resolve(DatasetSchema.MANIFEST_FILE);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(65L << 20);
+        }
+        org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
+        long readBefore = bytesRead(fs);
+        DatasetException e = assertThrows(DatasetException.class,
+                () -> DatasetManifest.read(fs, new org.apache.hadoop.fs.Path(dir.toUri())));
+        assertTrue(e.getMessage().contains(DatasetSchema.MANIFEST_FILE) && e.getMessage().contains(String.valueOf(65L << 20))
+                && e.getMessage().contains("at most " + DatasetSchema.MAX_MANIFEST_BYTES), e.getMessage());
+        assertTrue(bytesRead(fs) - readBefore < 1 << 20, "read " + (bytesRead(fs) - readBefore) + " bytes of it");
+    }
+
+    private static long bytesRead(org.apache.hadoop.fs.FileSystem fs) {
+        return org.apache.hadoop.fs.FileSystem.getAllStatistics().stream().filter(s -> fs.getUri().getScheme().equals(s.getScheme()))
+                .mapToLong(org.apache.hadoop.fs.FileSystem.Statistics::getBytesRead).sum();
+    }
+
     @Test
     void statisticsMatchAHandComputation() {
         // two dims over three rows: (1, -2), (2, 0), (6, 2)

@@ -24,7 +24,8 @@ import org.fqlspark.tensor.TensorOps;
  * to the tensor's scale, so entries that are zero in the reference do not make the ratio meaningless.
  *
  * <p>It cannot pass vacuously: a loss, intermediate, gradient, Adam moment or weight that one side has and the other
- * lacks is a failing check naming it, as is a shape or length mismatch, and a report without checks fails.
+ * lacks is a failing check naming it, as is a shape or length mismatch (intermediates, gradients, moments and weights are
+ * compared by shape before their values), and a report without checks fails.
  *
  * <p>A dump with action chunks ({@code fql-chunked-golden-v1}) is replayed the same way on an agent with its
  * {@code horizon_length}, and additionally {@link ChunkTargets} is run on each batch's raw rows and compared with the

@@ -69,8 +69,9 @@ public final class GoldenDump {
     public final List<Map<String, Double>> multiLosses;
     public final Map<String, Named> multiParamsAfter;
     /**
-     * Adam's state after the multi-step run ({@code multi_step.adam_state_after}); null in dumps made before it existed,
-     * which {@link Conformance} then fails.
+     * Adam's state after the multi-step run ({@code multi_step.adam_state_after}); null in dumps made before it existed.
+     * Such a dump passes with a note: {@link Conformance} then compares the weights after the steps (which the moments
+     * determine) but not the moments themselves.
      */
     public final AdamState multiAdam;
     /** Per batch of a chunked dump (the single step's first, then the multi-step ones): raw and derived rows; empty for FQL. */

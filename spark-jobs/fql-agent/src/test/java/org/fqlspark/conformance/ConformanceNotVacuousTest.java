@@ -117,7 +117,8 @@ class ConformanceNotVacuousTest {
 
     @Test
     void anIntermediateOfAnotherShapeFails() throws Exception {
-        // 'q' truncated to its first half, shape and data consistent: a prefix comparison would pass
+        // 'q' truncated to its first half, shape and data consistent: a prefix comparison would pass; the shape check
+        // names it before any value is compared
         assertFailsNaming(replay(root -> {
             ObjectNode q = (ObjectNode) section(root, "intermediates").get("q");
             ArrayNode data = (ArrayNode) q.get("data");
@@ -125,7 +126,22 @@ class ConformanceNotVacuousTest {
             while (data.size() > half) data.remove(data.size() - 1);
             ArrayNode shape = q.putArray("shape");
             shape.add(half);
-        }), "intermediates", "q (");
+        }), "intermediates", "q (shape [4] in the reference, ours [2, 4])");
+    }
+
+    /**
+     * Intermediates are compared by shape, not by length alone (issue 21, item 8): 'q' is [members, batch]; the same
+     * values declared as [batch, members], or flattened, are another tensor and fail naming both shapes.
+     */
+    @Test
+    void anIntermediateOfTheSameLengthButAnotherShapeFails() throws Exception {
+        for (int[] shape : new int[][] {{4, 2}, {8}}) {
+            assertFailsNaming(replay(root -> {
+                ObjectNode q = (ObjectNode) section(root, "intermediates").get("q");
+                ArrayNode declared = q.putArray("shape");
+                for (int d : shape) declared.add(d);
+            }), "intermediates", "q shape " + java.util.Arrays.toString(shape), "[2, 4]");
+        }
     }
 
     @Test

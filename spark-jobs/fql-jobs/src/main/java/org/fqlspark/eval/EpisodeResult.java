@@ -12,7 +12,8 @@ import java.io.Serializable;
  * @param success       the environment's success flag at the final step (OGBench's metric, docs/algorithm.md §7)
  * @param failed        the episode could not be completed (the bridge crashed, hung or answered garbage, or the
  *                      environment threw); {@code episodeReturn} and {@code length} then cover the steps before the
- *                      failure and the episode is left out of the summary statistics
+ *                      failure; the episode counts as unsuccessful in the success rate and is left out of the return
+ *                      and length statistics
  * @param error         why it failed, {@code null} when it did not
  */
 public record EpisodeResult(int episode, long seed, double episodeReturn, int length, boolean success, boolean failed,

@@ -6,9 +6,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The content of {@code summary.json}. Rates and means are over completed episodes (failed ones are counted in
- * {@code episodesFailed} and listed in {@code failures}); numbers that are undefined (no completed episode, a
- * confidence interval from one episode, no reference scores) are null.
+ * The content of {@code summary.json}. Failed episodes (a crashed or hung environment) count as unsuccessful: the
+ * success rate and its interval are over all episodes, completed and failed; the return and length statistics are over
+ * completed episodes only (so is a normalized score defined by returns; one defined by the success rate follows the
+ * success rate). Failed ones are also counted in {@code episodesFailed} and listed in {@code failures}. Numbers that
+ * are undefined (no completed episode, a confidence interval from one episode, no reference scores) are null.
  *
  * <p>JSON keys (see {@link #toJson()}): {@code format}, {@code format_version}, {@code env}, {@code env_id},
  * {@code checkpoint}, {@code checkpoint_step}, {@code episodes}, {@code episodes_completed}, {@code episodes_failed},

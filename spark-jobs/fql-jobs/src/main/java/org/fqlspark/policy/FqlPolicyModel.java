@@ -36,6 +36,7 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 import org.fqlspark.agent.Checkpoint;
+import org.fqlspark.io.HadoopFiles;
 import org.fqlspark.eval.CheckpointSource;
 import org.fqlspark.eval.Policy;
 
@@ -78,6 +79,8 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
     private static final long serialVersionUID = 1L;
     static final String METADATA = "metadata.json";
     static final String CHECKPOINT = "checkpoint.fqlckpt";
+    /** The largest metadata.json read (1 MiB; this class writes under 1 KiB), checked before reading it. */
+    static final int MAX_METADATA_BYTES = 1 << 20;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final String uid;
@@ -392,16 +395,23 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
                     throw new PolicyInputException(path + ": not a saved FqlPolicyModel (no " + METADATA + ")");
                 }
                 JsonNode metadata;
-                try (InputStream in = fs.open(metadataFile)) {
-                    metadata = JSON.readTree(in);
+                try {
+                    metadata = JSON.readTree(HadoopFiles.readBounded(fs, metadataFile, MAX_METADATA_BYTES,
+                            "a saved FqlPolicyModel's metadata"));
+                } catch (org.fqlspark.data.DatasetException e) {
+                    throw new PolicyInputException(e.getMessage(), e);
                 }
                 if (!FqlPolicyModel.class.getName().equals(metadata.path("class").asText())) {
                     throw new PolicyInputException(metadataFile + ": class is '" + metadata.path("class").asText() + "', expected "
                             + FqlPolicyModel.class.getName());
                 }
                 byte[] bytes;
-                try (InputStream in = fs.open(new Path(dir, CHECKPOINT))) {
-                    bytes = in.readAllBytes();
+                Path checkpointFile = new Path(dir, CHECKPOINT);
+                // as every checkpoint read: the magic and the size are checked before the file is read whole
+                try (InputStream in = fs.open(checkpointFile)) {
+                    bytes = Checkpoint.readBytes(in, fs.getFileStatus(checkpointFile).getLen(), checkpointFile.toString());
+                } catch (Checkpoint.CheckpointException e) {
+                    throw new PolicyInputException(e.getMessage(), e);
                 }
                 FqlPolicyModel model = new FqlPolicyModel(metadata.path("uid").asText(), bytes,
                         metadata.path("checkpoint_source").asText(new Path(dir, CHECKPOINT).toString()));

@@ -2,7 +2,6 @@ package org.fqlspark.sweep;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -23,6 +22,9 @@ import org.apache.hadoop.fs.Path;
 
 /** Small files of a sweep on any Hadoop file system (local, hdfs://, s3a://), and the JSON/YAML mappers. */
 final class SweepFiles {
+
+    /** The largest spec or experiment file read (16 MiB: a grid of every value a sweep may have is far smaller). */
+    static final int MAX_YAML_BYTES = 16 << 20;
 
     static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
     };
@@ -68,9 +70,13 @@ final class SweepFiles {
         }
     }
 
+    /** A spec or experiment file, refused by its size (before it is read) above {@link #MAX_YAML_BYTES}. */
     static String readText(Path path, Configuration hadoop) {
-        try (InputStream in = path.getFileSystem(hadoop).open(path)) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            return new String(org.fqlspark.io.HadoopFiles.readBounded(path.getFileSystem(hadoop), path, MAX_YAML_BYTES,
+                    "a sweep spec or experiment config"), StandardCharsets.UTF_8);
+        } catch (org.fqlspark.data.DatasetException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         } catch (FileNotFoundException e) {
             throw new IllegalArgumentException(path + " does not exist", e);
         } catch (IOException e) {
@@ -90,8 +96,10 @@ final class SweepFiles {
     /** The SHA-256 of a dataset's manifest.json: what a trial's marker records to notice a re-ingested dataset. */
     static String manifestSha256(String data, Configuration hadoop) {
         Path manifest = new Path(qualify(data, hadoop), org.fqlspark.data.DatasetSchema.MANIFEST_FILE);
-        try (InputStream in = manifest.getFileSystem(hadoop).open(manifest)) {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(in.readNBytes(64 << 20)));
+        try {
+            byte[] bytes = org.fqlspark.io.HadoopFiles.readBounded(manifest.getFileSystem(hadoop), manifest,
+                    org.fqlspark.data.DatasetSchema.MAX_MANIFEST_BYTES, "a dataset manifest");
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (FileNotFoundException e) {
             throw new IllegalArgumentException("data " + data + ": no " + manifest.getName() + " (not an ingested dataset)", e);
         } catch (IOException e) {
@@ -102,9 +110,9 @@ final class SweepFiles {
     }
 
     /** Takes the one-driver lease on a sweep or run directory. */
-    static org.fqlspark.io.Lease lease(Path dir, String what, Configuration hadoop) {
+    static org.fqlspark.io.Lease lease(Path dir, String what, Configuration hadoop, java.io.PrintStream log) {
         try {
-            return org.fqlspark.io.Lease.acquire(dir.getFileSystem(hadoop), dir, what);
+            return org.fqlspark.io.Lease.acquire(dir.getFileSystem(hadoop), dir, what, note -> log.println("fql sweep: " + note));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot take the lease on " + dir + ": " + e.getMessage(), e);
         }

@@ -121,7 +121,7 @@ public final class SweepJob {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         Path root = SweepFiles.qualify(output, hadoop);
         checkOutput(spec, root, hadoop);   // before the lease: a directory that is not ours gets nothing, not even a lease file
-        try (Lease lease = SweepFiles.lease(root, "sweep output", hadoop)) {
+        try (Lease lease = SweepFiles.lease(root, "sweep output", hadoop, log)) {
             return runLeased(spark, spec, root, maxConcurrent, hadoop, lease, log);
         }
     }

@@ -1,7 +1,6 @@
 package org.fqlspark.train;
 
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -9,7 +8,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 
 import org.apache.spark.sql.SparkSession;
 import org.fqlspark.data.DatasetManifest;
@@ -54,32 +52,38 @@ final class Provenance {
         return p;
     }
 
-    /** FQL_GIT_COMMIT if set, else {@code git rev-parse HEAD} (+ "-dirty" with uncommitted tracked changes), else "unknown". */
+    /** The system property the {@code ./fql} launcher sets to its checkout's commit. */
+    static final String COMMIT_PROPERTY = "fql.git.commit";
+    /** What the build writes: the commit the jar was built from (spark-jobs/fql-jobs/pom.xml, maven-antrun-plugin). */
+    static final String BUILD_COMMIT_RESOURCE = "build-commit.properties";
+
+    /**
+     * The project's commit: FQL_GIT_COMMIT if a user set it, else what the launcher passed ({@code -Dfql.git.commit},
+     * its checkout's {@code git rev-parse HEAD}, "-dirty" with uncommitted changes), else the commit the jar was built
+     * from, else "unknown". Never a repository found from the working directory, which may be anyone's.
+     */
     static String gitCommit() {
         String env = System.getenv("FQL_GIT_COMMIT");
         if (env != null && !env.isBlank()) {
             return env.trim();
         }
-        String head = run("git", "rev-parse", "HEAD");
-        if (head == null || !head.matches("[0-9a-f]{40}")) {
-            return "unknown";
+        String launcher = System.getProperty(COMMIT_PROPERTY);
+        if (launcher != null && !launcher.isBlank()) {
+            return launcher.trim();
         }
-        String status = run("git", "status", "--porcelain", "--untracked-files=no");
-        return status == null || status.isEmpty() ? head : head + "-dirty";
-    }
-
-    private static String run(String... command) {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                p.destroy();
-                return null;
+        try (InputStream in = Provenance.class.getResourceAsStream(BUILD_COMMIT_RESOURCE)) {
+            if (in != null) {
+                Properties props = new Properties();
+                props.load(in);
+                String built = props.getProperty("git_commit", "").trim();
+                if (!built.isEmpty()) {
+                    return built;
+                }
             }
-            return new String(out, StandardCharsets.UTF_8).trim();
-        } catch (Exception e) {
-            return null;
+        } catch (java.io.IOException e) {
+            // unknown
         }
+        return "unknown";
     }
 
     static String mavenVersion(String group, String artifact) {

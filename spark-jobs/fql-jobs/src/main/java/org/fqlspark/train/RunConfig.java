@@ -32,6 +32,8 @@ public record RunConfig(
 
     public static final String FORMAT = "fql-train-config";
     public static final int FORMAT_VERSION = 1;
+    /** The largest config.json read (1 MiB; this project writes a few KiB), checked before reading it. */
+    static final int MAX_BYTES = 1 << 20;
 
     /** The run's options as {@link TrainOptions} has them (flag names in snake_case). */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -148,7 +150,8 @@ public record RunConfig(
     /** Reads {@code dir}'s config.json; an unreadable one is bad input naming the file. */
     public static RunConfig read(RunDirectory dir) throws IOException {
         try {
-            return RunDirectory.JSON.readValue(dir.readBytes(dir.file(RunDirectory.CONFIG)), RunConfig.class);
+            return RunDirectory.JSON.readValue(org.fqlspark.io.HadoopFiles.readBounded(dir.fs(), dir.file(RunDirectory.CONFIG),
+                    MAX_BYTES, "a training run's config"), RunConfig.class);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             Throwable cause = e.getCause() instanceof IllegalArgumentException bad ? bad : e;
             String why = cause == e ? e.getOriginalMessage() : cause.getMessage();

@@ -171,7 +171,8 @@ record RunStart(DatasetRef dataset, Map<String, String> provenance, TrainingStat
         FileSystem fs = given.getFileSystem(hadoop);
         Path dir = fs.makeQualified(given);
         DatasetManifest manifest = DatasetManifest.read(fs, dir);
-        String sha = Provenance.sha256(RunDirectory.readBytes(fs, new Path(dir, DatasetSchema.MANIFEST_FILE)));
+        String sha = Provenance.sha256(org.fqlspark.io.HadoopFiles.readBounded(fs, new Path(dir, DatasetSchema.MANIFEST_FILE),
+                DatasetSchema.MAX_MANIFEST_BYTES, "a dataset manifest"));
         if (options.workers() > manifest.counts().transitions()) {
             throw new IllegalArgumentException("--workers " + options.workers() + " is more than the dataset's "
                     + manifest.counts().transitions() + " transitions");

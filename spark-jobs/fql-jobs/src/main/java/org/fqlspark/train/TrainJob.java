@@ -73,7 +73,7 @@ public final class TrainJob {
         RunDirectory dir = RunDirectory.at(options.runDir(), spark.sparkContext().hadoopConfiguration());
         FqlConfig config = options.resolvedConfig();
         List<String> placement = ShardPlacement.preferredLocations(spark, options.workers(), log);
-        try (Lease lease = Lease.acquire(dir.fs(), dir.root(), "training run")) {
+        try (Lease lease = Lease.acquire(dir.fs(), dir.root(), "training run", note -> log.println("fql train: " + note))) {
             RunStart start = RunStart.resolve(spark, options, config, dir, lease, log);
             MetricsLog metrics = MetricsLog.open(dir, config, start.step());
             if (start.step() >= options.totalSteps()) {

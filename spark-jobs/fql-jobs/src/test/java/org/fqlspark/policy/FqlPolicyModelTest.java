@@ -213,6 +213,58 @@ class FqlPolicyModelTest {
         for (int id = 0; id < 20; id++) assertArrayEquals(before.get(id), viaPipeline.get(id), "through a saved Pipeline");
     }
 
+    /**
+     * The model reader checks a saved checkpoint as {@code Checkpoint.readBytes} does, and bounds the metadata, before
+     * reading them whole (issue 21, item 7): a 64 MiB file that is not a checkpoint is refused after its first bytes.
+     */
+    @Test
+    void theReaderBoundsWhatItReadsBeforeReadingIt() throws Exception {
+        Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.TINY, OBS, ACT, 8);
+        FqlPolicyModel model = FqlPolicyModel.fromCheckpoint(spark, PolicyFixtures.save(c, dir, "agent.fqlckpt").toString());
+        String saved = dir.resolve("model").toString();
+        model.write().save(saved);
+        Path checkpoint = dir.resolve("model").resolve(FqlPolicyModel.CHECKPOINT);
+        java.nio.file.Files.delete(checkpoint);
+        java.nio.file.Files.deleteIfExists(dir.resolve("model").resolve("." + FqlPolicyModel.CHECKPOINT + ".crc"));
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(checkpoint.toFile(), "rw")) {
+            f.setLength(64L << 20);
+            f.write("NOTACKPT".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
+        long before = localBytesRead();
+        RuntimeException notOne = assertThrows(RuntimeException.class, () -> FqlPolicyModel.load(saved));
+        assertTrue(notOne instanceof PolicyInputException && notOne.getMessage().contains(FqlPolicyModel.CHECKPOINT)
+                && notOne.getMessage().contains("magic"), notOne.toString());
+        assertTrue(localBytesRead() - before < 1 << 20, "read " + (localBytesRead() - before) + " bytes of it");
+
+        // a file with the magic but larger than any checkpoint this build reads (sparse: no disk) is refused by its size
+        java.nio.file.Files.delete(checkpoint);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(checkpoint.toFile(), "rw")) {
+            f.setLength(Checkpoint.MAX_BYTES + 1);
+            f.write("FQLCKPT\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
+        long again = localBytesRead();
+        RuntimeException tooLarge = assertThrows(RuntimeException.class, () -> FqlPolicyModel.load(saved));
+        assertTrue(tooLarge instanceof PolicyInputException && tooLarge.getMessage().contains(String.valueOf(Checkpoint.MAX_BYTES + 1)),
+                tooLarge.toString());
+        assertTrue(localBytesRead() - again < 1 << 20, "read " + (localBytesRead() - again) + " bytes of it");
+
+        Path metadata = dir.resolve("model").resolve(FqlPolicyModel.METADATA);
+        java.nio.file.Files.delete(metadata);
+        java.nio.file.Files.deleteIfExists(dir.resolve("model").resolve("." + FqlPolicyModel.METADATA + ".crc"));
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(metadata.toFile(), "rw")) {
+            f.setLength(64L << 20);
+        }
+        RuntimeException big = assertThrows(RuntimeException.class, () -> FqlPolicyModel.load(saved));
+        assertTrue(big instanceof PolicyInputException && big.getMessage().contains(FqlPolicyModel.METADATA)
+                && big.getMessage().contains((64L << 20) + " bytes"), big.toString());
+    }
+
+    /** Bytes read so far through Hadoop's local file system, in this JVM. */
+    static long localBytesRead() {
+        return org.apache.hadoop.fs.FileSystem.getAllStatistics().stream().filter(s -> "file".equals(s.getScheme()))
+                .mapToLong(org.apache.hadoop.fs.FileSystem.Statistics::getBytesRead).sum();
+    }
+
     @Test
     void badInputIsRefusedNamingTheColumn() throws Exception {
         Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.TINY, OBS, ACT, 8);

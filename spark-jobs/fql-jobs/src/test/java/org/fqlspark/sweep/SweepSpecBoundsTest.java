@@ -118,6 +118,31 @@ class SweepSpecBoundsTest {
                 "max_trials must be a positive integer");
     }
 
+    /**
+     * A spec or base: file larger than any sweep needs is refused by its size before it is read (issue 21, item 7); the
+     * files are sparse, so the test costs no disk.
+     */
+    @Test
+    void oversizedSpecAndBaseFilesAreRefusedBeforeTheyAreRead() throws Exception {
+        long size = SweepFiles.MAX_YAML_BYTES + 1;
+        Path spec = dir.resolve("huge-spec.yaml");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(spec.toFile(), "rw")) {
+            f.setLength(size);
+        }
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> SweepSpec.read(spec.toString(), HADOOP)),
+                "huge-spec.yaml", size + " bytes", "at most " + SweepFiles.MAX_YAML_BYTES);
+
+        Path base = dir.resolve("configs/huge-base.yaml");
+        java.nio.file.Files.createDirectories(base.getParent());
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(base.toFile(), "rw")) {
+            f.setLength(size);
+        }
+        TinyRun.write(dir.resolve("sweeps/s.yaml"), "base: ../configs/huge-base.yaml\ngrid: {train.seed: [0, 1]}\n");
+        assertMentions(assertThrows(IllegalArgumentException.class,
+                () -> SweepSpec.read(dir.resolve("sweeps/s.yaml").toString(), HADOOP)),
+                "huge-base.yaml", size + " bytes", "at most " + SweepFiles.MAX_YAML_BYTES);
+    }
+
     @Test
     void aHugeBridgeTimeoutInAConfigIsRefusedNamingTheKey() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SweepSpec.parse(

@@ -60,6 +60,30 @@ public final class HadoopFiles {
         return new Path(target.getParent(), "." + target.getName() + "." + kind + "-" + UUID.randomUUID());
     }
 
+    /**
+     * The bytes of a small file a user hands us (a manifest, a spec, a model's metadata), bounded before anything is
+     * allocated: a file over {@code limit} bytes is refused by its size, and one that grows past it while it is read is
+     * refused too.
+     *
+     * @param what what the file is, for the message ("a dataset manifest")
+     * @throws org.fqlspark.data.DatasetException naming the file, its size and the limit
+     * @throws java.io.FileNotFoundException when it does not exist
+     */
+    public static byte[] readBounded(FileSystem fs, Path file, int limit, String what) throws IOException {
+        long size = fs.getFileStatus(file).getLen();
+        if (size > limit) throw tooLarge(file, size + " bytes", limit, what);
+        try (java.io.InputStream in = fs.open(file)) {
+            byte[] bytes = in.readNBytes(limit);
+            if (bytes.length == limit && in.read() != -1) throw tooLarge(file, "more than " + limit + " bytes", limit, what);
+            return bytes;
+        }
+    }
+
+    private static org.fqlspark.data.DatasetException tooLarge(Path file, String size, int limit, String what) {
+        return new org.fqlspark.data.DatasetException(file.toString(), null, "is " + size + "; expected at most " + limit
+                + " bytes for " + what + " (refused before reading it)");
+    }
+
     /** Writes {@code bytes} to {@code target}, replacing any old file in one atomic step. */
     public static void replaceAtomically(FileSystem fs, Path target, byte[] bytes) throws IOException {
         if (isObjectStore(fs)) {

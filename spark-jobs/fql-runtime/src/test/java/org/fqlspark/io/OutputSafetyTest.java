@@ -182,6 +182,68 @@ class OutputSafetyTest {
         assertTrue(Files.isDirectory(dir.resolve("sweep")), "a directory that was there before the lease stays");
     }
 
+    /**
+     * A fresh lease whose holder ran on this host, in this pid space, is taken over at once when its process is gone,
+     * or when its pid now belongs to a process started at another time; a fresh lease from another host, or from
+     * another pid space (a container sharing the host name), still holds.
+     */
+    @Test
+    void aLeaseOfAProcessGoneFromThisHostIsTakenOverAtOnce() throws Exception {
+        Path probe = path("probe");
+        try (Lease ours = Lease.acquire(fs, probe, "probe")) {
+            ours.check();
+        }
+        Files.createDirectories(dir.resolve("probe"));
+        try (Lease ours = Lease.acquire(fs, probe, "probe")) {
+            @SuppressWarnings("unchecked")
+            java.util.Map<String, Object> mine = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+                    dir.resolve("probe").resolve(Lease.FILE).toFile(), java.util.Map.class);
+            assertEquals(ProcessHandle.current().pid(), ((Number) mine.get("pid")).longValue());
+            assertTrue(mine.containsKey("host") && mine.containsKey("process_start_epoch_ms"), mine.toString());
+
+            Process ended = new ProcessBuilder("true").start();
+            ended.waitFor();
+            long now = System.currentTimeMillis();
+            java.util.function.BiFunction<Object, Object, String> lease = (pid, start) -> ("{\"id\":\"other\",\"holder\":\"pid "
+                    + pid + " on " + mine.get("host") + "\",\"since\":\"2026-01-01T00:00:00Z\",\"refreshed_epoch_ms\":" + now
+                    + ",\"host\":\"" + mine.get("host") + "\",\"pid\":" + pid + ",\"process_start_epoch_ms\":" + start
+                    + (mine.containsKey("pid_space") ? ",\"pid_space\":\"" + mine.get("pid_space") + "\"" : "") + "}");
+
+            // gone: its pid no longer runs
+            assertTakenOver(lease.apply(ended.pid(), now), "is no longer running");
+            // gone: its pid now runs a process that started at another time (this JVM)
+            assertTakenOver(lease.apply(ProcessHandle.current().pid(), 1000), "is now another process");
+            // alive: this very process, as it recorded itself
+            assertHeld(lease.apply(ProcessHandle.current().pid(), mine.get("process_start_epoch_ms")));
+            // another host: only the lease's age counts
+            assertHeld(lease.apply(ended.pid(), now).replace("\"host\":\"" + mine.get("host") + "\"", "\"host\":\"elsewhere\""));
+            // another pid space on a host of the same name
+            assertHeld(lease.apply(ended.pid(), now).replaceAll(",\"pid_space\":\"[^\"]*\"", "")
+                    .replace("}", ",\"pid_space\":\"another-boot pid:[1]\"}"));
+        }
+    }
+
+    private void assertTakenOver(String leaseJson, String why) throws IOException {
+        Path d = path("held");
+        Files.createDirectories(dir.resolve("held"));
+        Files.writeString(dir.resolve("held").resolve(Lease.FILE), leaseJson);
+        List<String> notes = new ArrayList<>();
+        try (Lease taken = Lease.acquire(fs, d, "training run", notes::add)) {
+            taken.check();
+        }
+        assertEquals(1, notes.size(), notes.toString());
+        assertTrue(notes.get(0).contains("taken over") && notes.get(0).contains(why), notes.get(0));
+    }
+
+    private void assertHeld(String leaseJson) throws IOException {
+        Path d = path("held");
+        Files.createDirectories(dir.resolve("held"));
+        Files.writeString(dir.resolve("held").resolve(Lease.FILE), leaseJson);
+        var e = assertThrows(Lease.HeldException.class, () -> Lease.acquire(fs, d, "training run", note -> { }));
+        assertTrue(e.getMessage().contains("in use by another driver"), e.getMessage());
+        Files.delete(dir.resolve("held").resolve(Lease.FILE));
+    }
+
     @Test
     void successUnderSparkSubmitReturnsInsteadOfExiting() {
         List<Integer> exits = new ArrayList<>();
