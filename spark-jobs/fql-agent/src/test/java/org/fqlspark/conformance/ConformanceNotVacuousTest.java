@@ -140,7 +140,7 @@ class ConformanceNotVacuousTest {
                 ObjectNode q = (ObjectNode) section(root, "intermediates").get("q");
                 ArrayNode declared = q.putArray("shape");
                 for (int d : shape) declared.add(d);
-            }), "intermediates", "q shape " + java.util.Arrays.toString(shape), "[2, 4]");
+            }), "intermediates", "q (shape " + java.util.Arrays.toString(shape), "ours [2, 4]");
         }
     }
 
