@@ -108,9 +108,10 @@ public final class TrainCommand implements Callable<Integer> {
             + "oldest overwritten first (default: the official code's max(2000000, N+1))")
     Long bufferCapacity;
 
-    @Option(names = "--averaging", paramLabel = "driver|peer", description = "driver (default): every round is a Spark job "
-            + "whose states the driver averages; peer: the workers of a barrier stage average among themselves over direct "
-            + "connections for all rounds up to the next checkpoint or evaluation (same numbers, no per-round job)")
+    @Option(names = "--averaging", paramLabel = "driver|peer", description = "peer (default, with 2 or more workers): the "
+            + "workers of a barrier stage average among themselves over direct, authenticated connections for all rounds up to "
+            + "the next checkpoint or evaluation (same numbers, no per-round job); driver: every round is a Spark job whose "
+            + "states the driver averages")
     String averaging;
 
     @Option(names = "--preset", paramLabel = "NAME", description = "task preset with the paper's settings (default: default)")

@@ -30,8 +30,9 @@ import org.fqlspark.agent.FqlPresets;
  * @param evalEpisodes       episodes per evaluation
  * @param evalEnv            the environment to evaluate in: a built-in id or {@code bridge:COMMAND} (with evalEvery)
  * @param online             the online phase after the N offline steps (docs/algorithm.md §5); {@link Online#NONE} for none
- * @param peerAveraging      {@code --averaging peer}: offline rounds run in barrier stages whose workers average among
- *                           themselves over direct connections (same numbers); false: every round through the driver
+ * @param peerAveraging      {@code --averaging peer} (the default; it applies where W ≥ 2): offline rounds run in barrier
+ *                           stages whose workers average among themselves over direct connections (same numbers);
+ *                           false ({@code --averaging driver}): every round through the driver
  */
 public record TrainOptions(
         String dataPath,
@@ -164,7 +165,10 @@ public record TrainOptions(
 
     // config.json records these options as RunConfig.Train (snake_case keys), its one writer and reader.
 
-    /** Builder with the defaults: 1 worker, K = 100, the preset's step count, seed 0, R = 50, 1 thread, depth 2. */
+    /**
+     * Builder with the defaults: 1 worker, K = 100, the preset's step count, seed 0, R = 50, 1 thread, depth 2, peer
+     * averaging (where W ≥ 2).
+     */
     public static final class Builder {
         private String dataPath;
         private String runDir;
@@ -186,7 +190,7 @@ public record TrainOptions(
         private boolean progressBar;
         private boolean learningCurves = true;
         private Online online = Online.NONE;
-        private boolean peerAveraging;
+        private boolean peerAveraging = true;
 
         public Builder dataPath(String v) { dataPath = v; return this; }
         public Builder runDir(String v) { runDir = v; return this; }

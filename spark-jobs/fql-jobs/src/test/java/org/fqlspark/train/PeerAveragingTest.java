@@ -22,7 +22,7 @@ class PeerAveragingTest {
     @Test
     void workersAveragingAmongThemselvesGiveTheDriversNumbers() throws IOException {
         Path root = TrainFixtures.tempDir("fql-peer");
-        TrainOptions driver = TrainFixtures.options(root.resolve("driver")).workers(2).averagingFrequency(5).steps(33)
+        TrainOptions driver = TrainFixtures.options(root.resolve("driver")).workers(2).averagingFrequency(5).steps(33).peerAveraging(false)
                 .checkpointEvery(3).keepCheckpoints(0).build();
         TrainResult viaDriver = TrainJob.run(TestSpark.session(), driver);
         TrainResult viaPeers = TrainJob.run(TestSpark.session(),
@@ -40,6 +40,19 @@ class PeerAveragingTest {
                             .state().parameters()), name);
         }
         assertTrue(Files.readString(root.resolve("peer/config.json")).contains("\"averaging\" : \"peer\""));
+        assertTrue(Files.readString(root.resolve("driver/config.json")).contains("\"averaging\" : \"driver\""));
+    }
+
+    /** Peer averaging is the default (it applies where W >= 2); --averaging driver still chooses the driver. */
+    @Test
+    void peerAveragingIsTheDefaultAndDriverStaysAvailable() throws IOException {
+        assertTrue(TrainOptions.builder("data", "run").workers(2).build().peerAveraging());
+        TrainCommand peer = new TrainCommand();
+        new picocli.CommandLine(peer).parseArgs("--data", "d", "--run-dir", "r", "--workers", "2");
+        assertTrue(peer.options(new org.apache.hadoop.conf.Configuration()).peerAveraging());
+        TrainCommand driver = new TrainCommand();
+        new picocli.CommandLine(driver).parseArgs("--data", "d", "--run-dir", "r", "--workers", "2", "--averaging", "driver");
+        assertEquals(false, driver.options(new org.apache.hadoop.conf.Configuration()).peerAveraging());
     }
 
     @Test

@@ -43,6 +43,14 @@ import org.fqlspark.train.worker.WorkerOutcome;
  * on every idle connection every {@link PeerSettings#heartbeatMillis()}: a peer that sends nothing at all for
  * {@link PeerSettings#timeoutMillis()} is gone (its host vanished without closing its sockets), and the task fails,
  * which fails the barrier stage for Spark to run again. Every wait also ends as soon as Spark kills the task.
+ *
+ * <p>Not done (a follow-up, issue 21): the connections are authenticated but not encrypted, and frames carry no MAC of
+ * their own, so an observer on the network path reads the states and an active one can alter or inject bytes in an
+ * established connection (see the README's "Peer averaging on the network"). The planned fix is TLS where Spark's SSL
+ * settings are on ({@code spark.ssl.enabled}, keystore and truststore from Spark's {@code SSLOptions}, both ends
+ * verified), with the handshake kept inside it to bind the connection to the run; until then, use
+ * {@code spark.authenticate} with {@code spark.network.crypto.enabled} and a private network, or
+ * {@code --averaging driver}.
  */
 public final class PeerExchange implements AutoCloseable {
 
