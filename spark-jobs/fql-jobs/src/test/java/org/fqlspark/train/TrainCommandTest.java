@@ -63,14 +63,20 @@ class TrainCommandTest {
     }
 
     /**
-     * {@code --horizon-length 3} reaches the agent: a QC-FQL run (W = 2, shards split per episode) writes checkpoints of
-     * chunked networks, keeps h when resumed without the flag, and equals the single-process trainer at W = 1.
+     * {@code --horizon-length 3} reaches the agent: a QC-FQL run (W = 2, shards split per episode, evaluated during
+     * training) writes checkpoints of chunked networks, keeps h when resumed without the flag, and equals the
+     * single-process trainer at W = 1.
      */
     @Test
     void horizonLengthFromTheCommandLineTrainsQcFql() throws Exception {
         Path run = TrainFixtures.tempDir("fql-cli").resolve("chunked");
-        assertEquals(0, fql(train(run, "--steps", "4", "--workers", "2", "--averaging-frequency", "2", "--horizon-length", "3")).code());
+        assertEquals(0, fql(train(run, "--steps", "4", "--workers", "2", "--averaging-frequency", "2", "--horizon-length", "3",
+                "--eval-every", "4", "--eval-episodes", "2", "--eval-env", "pointmaze-medium")).code());
         Checkpoint cp = Checkpoint.fromBytes(Files.readAllBytes(run.resolve("checkpoints/step-000000000004.fqlckpt")), "cp");
+        List<String> csv = Files.readAllLines(run.resolve("metrics.csv"));
+        int success = List.of(csv.get(0).split(",")).indexOf("eval/success_rate");
+        double rate = Double.parseDouble(csv.get(csv.size() - 1).split(",")[success]);
+        assertTrue(rate >= 0 && rate <= 1, "the evaluation during training plays the chunks: " + csv.get(csv.size() - 1));
         assertEquals(3, cp.config().horizonLength());
         assertEquals(3 * cp.actionDim(), cp.restore().chunkActionDim());
         assertTrue(Files.readString(run.resolve("config.json")).contains("\"horizon_length\" : 3"));
