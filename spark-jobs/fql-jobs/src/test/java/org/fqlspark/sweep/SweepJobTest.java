@@ -166,6 +166,32 @@ class SweepJobTest {
         assertTrue(e.getMessage().contains("online_env"), e.getMessage());
     }
 
+    /**
+     * A grid over {@code agent.horizon_length} (FQL and QC-FQL with chunks of 3): both trials train and evaluate, and each
+     * trial's checkpoint carries its own h into the agent.
+     */
+    @Test
+    void aSweepGridOverHorizonLengthTrainsFqlAndQcFql() throws IOException {
+        TinyRun run = TinyRun.get();
+        Path dir = TinyRun.tempDir("fql-sweep-horizon");
+        Path spec = dir.resolve("spec.yaml");
+        TinyRun.write(spec, TinyRun.tinySpec(run.dataset, "horizon_length: [1, 3]"));
+        List<SweepSpec.Trial> trials = SweepSpec.read(spec.toString(), HADOOP).trials();
+        assertEquals(2, trials.size());
+        SweepResult result = SweepJob.run(TestSpark.session(), SweepSpec.read(spec.toString(), HADOOP), dir.resolve("out").toString(), 1,
+                new PrintStream(java.io.OutputStream.nullOutputStream()));
+        assertEquals(2, result.count(SweepJob.Status.COMPLETED));
+        for (SweepJob.Outcome o : result.outcomes()) {
+            int h = o.trial().config().fqlConfig().horizonLength();
+            Path checkpoint = dir.resolve("out").resolve("trials").resolve(o.trial().id()).resolve("run/checkpoints/step-000000000020.fqlckpt");
+            org.fqlspark.agent.Checkpoint cp = org.fqlspark.agent.Checkpoint.fromBytes(Files.readAllBytes(checkpoint), "cp");
+            assertEquals(h, cp.config().horizonLength(), o.trial().id());
+            assertEquals(h * cp.actionDim(), cp.restore().chunkActionDim(), "the networks are h·A wide");
+            assertNotNull(o.row().get("success_rate"), "evaluated (open-loop chunks when h > 1)");
+        }
+        assertEquals(List.of(1, 3), result.outcomes().stream().map(o -> o.trial().config().fqlConfig().horizonLength()).sorted().toList());
+    }
+
     @Test
     void aFailingTrialIsReportedAndTheOthersRun() throws IOException {
         TinyRun run = TinyRun.get();

@@ -104,6 +104,57 @@ class OnlineTrainingTest {
         assertEquals(TrainFixtures.lossColumns(root.resolve("full")), TrainFixtures.lossColumns(run));
     }
 
+    /**
+     * QC-FQL (h = 3) in the exact mode: one stored row per environment step, chunks sampled from the union of the
+     * dataset and the online rows; the run resumed from its step-100 checkpoint (online step 50 = 16 chunks and two
+     * actions of the 17th: one action of that chunk is still to play) equals the uninterrupted run bit for bit.
+     */
+    @Test
+    void chunkedResumedOnlineRunEqualsAnUninterruptedOne() throws IOException {
+        Path root = TrainFixtures.tempDir("fql-online-chunked");
+        java.util.function.Function<Path, TrainOptions> options = run -> exact(run, 50, 100)
+                .overrides(TrainFixtures.tiny().with(org.fqlspark.agent.FqlConfig.HORIZON_LENGTH, 3)).build();
+        TrainResult full = TrainJob.run(TestSpark.session(), options.apply(root.resolve("full")));
+        assertEquals(150, full.finalStep());
+        assertEquals(100, onlineRows(root.resolve("full")).size(), "one row per environment step, not per chunk");
+
+        Path run = copy(root.resolve("full"), root.resolve("crashed"));   // the same run, crashed after its step-100 checkpoint
+        Path checkpoints = run.resolve("checkpoints");
+        Files.delete(checkpoints.resolve("step-000000000150.fqlckpt"));
+        Files.delete(checkpoints.resolve("step-000000000125.fqlckpt"));
+        TrainResult resumed = TrainJob.run(TestSpark.session(), options.apply(run).toBuilder().resume(true).build());
+        assertEquals(100, resumed.startStep());
+        TrainFixtures.assertSameState(full.finalState().toAgentState(), resumed.finalState());
+        assertEquals(onlineRows(root.resolve("full")), onlineRows(run));
+        assertEquals(TrainFixtures.lossColumns(root.resolve("full")), TrainFixtures.lossColumns(run));
+    }
+
+    /**
+     * QC-FQL (h = 3) in the distributed mode: 2 learners (the shards and the online rows split per episode), 2 actors
+     * of 10 steps per refresh (not a multiple of h: chunks run on across collections); resumed from a mid-phase
+     * checkpoint it equals the uninterrupted run.
+     */
+    @Test
+    void chunkedDistributedRunResumesExactly() throws IOException {
+        Path root = TrainFixtures.tempDir("fql-online-chunked-dist");
+        java.util.function.Function<Path, TrainOptions> options = run -> TrainFixtures.options(run).workers(2).averagingFrequency(20)
+                .steps(40).checkpointEvery(1).keepCheckpoints(0)
+                .overrides(TrainFixtures.tiny().with(org.fqlspark.agent.FqlConfig.HORIZON_LENGTH, 3))
+                .online(new TrainOptions.Online(60, ENV, "distributed", 2, 10, 0)).build();
+        TrainResult full = TrainJob.run(TestSpark.session(), options.apply(root.resolve("full")));
+        assertEquals(100, full.finalStep());
+        assertEquals(60, onlineRows(root.resolve("full")).size());
+
+        Path run = copy(root.resolve("full"), root.resolve("crashed"));
+        Path checkpoints = run.resolve("checkpoints");
+        Files.delete(checkpoints.resolve("step-000000000100.fqlckpt"));
+        Files.delete(checkpoints.resolve("step-000000000080.fqlckpt"));
+        TrainResult resumed = TrainJob.run(TestSpark.session(), options.apply(run).toBuilder().resume(true).build());
+        assertEquals(60, resumed.startStep());
+        TrainFixtures.assertSameState(full.finalState().toAgentState(), resumed.finalState());
+        assertEquals(onlineRows(root.resolve("full")), onlineRows(run));
+    }
+
     /** A finished offline run extended with an online phase equals one run that had it from the start. */
     @Test
     void finishedOfflineRunCanBeExtendedOnline() throws IOException {
@@ -169,6 +220,17 @@ class OnlineTrainingTest {
         IllegalArgumentException noEnv = assertThrows(IllegalArgumentException.class,
                 () -> new TrainOptions.Online(10, null, "exact", 1, 100, 0));
         assertTrue(noEnv.getMessage().contains("--env"), noEnv.getMessage());
+    }
+
+    /** A copy of a finished run directory (its online/ rows reach past any earlier checkpoint, as after a crash). */
+    private static Path copy(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, to.resolve(from.relativize(f).toString()));
+            }
+        }
+        Files.delete(to.resolve("result.json"));
+        return to;
     }
 
     static List<Row> onlineRows(Path run) {

@@ -64,6 +64,37 @@ class TrainCommandTest {
     }
 
     /**
+     * {@code --horizon-length 3} reaches the agent: a QC-FQL run (W = 2, shards split per episode, evaluated during
+     * training) writes checkpoints of chunked networks, keeps h when resumed without the flag, and equals the
+     * single-process trainer at W = 1.
+     */
+    @Test
+    void horizonLengthFromTheCommandLineTrainsQcFql() throws Exception {
+        Path run = TrainFixtures.tempDir("fql-cli").resolve("chunked");
+        assertEquals(0, fql(train(run, "--steps", "4", "--workers", "2", "--averaging-frequency", "2", "--horizon-length", "3",
+                "--eval-every", "4", "--eval-episodes", "2", "--eval-env", "pointmaze-medium")).code());
+        Checkpoint cp = Checkpoint.fromBytes(Files.readAllBytes(run.resolve("checkpoints/step-000000000004.fqlckpt")), "cp");
+        List<String> csv = Files.readAllLines(run.resolve("metrics.csv"));
+        int success = List.of(csv.get(0).split(",")).indexOf("eval/success_rate");
+        double rate = Double.parseDouble(csv.get(csv.size() - 1).split(",")[success]);
+        assertTrue(rate >= 0 && rate <= 1, "the evaluation during training plays the chunks: " + csv.get(csv.size() - 1));
+        assertEquals(3, cp.config().horizonLength());
+        assertEquals(3 * cp.actionDim(), cp.restore().chunkActionDim());
+        assertTrue(Files.readString(run.resolve("config.json")).contains("\"horizon_length\" : 3"));
+        assertEquals(0, fql("train", "--run-dir", run.toString(), "--resume", "--steps", "6", "--no-progress").code());
+        assertEquals(3, Checkpoint.fromBytes(Files.readAllBytes(run.resolve("checkpoints/step-000000000006.fqlckpt")), "cp")
+                .config().horizonLength(), "resumed with the run's own h");
+
+        Path single = TrainFixtures.tempDir("fql-cli").resolve("chunked-w1");
+        assertEquals(0, fql(train(single, "--steps", "5", "--averaging-frequency", "5", "--horizon-length", "3")).code());
+        Checkpoint one = Checkpoint.fromBytes(Files.readAllBytes(single.resolve("checkpoints/step-000000000005.fqlckpt")), "cp");
+        LocalTrainer local = new LocalTrainer(one.config(), TrainFixtures.data(), 3);
+        local.trainTo(5);
+        assertEquals(3, local.agent().horizon());
+        TrainFixtures.assertSameState(local.agent().state(), TrainingState.of(one.state()));
+    }
+
+    /**
      * The online phase from the command line: a finished W = 2 offline run is extended with an exact-mode online phase
      * (W = 1, allowed because the run had finished), then its budget grown; changing W mid-run is refused.
      */
