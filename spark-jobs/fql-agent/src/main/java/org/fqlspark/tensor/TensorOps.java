@@ -19,6 +19,14 @@ public interface TensorOps {
     String describe();
 
     /**
+     * The device's name as logs and {@code provenance.json} give it: the OpenCL device's own name
+     * ({@code "NVIDIA H100 80GB HBM3"}) for a device backend, {@code "cpu"} for the host backends.
+     */
+    default String deviceName() {
+        return "cpu";
+    }
+
+    /**
      * What a device backend counts of the host's work since it was created, by name: kernel launches, host-to-device
      * and device-to-host copies, blocking waits ({@code fql bench} prints them per training step). Empty for the host
      * backends, which have nothing of the kind.

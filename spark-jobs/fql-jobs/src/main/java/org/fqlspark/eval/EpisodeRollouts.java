@@ -43,17 +43,18 @@ final class EpisodeRollouts implements FlatMapFunction<Iterator<Integer>, Episod
     private final LongAccumulator episodesFailed;
     private final Policy policy;
     /**
-     * The tensor backend rollouts act on, read on the driver when the job is built ({@code -Dfql.backend}, until
-     * {@code evaluate} has a {@code --backend} option) and carried to the executors: {@code opencl} acts through
-     * OpenCL (the task's GPU, else the first OpenCL device); {@code auto} and {@code cpu} keep the CPU rule of
-     * {@link Checkpoint#restoreForActing()}, since an action at a time is latency-bound and the CPU answers faster.
+     * The tensor backend rollouts act on ({@code --backend}, {@link EvalOptions#backend()}), carried to the executors:
+     * {@code opencl} acts through OpenCL (the task's GPU, else the first OpenCL device); {@code auto} and {@code cpu}
+     * keep the CPU rule of {@link Checkpoint#restoreForActing()}, since an action at a time is latency-bound and the
+     * CPU answers faster.
      */
-    private final String backend = Backends.check(System.getProperty("fql.backend", Backends.AUTO));
+    private final String backend;
 
     EpisodeRollouts(Broadcast<byte[]> checkpoint, String checkpointName, EnvSpec env, long runSeed, int stepLimit,
                     int recordPathsBelow, Duration bridgeStartupTimeout, Duration bridgeRequestTimeout,
-                    LongAccumulator episodesDone, LongAccumulator episodesFailed, Policy policy) {
+                    LongAccumulator episodesDone, LongAccumulator episodesFailed, Policy policy, String backend) {
         this.policy = policy;
+        this.backend = Backends.check(backend);
         this.checkpoint = checkpoint;
         this.checkpointName = checkpointName;
         this.env = env;

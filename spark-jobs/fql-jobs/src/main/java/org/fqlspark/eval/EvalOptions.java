@@ -3,6 +3,8 @@ package org.fqlspark.eval;
 import java.io.Serializable;
 import java.time.Duration;
 
+import org.fqlspark.tensor.Backends;
+
 /**
  * What to evaluate and where to write it; validated on construction, with messages that name the command-line flag.
  *
@@ -16,6 +18,10 @@ import java.time.Duration;
  * @param maxEpisodeSteps       cap on steps per episode; 0 = the environment's own time limit
  * @param bridgeStartupTimeout  longest wait for an external environment's handshake
  * @param bridgeRequestTimeout  longest wait for each reset/step answer of an external environment
+ * @param policy                who acts: the one-step policy or the BC flow
+ * @param backend               {@code --backend}: auto, cpu or opencl. {@code opencl} acts through OpenCL on the
+ *                              executors (the task's GPU, else the first OpenCL device); {@code auto} and {@code cpu}
+ *                              act on the CPU, which answers an action at a time faster
  */
 public record EvalOptions(
         String checkpoint,
@@ -28,13 +34,14 @@ public record EvalOptions(
         int maxEpisodeSteps,
         Duration bridgeStartupTimeout,
         Duration bridgeRequestTimeout,
-        Policy policy) implements Serializable {
+        Policy policy,
+        String backend) implements Serializable {
 
     /** The one-step policy (the FQL evaluation protocol). */
     public EvalOptions(String checkpoint, String env, int episodes, String output, long seed, int partitions, boolean overwrite,
                        int maxEpisodeSteps, Duration bridgeStartupTimeout, Duration bridgeRequestTimeout) {
         this(checkpoint, env, episodes, output, seed, partitions, overwrite, maxEpisodeSteps, bridgeStartupTimeout,
-                bridgeRequestTimeout, Policy.ONE_STEP);
+                bridgeRequestTimeout, Policy.ONE_STEP, Backends.AUTO);
     }
 
     public static final Duration DEFAULT_BRIDGE_STARTUP_TIMEOUT = Duration.ofMinutes(5);
@@ -52,6 +59,7 @@ public record EvalOptions(
         if (partitions < 0) throw new EvalInputException("--partitions must be positive (or 0 for the default), was " + partitions);
         if (maxEpisodeSteps < 0) throw new EvalInputException("--max-episode-steps must be positive (or 0 for the environment's limit), was " + maxEpisodeSteps);
         if (policy == null) policy = Policy.ONE_STEP;
+        backend = Backends.check(backend == null ? Backends.AUTO : backend);
         if (bridgeStartupTimeout == null) bridgeStartupTimeout = DEFAULT_BRIDGE_STARTUP_TIMEOUT;
         if (bridgeRequestTimeout == null) bridgeRequestTimeout = DEFAULT_BRIDGE_REQUEST_TIMEOUT;
         if (bridgeStartupTimeout.isNegative() || bridgeStartupTimeout.isZero()) {
@@ -79,35 +87,40 @@ public record EvalOptions(
     }
 
     public EvalOptions withSeed(long s) {
-        return new EvalOptions(checkpoint, env, episodes, output, s, partitions, overwrite, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout, policy);
+        return new EvalOptions(checkpoint, env, episodes, output, s, partitions, overwrite, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout, policy, backend);
     }
 
     public EvalOptions withPartitions(int p) {
-        return new EvalOptions(checkpoint, env, episodes, output, seed, p, overwrite, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout, policy);
+        return new EvalOptions(checkpoint, env, episodes, output, seed, p, overwrite, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout, policy, backend);
     }
 
     public EvalOptions withOverwrite(boolean o) {
-        return new EvalOptions(checkpoint, env, episodes, output, seed, partitions, o, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout, policy);
+        return new EvalOptions(checkpoint, env, episodes, output, seed, partitions, o, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout, policy, backend);
     }
 
     public EvalOptions withMaxEpisodeSteps(int m) {
-        return new EvalOptions(checkpoint, env, episodes, output, seed, partitions, overwrite, m, bridgeStartupTimeout, bridgeRequestTimeout, policy);
+        return new EvalOptions(checkpoint, env, episodes, output, seed, partitions, overwrite, m, bridgeStartupTimeout, bridgeRequestTimeout, policy, backend);
     }
 
     public EvalOptions withEnv(String e) {
-        return new EvalOptions(checkpoint, e, episodes, output, seed, partitions, overwrite, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout, policy);
+        return new EvalOptions(checkpoint, e, episodes, output, seed, partitions, overwrite, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout, policy, backend);
     }
 
     public EvalOptions withOutput(String o) {
-        return new EvalOptions(checkpoint, env, episodes, o, seed, partitions, overwrite, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout, policy);
+        return new EvalOptions(checkpoint, env, episodes, o, seed, partitions, overwrite, maxEpisodeSteps, bridgeStartupTimeout, bridgeRequestTimeout, policy, backend);
     }
 
     public EvalOptions withBridgeTimeouts(Duration startup, Duration request) {
-        return new EvalOptions(checkpoint, env, episodes, output, seed, partitions, overwrite, maxEpisodeSteps, startup, request, policy);
+        return new EvalOptions(checkpoint, env, episodes, output, seed, partitions, overwrite, maxEpisodeSteps, startup, request, policy, backend);
     }
 
     public EvalOptions withPolicy(Policy p) {
         return new EvalOptions(checkpoint, env, episodes, output, seed, partitions, overwrite, maxEpisodeSteps, bridgeStartupTimeout,
-                bridgeRequestTimeout, p);
+                bridgeRequestTimeout, p, backend);
+    }
+
+    public EvalOptions withBackend(String b) {
+        return new EvalOptions(checkpoint, env, episodes, output, seed, partitions, overwrite, maxEpisodeSteps, bridgeStartupTimeout,
+                bridgeRequestTimeout, policy, b);
     }
 }

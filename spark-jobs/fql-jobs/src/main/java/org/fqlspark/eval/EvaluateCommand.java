@@ -4,8 +4,10 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 
 import org.apache.spark.sql.SparkSession;
+import org.fqlspark.cli.BackendOption;
 import org.fqlspark.launch.CommandSessions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -66,13 +68,18 @@ public final class EvaluateCommand implements Callable<Integer> {
             description = "who acts: FQL's one-step policy (default), or the BC flow policy (the flow-BC baseline)")
     String policy;
 
+    @Mixin
+    BackendOption backend;
+
     @Override
     public Integer call() {
         EvalOptions options = new EvalOptions(checkpoint, env, episodes, output, seed, partitions, overwrite, maxEpisodeSteps,
                 seconds(bridgeStartupTimeout, "--bridge-startup-timeout"), seconds(bridgeTimeout, "--bridge-timeout"),
-                Policy.parse(policy));
+                Policy.parse(policy), backend.value());
         boolean sessionExisted = !CommandSessions.noneRunning();
-        SparkSession spark = CommandSessions.builder("fql evaluate").master(master).getOrCreate();
+        CommandSessions.Builder session = CommandSessions.builder("fql evaluate").master(master);
+        BackendOption.requireAvailable(options.backend(), session);   // before the session starts and anything is written
+        SparkSession spark = session.getOrCreate();
         try {
             EvalResult result = EvaluateJob.run(spark, options, System.err);
             EvaluateJob.report(System.out, result.summary(), result.output());

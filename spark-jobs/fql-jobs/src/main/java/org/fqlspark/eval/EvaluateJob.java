@@ -217,7 +217,7 @@ public final class EvaluateJob {
         Broadcast<byte[]> bytes = jsc.broadcast(loaded.bytes());
         EpisodeRollouts work = new EpisodeRollouts(bytes, loaded.path(), spec, options.seed(), stepLimit,
                 env.pointMaze() ? MAX_DRAWN_TRAJECTORIES : 0, options.bridgeStartupTimeout(), options.bridgeRequestTimeout(),
-                done, failed, options.policy());
+                done, failed, options.policy(), options.backend());
         ProgressListener listener = progress == null ? null : new ProgressListener(done, failed, options.episodes(), progress, started);
         if (listener != null) spark.sparkContext().addSparkListener(listener);
         String previousDescription = spark.sparkContext().getLocalProperty("spark.job.description");

@@ -49,16 +49,17 @@ public final class TrainingEvaluation implements Serializable {
      * @param env             built-in id or {@code bridge:COMMAND} (flag {@code --eval-env})
      * @param episodes        episodes per evaluation (flag {@code --eval-episodes})
      * @param maxEpisodeSteps cap on steps per episode, 0 = the environment's limit
+     * @param backend         the tensor backend the rollouts act on (the run's {@code --backend}; see {@link EvalOptions})
      * @throws IllegalArgumentException naming the flag, for an unknown or failing environment or mismatched dimensions
      */
     public static TrainingEvaluation prepare(SparkSession spark, String env, int episodes, int maxEpisodeSteps, int obsDim,
-            int actionDim) {
+            int actionDim, String backend) {
         EvalOptions options;
         EnvSpec spec;
         EvaluateJob.EnvDescription description;
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         try {
-            options = EvalOptions.of("(training)", env, episodes, "(none)").withMaxEpisodeSteps(maxEpisodeSteps);
+            options = EvalOptions.of("(training)", env, episodes, "(none)").withMaxEpisodeSteps(maxEpisodeSteps).withBackend(backend);
             spec = EnvSpec.parse(options.env());
             description = EvaluateJob.describe(spec, options, jsc);
         } catch (EvalInputException e) {
@@ -94,7 +95,7 @@ public final class TrainingEvaluation implements Serializable {
         Broadcast<byte[]> bytes = jsc.broadcast(checkpointBytes);
         try {
             EpisodeRollouts work = new EpisodeRollouts(bytes, "training state", spec, seed, stepLimit, 0,
-                    options.bridgeStartupTimeout(), options.bridgeRequestTimeout(), null, null, Policy.ONE_STEP);
+                    options.bridgeStartupTimeout(), options.bridgeRequestTimeout(), null, null, Policy.ONE_STEP, options.backend());
             List<Integer> indices = IntStream.range(0, episodes).boxed().toList();
             List<EpisodeRollouts.Rollout> rollouts = jsc.parallelize(indices, partitions).mapPartitions(work).collect();
             EpisodeStatistics s = EpisodeStatistics.of(rollouts.stream().map(EpisodeRollouts.Rollout::result).toList());

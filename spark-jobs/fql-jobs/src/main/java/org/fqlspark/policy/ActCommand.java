@@ -3,8 +3,10 @@ package org.fqlspark.policy;
 import java.util.concurrent.Callable;
 
 import org.apache.spark.sql.SparkSession;
+import org.fqlspark.cli.BackendOption;
 import org.fqlspark.launch.CommandSessions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import org.fqlspark.eval.Policy;
@@ -65,12 +67,17 @@ public final class ActCommand implements Callable<Integer> {
     @Option(names = "--master", paramLabel = "URL", description = "Spark master when not run through spark-submit (default: local[*])")
     String master;
 
+    @Mixin
+    BackendOption backend;
+
     @Override
     public Integer call() {
         ActJob.Options options = new ActJob.Options(checkpoint, input, output, Policy.parse(policy), inputColumn, outputColumn,
-                seedColumn, seed, exact, overwrite, firstActionColumn);
+                seedColumn, seed, exact, overwrite, firstActionColumn, backend.value());
         boolean sessionExisted = !CommandSessions.noneRunning();
-        SparkSession spark = CommandSessions.builder("fql act").master(master).getOrCreate();
+        CommandSessions.Builder session = CommandSessions.builder("fql act").master(master);
+        BackendOption.requireAvailable(options.backend(), session);   // before the session starts and anything is written
+        SparkSession spark = session.getOrCreate();
         try {
             ActJob.Result result = ActJob.run(spark, options, System.err);
             System.out.printf("act: %d rows with actions in %s%n", result.rows(), result.output());

@@ -63,15 +63,21 @@ public final class ActJob {
 
     /**
      * What {@code fql act} was asked to do. {@code firstActionColumn}: with a chunked checkpoint, the column that gets the
-     * chunk's first action (empty: none; ignored without chunks).
+     * chunk's first action (empty: none; ignored without chunks). {@code backend}: {@code --backend}, the executors'
+     * tensor backend (auto, cpu or opencl; null: auto).
      */
     public record Options(String checkpoint, String input, String output, Policy policy, String inputColumn,
                           String outputColumn, String seedColumn, long seed, boolean exact, boolean overwrite,
-                          String firstActionColumn) {
+                          String firstActionColumn, String backend) {
+        public Options {
+            backend = org.fqlspark.tensor.Backends.check(backend == null ? org.fqlspark.tensor.Backends.AUTO : backend);
+        }
+
         /** Without a first-action column's name of one's own: {@code first_action}. */
         public Options(String checkpoint, String input, String output, Policy policy, String inputColumn, String outputColumn,
                        String seedColumn, long seed, boolean exact, boolean overwrite) {
-            this(checkpoint, input, output, policy, inputColumn, outputColumn, seedColumn, seed, exact, overwrite, "first_action");
+            this(checkpoint, input, output, policy, inputColumn, outputColumn, seedColumn, seed, exact, overwrite, "first_action",
+                    org.fqlspark.tensor.Backends.AUTO);
         }
     }
 
@@ -100,6 +106,7 @@ public final class ActJob {
                 .setSeedCol(options.seedColumn())
                 .setSeed(options.seed())
                 .setExact(options.exact())
+                .setBackend(options.backend())
                 .setFirstActionCol(options.firstActionColumn());
         boolean directory;
         try {

@@ -39,6 +39,7 @@ import org.fqlspark.agent.Checkpoint;
 import org.fqlspark.io.HadoopFiles;
 import org.fqlspark.eval.CheckpointSource;
 import org.fqlspark.eval.Policy;
+import org.fqlspark.tensor.Backends;
 
 /**
  * A trained FQL policy as a spark.ml {@link Model}: {@link #transform} adds an {@code action} column
@@ -53,7 +54,9 @@ import org.fqlspark.eval.Policy;
  * only for the same partitioning), and {@code exact} (default off: ND4J/OpenBLAS, whose GEMM kernels round a row by
  * a few ulps differently depending on its place in the batch, under 1e-6; on: plain Java kernels that compute each
  * row alone, so with a seed column a row's action is bit-identical in any partitioning, at a speed cost given in
- * BENCHMARKS.md).
+ * BENCHMARKS.md), and {@code backend} ({@code auto}, {@code cpu} or {@code opencl}, as {@code fql act --backend}: the
+ * tensor backend of the executors; {@code exact} overrides it; not saved with the model, since it is where a model
+ * runs, not what it is).
  *
  * <p><b>Action chunks.</b> A QC-FQL checkpoint ({@code horizon_length} h &gt; 1, docs/algorithm.md §11) emits h actions
  * per observation: the output column then holds the whole chunk, {@code h·A} values step-major (row noise is
@@ -96,6 +99,7 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
     private final Param<String> firstActionCol;
     private final LongParam seed;
     private final BooleanParam exact;
+    private final Param<String> backend;
 
     private FqlPolicyModel(String uid, byte[] checkpointBytes, String checkpointSource) {
         this.uid = uid;
@@ -121,7 +125,10 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
         setDefault(policy, Policy.ONE_STEP.flag());
         setDefault(firstActionCol, "first_action");
         setDefault(seed, 0L);
+        backend = new Param<>(this, "backend", "tensor backend on the executors: auto (OpenCL on the task's GPU when Spark "
+                + "assigned one, else the CPU), cpu, or opencl (the task's GPU, else the first OpenCL device)");
         setDefault(exact, false);
+        setDefault(backend, Backends.AUTO);
     }
 
     /** The model of the checkpoint a file or a run directory names (its checkpoint with the highest step), on any Hadoop path. */
@@ -190,6 +197,20 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
 
     public boolean getExact() {
         return (Boolean) $(exact);
+    }
+
+    public Param<String> backend() {
+        return backend;
+    }
+
+    /** {@code auto}, {@code cpu} or {@code opencl}; anything else is refused naming {@code --backend}. */
+    public FqlPolicyModel setBackend(String value) {
+        set(backend, Backends.check(value));
+        return this;
+    }
+
+    public String getBackend() {
+        return $(backend);
     }
 
     public FqlPolicyModel setInputCol(String value) {
@@ -301,7 +322,7 @@ public final class FqlPolicyModel extends Model<FqlPolicyModel> implements MLWri
         Broadcast<PolicyWeights> weights = weights(dataset.sparkSession().sparkContext());
         PolicyRows rows = new PolicyRows(weights, broadcastKey, chosen,
                 schema.fieldIndex(getInputCol()), getInputCol(), seedColumn.isEmpty() ? -1 : schema.fieldIndex(seedColumn),
-                seedColumn, getSeed(), getExact(), addsFirstAction());
+                seedColumn, getSeed(), getExact(), addsFirstAction(), getBackend());
         return dataset.toDF().mapPartitions(rows, Encoders.row(outSchema));
     }
 

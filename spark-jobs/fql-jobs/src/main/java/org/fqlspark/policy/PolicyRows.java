@@ -63,18 +63,19 @@ final class PolicyRows implements MapPartitionsFunction<Row, Row> {
     private final boolean exact;
     private final String weightsKey;
     /**
-     * The backend the rows are acted on, read on the driver ({@code -Dfql.backend}, until {@code act} has a
-     * {@code --backend} option): {@code auto} is OpenCL on the task's GPU when Spark assigned one, else the CPU;
-     * {@code exact} always runs on plain Java.
+     * The backend the rows are acted on ({@code --backend}, the model's {@code backend} param), carried to the
+     * executors: {@code auto} is OpenCL on the task's GPU when Spark assigned one, else the CPU; {@code exact} always
+     * runs on plain Java.
      */
-    private final String backend = Backends.check(System.getProperty("fql.backend", Backends.AUTO));
+    private final String backend;
     /** Append the chunk's first action as a second column (only with h > 1). */
     private final boolean firstAction;
 
     /** @param weightsKey unique to these broadcast weights (not just to the model: a broadcast id restarts with a context) */
     PolicyRows(Broadcast<PolicyWeights> weights, String weightsKey, Policy policy, int observationIndex, String observationColumn,
-               int seedIndex, String seedColumn, long modelSeed, boolean exact, boolean firstAction) {
+               int seedIndex, String seedColumn, long modelSeed, boolean exact, boolean firstAction, String backend) {
         this.exact = exact;
+        this.backend = Backends.check(backend);
         this.firstAction = firstAction;
         this.weightsKey = weightsKey + (exact ? "/exact" : "/" + backend);
         this.weights = weights;

@@ -27,6 +27,7 @@ import org.fqlspark.agent.Setting;
 import org.fqlspark.agent.SettingJson;
 import org.fqlspark.eval.EvalOptions;
 import org.fqlspark.eval.Policy;
+import org.fqlspark.tensor.Backends;
 import org.fqlspark.train.ConfigOverrides;
 import org.fqlspark.train.TrainOptions;
 
@@ -40,7 +41,7 @@ import org.fqlspark.train.TrainOptions;
  * preset: antmaze-large-navigate        # FqlPresets name; agent keys left out take its values
  * agent:   {lr, batch_size, actor_hidden_dims, ...}   # every setting of FqlConfig's table, by its key
  * train:   {steps, workers, averaging_frequency, checkpoint_every, keep_checkpoints, threads_per_worker,
- *           aggregation_depth, seed}
+ *           aggregation_depth, seed, backend}   # backend: auto|cpu|opencl, as --backend; not part of the trial id
  * evaluate: {env, episodes, seed, partitions, max_episode_steps, bridge_startup_timeout_seconds, bridge_timeout_seconds,
  *            policy}                    # one-step (FQL's protocol, the default) or flow-bc (the BC flow baseline)
  * </pre>
@@ -160,10 +161,12 @@ public record ExperimentConfig(
      * Training settings; null = the train command's default (the preset's step count for {@code steps}). The online
      * phase (docs/algorithm.md §5) is {@code online_steps} with {@code online_env} (and optionally {@code online_mode},
      * {@code actors}, {@code refresh_every}), as the train command's flags; absent, the trial trains offline only.
+     * {@code backend} is the train command's {@code --backend} (auto when absent); it is where the trial trains, not
+     * what, so a trial's id leaves it out ({@link SweepSpec}) and its results are reused on any backend.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonPropertyOrder({"steps", "workers", "averaging_frequency", "checkpoint_every", "keep_checkpoints", "threads_per_worker",
-            "aggregation_depth", "seed", "online_steps", "online_env", "online_mode", "actors", "refresh_every"})
+            "aggregation_depth", "seed", "online_steps", "online_env", "online_mode", "actors", "refresh_every", "backend"})
     public record Train(
             @JsonProperty("steps") Long steps,
             @JsonProperty("workers") Integer workers,
@@ -177,10 +180,20 @@ public record ExperimentConfig(
             @JsonProperty("online_env") String onlineEnv,
             @JsonProperty("online_mode") String onlineMode,
             @JsonProperty("actors") Integer actors,
-            @JsonProperty("refresh_every") Integer refreshEvery) {
+            @JsonProperty("refresh_every") Integer refreshEvery,
+            @JsonProperty("backend") String backend) {
 
         static Train none() {
-            return new Train(null, null, null, null, null, null, null, null, null, null, null, null, null);
+            return new Train(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        }
+
+        /** {@code backend} checked and in lower case; null when absent (auto). */
+        String checkedBackend() {
+            try {
+                return backend == null ? null : Backends.check(backend);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("train." + e.getMessage().replaceFirst("^--", ""), e);
+            }
         }
 
         /** The online phase as the trainer takes it (NONE without online steps). */
@@ -254,13 +267,13 @@ public record ExperimentConfig(
                 or(t.threadsPerWorker(), defaults.threadsPerWorker()),
                 or(t.aggregationDepth(), defaults.aggregationDepth()),
                 t.seed() != null ? t.seed() : defaults.seed(),
-                null, null, null, null, null);
+                null, null, null, null, null, t.checkedBackend());
         TrainOptions.Online online = t.online();   // fails here, naming the key, on a bad online setting
         if (online.enabled()) {   // written in only when there is an online phase, so offline trials keep their ids
             resolvedTrain = new Train(resolvedTrain.steps(), resolvedTrain.workers(), resolvedTrain.averagingFrequency(),
                     resolvedTrain.checkpointEvery(), resolvedTrain.keepCheckpoints(), resolvedTrain.threadsPerWorker(),
                     resolvedTrain.aggregationDepth(), resolvedTrain.seed(), online.steps(), online.env().trim(), online.mode(),
-                    online.actors(), online.refreshEvery());
+                    online.actors(), online.refreshEvery(), resolvedTrain.backend());
         }
         Evaluate e = evaluate;
         requireTimeout(e.bridgeStartupTimeoutSeconds(), "evaluate.bridge_startup_timeout_seconds");
@@ -342,6 +355,7 @@ public record ExperimentConfig(
                 .aggregationDepth(train.aggregationDepth())
                 .seed(train.seed())
                 .online(train.online())
+                .backend(train.backend())
                 .resume(resume)
                 .progressBar(false)
                 .build();
@@ -352,7 +366,7 @@ public record ExperimentConfig(
         requireResolved();
         return new EvalOptions(checkpoint, evaluate.env(), evaluate.episodes(), output, evaluate.seed(), evaluate.partitions(),
                 true, evaluate.maxEpisodeSteps(), seconds(evaluate.bridgeStartupTimeoutSeconds()),
-                seconds(evaluate.bridgeTimeoutSeconds()), Policy.parse(evaluate.policy()));
+                seconds(evaluate.bridgeTimeoutSeconds()), Policy.parse(evaluate.policy()), Backends.AUTO);
     }
 
     /** The resolved hyper-parameters as the FqlConfig training will use. */

@@ -118,6 +118,10 @@ public final class SweepJob {
                     + "cannot run concurrently (it is a per-process setting on the executors); run with --max-concurrent 1 "
                     + "or give every trial the same value");
         }
+        if (spark.sparkContext().master().startsWith("local")) {   // the trials train on this machine: it must have their devices
+            spec.trials().stream().map(t -> t.config().train().backend()).filter(java.util.Objects::nonNull).distinct()
+                    .forEach(org.fqlspark.tensor.Backends::checkAvailable);
+        }
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         Path root = SweepFiles.qualify(output, hadoop);
         checkOutput(spec, root, hadoop);   // before the lease: a directory that is not ours gets nothing, not even a lease file

@@ -290,10 +290,17 @@ public record SweepSpec(String name, ObjectNode baseTree, ObjectNode overridesTr
         return trials;
     }
 
-    /** First 12 hex digits of SHA-256 over the canonical JSON of the resolved config without its name. */
+    /**
+     * First 12 hex digits of SHA-256 over the canonical JSON of the resolved config without its name and without
+     * {@code train.backend} (where a trial trains, not what: the same point on cpu and opencl is one trial).
+     */
     static String trialId(ExperimentConfig resolved) {
         try {
-            byte[] canonical = SweepFiles.CANONICAL.writeValueAsBytes(SweepFiles.CANONICAL.valueToTree(resolved.withName(null)));
+            JsonNode tree = SweepFiles.CANONICAL.valueToTree(resolved.withName(null));
+            if (tree.get("train") instanceof ObjectNode train) {
+                train.remove("backend");
+            }
+            byte[] canonical = SweepFiles.CANONICAL.writeValueAsBytes(tree);
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical);
             return HexFormat.of().formatHex(digest).substring(0, 12);
         } catch (JsonProcessingException | NoSuchAlgorithmException e) {

@@ -15,13 +15,19 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * How a run was made (style rule 6): the code's git commit, the dataset (path, rows, manifest SHA-256, schema
- * version), the seed, and the Java, ND4J, Spark, Hadoop and Scala versions. Written to provenance.json and into
- * every checkpoint's header.
+ * version), the seed, the tensor backend asked for and the device the workers ran on, and the Java, ND4J, Spark, Hadoop
+ * and Scala versions. Written to provenance.json and into every checkpoint's header.
  */
 final class Provenance {
 
     private Provenance() {
     }
+
+    /**
+     * The key of the devices the workers built their agents on, as they reported them: an OpenCL device's name, "cpu",
+     * "cuda:N"; several, comma-separated, where workers differed.
+     */
+    static final String DEVICE = "device";
 
     static Map<String, String> collect(SparkSession spark, TrainOptions options, String datasetPath, DatasetManifest manifest,
             String manifestSha256) {
@@ -44,6 +50,8 @@ final class Provenance {
         p.put("nd4j_version", mavenVersion("org.nd4j", "nd4j-api"));
         // The backend on the classpath, named without initialising it: the driver needs no GPU and no native library.
         p.put("nd4j_backend", org.fqlspark.tensor.BackendGuard.cudaBackendPresent() ? "JCublasBackend" : "CpuBackend");
+        // --backend as asked; DEVICE, what the workers ran on, follows once they have said (TrainJob)
+        p.put("backend", options.backend());
         p.put("spark_version", spark.version());
         p.put("spark_master", spark.sparkContext().master());
         p.put("hadoop_version", org.apache.hadoop.util.VersionInfo.getVersion());

@@ -81,13 +81,13 @@ record RunStart(DatasetRef dataset, Map<String, String> provenance, TrainingStat
         TrainingEvaluation evaluation = null;
         if (options.evalEvery() > 0) {   // a bad --eval-env fails here, before the run directory gets anything
             evaluation = TrainingEvaluation.prepare(spark, options.evalEnv(), options.evalEpisodes(), 0, data.obsDim(),
-                    data.actionDim());
+                    data.actionDim(), options.backend());
         }
         OnlineWork.EnvSide envSide = null;
         TrainOptions.Online online = options.online();
         if (online.enabled()) {   // a bad --env fails here too, before anything is written
             try {
-                TrainingEvaluation.prepare(spark, online.env(), 1, 0, data.obsDim(), data.actionDim());
+                TrainingEvaluation.prepare(spark, online.env(), 1, 0, data.obsDim(), data.actionDim(), options.backend());
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(e.getMessage().replace("--eval-env", "--env"), e);
             }
@@ -100,9 +100,10 @@ record RunStart(DatasetRef dataset, Map<String, String> provenance, TrainingStat
         if (!options.resume()) {
             dir.create();
             recorded.write(dir);
-            dir.writeJson(RunDirectory.PROVENANCE, provenance);
-            return new RunStart(data, provenance, initialState(config, data, options.seed()), 0, null, null, evaluation,
+            RunStart fresh = new RunStart(data, provenance, initialState(config, data, options.seed()), 0, null, null, evaluation,
                     envSide);
+            fresh.writeProvenance(dir, false);
+            return fresh;
         }
 
         RunConfig saved = RunConfig.read(dir);
@@ -148,9 +149,8 @@ record RunStart(DatasetRef dataset, Map<String, String> provenance, TrainingStat
             state = initialState(config, data, options.seed());
             log.printf("fql train: %s has no complete checkpoint; starting it again from step 0%n", dir.root());
         }
-        Map<String, String> p = new LinkedHashMap<>(provenance);
-        p.put("resumed_from_step", Long.toString(state.step()));
-        dir.writeJson("provenance-resume-step-" + state.step() + ".json", p);
+        RunStart resumed = new RunStart(data, provenance, state, state.step(), lastCheckpoint, savedOnline, evaluation, envSide);
+        resumed.writeProvenance(dir, true);
         // A finished offline run extended with an online phase, or its budget grown: config.json records what it now
         // trains with.
         RunConfig.Train ours = recorded.train();
@@ -163,7 +163,22 @@ record RunStart(DatasetRef dataset, Map<String, String> provenance, TrainingStat
                     t.aggregationDepth(), t.keepCheckpoints(), t.evalEvery(), t.evalEpisodes(), t.evalEnv(), ours.online(),
                     t.averaging())).write(dir);
         }
-        return new RunStart(data, provenance, state, state.step(), lastCheckpoint, savedOnline, evaluation, envSide);
+        return resumed;
+    }
+
+    /**
+     * Writes this invocation's provenance ({@link #provenance} as it is now): {@code provenance.json} for a new run,
+     * {@code provenance-resume-step-N.json}, with the step, for a resumed one. Written again once the workers have said
+     * which device they train on.
+     */
+    void writeProvenance(RunDirectory dir, boolean resumed) throws IOException {
+        if (!resumed) {
+            dir.writeJson(RunDirectory.PROVENANCE, provenance);
+            return;
+        }
+        Map<String, String> p = new LinkedHashMap<>(provenance);
+        p.put("resumed_from_step", Long.toString(step));
+        dir.writeJson("provenance-resume-step-" + step + ".json", p);
     }
 
     private static DatasetRef dataset(TrainOptions options, Configuration hadoop) throws IOException {

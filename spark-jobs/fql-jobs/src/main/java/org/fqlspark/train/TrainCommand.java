@@ -8,11 +8,13 @@ import java.util.concurrent.Callable;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
+import org.fqlspark.cli.BackendOption;
 import org.fqlspark.launch.CommandSessions;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import org.fqlspark.run.RunDirectory;
 import picocli.CommandLine.Spec;
@@ -141,6 +143,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--aggregation-depth", paramLabel = "D", description = "treeAggregate depth of the averaging (default 2)")
     Integer aggregationDepth;
 
+    @Mixin
+    BackendOption backend;
+
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else local[W*T])")
     String master;
 
@@ -154,7 +159,9 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         TrainOptions options = options(new Configuration());
         boolean ownSession = org.fqlspark.launch.CommandSessions.noneRunning();
-        SparkSession spark = session(options);
+        CommandSessions.Builder session = session(options);
+        BackendOption.requireAvailable(options.backend(), session);   // before the session starts and the run directory is written
+        SparkSession spark = session.getOrCreate();
         try {
             TrainJob.run(spark, options);
             return 0;
@@ -224,6 +231,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (evalEpisodes != null) b.evalEpisodes(evalEpisodes);
         if (evalEnv != null) b.evalEnv(evalEnv);
+        b.backend(backend.value());   // not recorded in config.json: a resume runs where this command line says
         ConfigOverrides given = SettingOptions.overrides(spec, HYPER_PARAMETERS);
         b.overrides(savedOverrides.overriddenBy(given));
         boolean onlineGiven = onlineSteps != null || env != null || onlineMode != null || actors != null || refreshEvery != null
@@ -288,14 +296,14 @@ public final class TrainCommand implements Callable<Integer> {
         return b.append('\'').toString();
     }
 
-    /** A session for the run: {@link CommandSessions}' rules, local[W*T] by default, and the defaults here. */
-    SparkSession session(TrainOptions options) {
+    /** The session for the run: {@link CommandSessions}' rules, local[W*T] by default, and the defaults here. */
+    CommandSessions.Builder session(TrainOptions options) {
         int threads = options.threadsPerWorker();
         return CommandSessions.builder("fql train " + options.runDir()).master(master).conf(conf)
                 .defaultMaster("local[" + options.workers() * threads + "]").threadsPerTask(threads)
                 // Each worker returns its whole state (4 arrays of the parameter count) to the averaging; 1g, Spark's default
                 // cap on results collected by the driver, is about 20 paper-size workers.
                 .setDefault("spark.driver.maxResultSize", "8g")
-                .logLevel("WARN").getOrCreate();
+                .logLevel("WARN");
     }
 }

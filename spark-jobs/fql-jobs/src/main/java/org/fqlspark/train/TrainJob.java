@@ -70,6 +70,10 @@ public final class TrainJob {
 
     /** One driver at a time on a run directory (see {@link Lease}); released when this invocation ends. */
     private static TrainResult execute(SparkSession spark, TrainOptions options, PrintStream log) throws IOException {
+        if (spark.sparkContext().master().startsWith("local")) {
+            // the executors are this machine: --backend opencl without an OpenCL device is refused before anything is written
+            org.fqlspark.tensor.Backends.checkAvailable(options.backend());
+        }
         RunDirectory dir = RunDirectory.at(options.runDir(), spark.sparkContext().hadoopConfiguration());
         FqlConfig config = options.resolvedConfig();
         List<String> placement = ShardPlacement.preferredLocations(spark, options.workers(), log);
@@ -104,6 +108,7 @@ public final class TrainJob {
         private final TrainOptions options;
         private final FqlConfig config;
         private final RunDirectory dir;
+        private final Lease lease;
         private final RunStart start;
         private final MetricsLog metrics;
         private final ShardPlacement shards;
@@ -111,6 +116,7 @@ public final class TrainJob {
         private final String runId;
         private final Schedule schedule;
         private final CheckpointWriter checkpoints;
+        private final RoundContext ctx;
         private final Rounds offline;
         /** The online phase's rounds; null without one. */
         private final OnlineRounds online;
@@ -131,6 +137,7 @@ public final class TrainJob {
             this.options = options;
             this.config = config;
             this.dir = dir;
+            this.lease = lease;
             this.start = start;
             this.metrics = metrics;
             this.shards = shards;
@@ -142,7 +149,8 @@ public final class TrainJob {
                     start.dataset().actionDim(), options.seed(), options.keepCheckpoints(), start.provenance(), metrics);
             RoundContext ctx = new RoundContext(spark, runId, RoundSpec.toJson(config), start.dataset().obsDim(),
                     start.dataset().actionDim(), options.seed(), options.threadsPerWorker(), options.workers(),
-                    options.averagingFrequency(), shards::rdd, log);
+                    options.averagingFrequency(), shards::rdd, log, options.backend());
+            this.ctx = ctx;
             this.offline = options.peerAveraging() && options.workers() > 1
                     ? new PeerAveragedRounds(ctx, options.steps(), schedule::driverWorkDue)
                     : new DriverAveragedRounds(ctx, options.steps(), options.aggregationDepth());
@@ -162,6 +170,7 @@ public final class TrainJob {
                     Rounds kind = step < schedule.offlineSteps() ? offline : online;
                     RoundResult r = kind.next(state, step, round);
                     refuseFailed(r);
+                    recordDevices();
                     state = r.next() != null ? r.next() : state;
                     step += r.steps();
                     round++;
@@ -189,6 +198,21 @@ public final class TrainJob {
                 shards.releaseWorkers(runId);
             }
             return finish();
+        }
+
+        /**
+         * The devices the workers built their agents on, as they reported them, into this invocation's provenance file
+         * and the checkpoints from now on: once known, and again should they change (a worker rebuilt elsewhere).
+         */
+        private void recordDevices() throws IOException {
+            String used = ctx.devicesUsed();
+            if (used.isEmpty() || used.equals(start.provenance().get(Provenance.DEVICE))) {
+                return;
+            }
+            start.provenance().put(Provenance.DEVICE, used);
+            lease.check();
+            start.writeProvenance(dir, options.resume());
+            log.printf("fql train: workers on %s (--backend %s)%n", used, options.backend());
         }
 
         /** A round that lost a worker, or whose losses or average are not finite, ends the run. */

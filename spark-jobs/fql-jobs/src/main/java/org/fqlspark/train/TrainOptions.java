@@ -4,6 +4,7 @@ import java.util.Objects;
 
 import org.fqlspark.agent.FqlConfig;
 import org.fqlspark.agent.FqlPresets;
+import org.fqlspark.tensor.Backends;
 
 /**
  * Everything a training run is asked to do, validated on construction (flag names in messages).
@@ -33,6 +34,9 @@ import org.fqlspark.agent.FqlPresets;
  * @param peerAveraging      {@code --averaging peer} (the default; it applies where W ≥ 2): offline rounds run in barrier
  *                           stages whose workers average among themselves over direct connections (same numbers);
  *                           false ({@code --averaging driver}): every round through the driver
+ * @param backend            {@code --backend}: the workers' tensor backend, auto, cpu or opencl
+ *                           ({@code Backends.forTask}). Not a hyper-parameter: config.json does not record it, and a run
+ *                           trained on one backend resumes on another (checkpoints do not depend on it)
  */
 public record TrainOptions(
         String dataPath,
@@ -55,7 +59,8 @@ public record TrainOptions(
         int evalEpisodes,
         String evalEnv,
         Online online,
-        boolean peerAveraging) {
+        boolean peerAveraging,
+        String backend) {
 
     /**
      * Offline-to-online fine-tuning (docs/algorithm.md §5): M online steps after the offline ones, each one environment step and one
@@ -138,6 +143,7 @@ public record TrainOptions(
                 "1 with --online-mode exact (one learner acting before every gradient step; use --online-mode distributed "
                         + "for W > 1)");
         overrides.applyTo(FqlPresets.get(preset).config());   // fails here, naming the key, on a bad override
+        backend = Backends.check(backend == null ? Backends.AUTO : backend);
     }
 
     private static void require(boolean ok, String flag, Object value, String expected) {
@@ -160,14 +166,15 @@ public record TrainOptions(
                 .steps(steps).preset(preset).overrides(overrides).seed(seed).checkpointEvery(checkpointEvery).resume(resume)
                 .threadsPerWorker(threadsPerWorker).aggregationDepth(aggregationDepth).keepCheckpoints(keepCheckpoints)
                 .progressBar(progressBar).learningCurves(learningCurves).samples(samples > 0 ? samples : null)
-                .evalEvery(evalEvery).evalEpisodes(evalEpisodes).evalEnv(evalEnv).online(online).peerAveraging(peerAveraging);
+                .evalEvery(evalEvery).evalEpisodes(evalEpisodes).evalEnv(evalEnv).online(online).peerAveraging(peerAveraging)
+                .backend(backend);
     }
 
     // config.json records these options as RunConfig.Train (snake_case keys), its one writer and reader.
 
     /**
      * Builder with the defaults: 1 worker, K = 100, the preset's step count, seed 0, R = 50, 1 thread, depth 2, peer
-     * averaging (where W ≥ 2).
+     * averaging (where W ≥ 2), backend auto.
      */
     public static final class Builder {
         private String dataPath;
@@ -191,6 +198,7 @@ public record TrainOptions(
         private boolean learningCurves = true;
         private Online online = Online.NONE;
         private boolean peerAveraging = true;
+        private String backend = Backends.AUTO;
 
         public Builder dataPath(String v) { dataPath = v; return this; }
         public Builder runDir(String v) { runDir = v; return this; }
@@ -214,6 +222,7 @@ public record TrainOptions(
         public Builder learningCurves(boolean v) { learningCurves = v; return this; }
         public Builder online(Online v) { online = v; return this; }
         public Builder peerAveraging(boolean v) { peerAveraging = v; return this; }
+        public Builder backend(String v) { backend = v; return this; }
 
         public TrainOptions build() {
             long n = steps != null ? steps : FqlPresets.get(preset).offlineSteps();
@@ -226,7 +235,7 @@ public record TrainOptions(
             }
             return new TrainOptions(dataPath, runDir, workers, averagingFrequency, n, preset, overrides, seed, checkpointEvery,
                     resume, threadsPerWorker, aggregationDepth, keepCheckpoints, progressBar, learningCurves,
-                    samples != null ? samples : 0, evalEvery, evalEpisodes, evalEnv, online, peerAveraging);
+                    samples != null ? samples : 0, evalEvery, evalEpisodes, evalEnv, online, peerAveraging, backend);
         }
     }
 }

@@ -136,6 +136,23 @@ public final class CommandSessions {
             return this;
         }
 
+        /**
+         * Whether the session {@link #getOrCreate} hands over runs its executors on this machine (a {@code local}
+         * master), decided before any session is made: a command checks this machine's devices then, before it writes.
+         */
+        public boolean local() {
+            scala.Option<SparkSession> running = SparkSession.getActiveSession();
+            if (running.isEmpty()) {
+                running = SparkSession.getDefaultSession();
+            }
+            if (running.isDefined()) {
+                return running.get().sparkContext().master().startsWith("local");
+            }
+            SparkConf submitted = new SparkConf();
+            String master = settings(submitted).get("spark.master");
+            return (master != null ? master : submitted.get("spark.master", "")).startsWith("local");
+        }
+
         /** The running session, given the {@code --conf} values, or a new one with every setting above. */
         public SparkSession getOrCreate() {
             if (!noneRunning()) {

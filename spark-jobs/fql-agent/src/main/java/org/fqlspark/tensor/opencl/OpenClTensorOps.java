@@ -139,6 +139,11 @@ public final class OpenClTensorOps implements TensorOps {
         return rt.device;
     }
 
+    @Override
+    public String deviceName() {
+        return rt.device.name();
+    }
+
     public Counters counters() {
         return new Counters(launches, uploads, downloads, waits);
     }

@@ -2,6 +2,8 @@ package org.fqlspark.train.worker;
 
 import java.io.Serializable;
 
+import org.apache.spark.util.CollectionAccumulator;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -13,9 +15,10 @@ import org.fqlspark.tensor.Backends;
  * task closure. The config travels as JSON because {@link FqlConfig} is not {@link Serializable}.
  *
  * @param backend the tensor backend the workers build their agents on: auto, cpu or opencl ({@code Backends.forTask})
+ * @param devices where a worker reports the device it built its agent on (the run's provenance records it); null: nowhere
  */
 public record RoundSpec(String runId, String configJson, int obsDim, int actionDim, long seed, long startStep, int steps, int threads,
-        int workers, String backend)
+        int workers, String backend, CollectionAccumulator<String> devices)
         implements Serializable {
 
     public RoundSpec {
@@ -25,12 +28,12 @@ public record RoundSpec(String runId, String configJson, int obsDim, int actionD
     /** A spec with the default backend, {@code auto} (a task's assigned GPU through OpenCL, else the CPU). */
     public RoundSpec(String runId, String configJson, int obsDim, int actionDim, long seed, long startStep, int steps, int threads,
             int workers) {
-        this(runId, configJson, obsDim, actionDim, seed, startStep, steps, threads, workers, Backends.AUTO);
+        this(runId, configJson, obsDim, actionDim, seed, startStep, steps, threads, workers, Backends.AUTO, null);
     }
 
     /** This spec for the round of {@code steps} steps from {@code step} (everything else, the backend included, kept). */
     public RoundSpec at(long step, int steps) {
-        return new RoundSpec(runId, configJson, obsDim, actionDim, seed, step, steps, threads, workers, backend);
+        return new RoundSpec(runId, configJson, obsDim, actionDim, seed, step, steps, threads, workers, backend, devices);
     }
 
     private static final long serialVersionUID = 1L;

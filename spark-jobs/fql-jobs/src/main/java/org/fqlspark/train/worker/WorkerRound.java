@@ -64,12 +64,18 @@ public final class WorkerRound {
 
     /**
      * The worker's agent on the task's device (the round's backend; see {@link DeviceBinding}). Built once per worker
-     * and executor, and said so in the executor's log with the device's name.
+     * and executor, and said so in the executor's log with the device's name, which also goes to the driver
+     * ({@link RoundSpec#devices()}).
      */
     public static FqlAgent newAgent(RoundSpec spec, int worker, DeviceBinding.TaskDevice device) {
         FqlConfig config = spec.config();
         org.fqlspark.tensor.TensorOps ops = device.ops();
-        System.err.println("fql train: worker " + worker + " (backend " + spec.backend() + ", " + device.name() + ") on " + ops.describe());
+        String used = device.name().startsWith("cuda:") ? device.name() : ops.deviceName();
+        System.err.println("fql train: worker " + worker + " (backend " + spec.backend() + ", " + device.name() + ": " + used
+                + ") on " + ops.describe());
+        if (spec.devices() != null) {
+            spec.devices().add(used);
+        }
         return new FqlAgent(config, spec.obsDim(), spec.actionDim(), Seeds.workerNoiseSeed(spec.seed(), worker), ops);
     }
 
