@@ -152,6 +152,15 @@ class SweepSpecTest {
     }
 
     @Test
+    void trainBackendReachesTheTrainerButNotTheTrialId() {
+        SweepSpec onCpu = parse(BASE.replace("workers: 2", "workers: 2, backend: CPU"));
+        assertEquals("cpu", onCpu.trials().get(0).config().trainOptions("/runs/x", false).backend());
+        assertEquals("auto", parse(BASE).trials().get(0).config().trainOptions("/runs/x", false).backend());
+        assertEquals(parse(BASE).trials().get(0).id(), onCpu.trials().get(0).id(), "where a trial trains is not what it is");
+        assertMessage("train.backend must be auto, cpu or opencl, was 'gpu'", parse(BASE.replace("workers: 2", "workers: 2, backend: gpu")));
+    }
+
+    @Test
     void readsTheBaseFromAFileRelativeToTheSpec(@org.junit.jupiter.api.io.TempDir Path dir) {
         TinyRun.write(dir.resolve("configs/base.yaml"), BASE);
         TinyRun.write(dir.resolve("sweeps/s.yaml"), """

@@ -71,8 +71,8 @@ public final class WorkerRound {
         FqlConfig config = spec.config();
         org.fqlspark.tensor.TensorOps ops = device.ops();
         String used = device.name().startsWith("cuda:") ? device.name() : ops.deviceName();
-        System.err.println("fql train: worker " + worker + " (backend " + spec.backend() + ", " + device.name() + ": " + used
-                + ") on " + ops.describe());
+        System.err.println("fql train: worker " + worker + " (backend " + spec.backend() + ", " + device.name()
+                + (used.equals(device.name()) ? "" : ", device " + used) + ") on " + ops.describe());
         if (spec.devices() != null) {
             spec.devices().add(used);
         }
