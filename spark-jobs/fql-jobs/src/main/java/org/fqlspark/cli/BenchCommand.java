@@ -1,6 +1,7 @@
 package org.fqlspark.cli;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -45,9 +46,11 @@ public final class BenchCommand implements Callable<Integer> {
                 + System.getenv().getOrDefault("OMP_NUM_THREADS", "(unset)"));
         List<AgentBenchmark.Result> results = AgentBenchmark.run(options, System.err, () -> Backends.forName(name));
         if (json) {
-            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsString(AgentBenchmark.toJson(results, described)));
+            Map<String, Object> table = AgentBenchmark.toJson(results, described);
+            table.put("device", probe.deviceName());
+            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(table));
         } else {
+            System.out.println("backend " + name + ", device " + probe.deviceName());   // the table's device, first
             AgentBenchmark.printTable(results, System.out);
         }
         return 0;

@@ -73,9 +73,14 @@ final class EpisodeRollouts implements FlatMapFunction<Iterator<Integer>, Episod
         if (!episodes.hasNext()) return out.iterator();
         Checkpoint restored = Checkpoint.fromBytes(checkpoint.value(), checkpointName);
         // acting is one observation at a time: small networks run faster on plain Java than through ND4J's per-call set-up
-        FqlAgent agent = backend.equals(Backends.OPENCL)
-                ? restored.restore(Backends.forTask(backend, DeviceBinding.taskGpuAddress()))
-                : restored.restoreForActing();
+        FqlAgent agent;
+        if (backend.equals(Backends.OPENCL)) {
+            org.fqlspark.tensor.TensorOps ops = Backends.forTask(backend, DeviceBinding.taskGpuAddress());
+            System.err.println("fql evaluate: rollouts act on " + ops.deviceName() + " (backend opencl)");
+            agent = restored.restore(ops);
+        } else {
+            agent = restored.restoreForActing();
+        }
         Environment environment = null;
         try {
             while (episodes.hasNext()) {

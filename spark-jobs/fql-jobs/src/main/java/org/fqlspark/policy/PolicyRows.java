@@ -151,7 +151,9 @@ final class PolicyRows implements MapPartitionsFunction<Row, Row> {
         CachedAgent cached = AGENT.get();
         if (cached == null || !cached.key().equals(weightsKey)) {
             AGENT.remove();   // let the old agent go before the new one is built
-            cached = new CachedAgent(weightsKey, w.agent(exact ? new JavaTensorOps() : Backends.forTask(backend, DeviceBinding.taskGpuAddress())));
+            org.fqlspark.tensor.TensorOps ops = exact ? new JavaTensorOps() : Backends.forTask(backend, DeviceBinding.taskGpuAddress());
+            System.err.println("fql act: acting on " + ops.deviceName() + " (backend " + (exact ? "exact" : backend) + ")");
+            cached = new CachedAgent(weightsKey, w.agent(ops));
             AGENT.set(cached);
         }
         return cached.agent();

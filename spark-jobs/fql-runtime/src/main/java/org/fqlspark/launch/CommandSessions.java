@@ -141,6 +141,11 @@ public final class CommandSessions {
          * master), decided before any session is made: a command checks this machine's devices then, before it writes.
          */
         public boolean local() {
+            return local(new SparkConf());
+        }
+
+        /** {@link #local()} with {@code submitted} as spark-submit's configuration. */
+        boolean local(SparkConf submitted) {
             scala.Option<SparkSession> running = SparkSession.getActiveSession();
             if (running.isEmpty()) {
                 running = SparkSession.getDefaultSession();
@@ -148,7 +153,6 @@ public final class CommandSessions {
             if (running.isDefined()) {
                 return running.get().sparkContext().master().startsWith("local");
             }
-            SparkConf submitted = new SparkConf();
             String master = settings(submitted).get("spark.master");
             return (master != null ? master : submitted.get("spark.master", "")).startsWith("local");
         }

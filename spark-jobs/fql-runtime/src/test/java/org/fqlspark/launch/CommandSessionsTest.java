@@ -3,6 +3,7 @@ package org.fqlspark.launch;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
@@ -66,6 +67,15 @@ class CommandSessionsTest {
                 .settings(submitted());
         assertEquals("yarn", conf.get("spark.master"), "--conf wins over --master, as spark-submit's --conf does");
         assertFalse(conf.containsKey("spark.driver.host"));
+    }
+
+    @Test
+    void whetherTheExecutorsAreLocalIsKnownBeforeTheSessionIsMade() {
+        assertTrue(CommandSessions.builder("x").local(submitted()));
+        assertFalse(CommandSessions.builder("x").master("spark://m:7077").local(submitted()));
+        assertFalse(CommandSessions.builder("x").local(submitted("spark.master", "yarn")));
+        assertTrue(CommandSessions.builder("x").master("local[2]").local(submitted("spark.master", "yarn")));
+        assertFalse(CommandSessions.builder("x").conf(List.of("spark.master=k8s://h:443")).local(submitted()));
     }
 
     @Test
