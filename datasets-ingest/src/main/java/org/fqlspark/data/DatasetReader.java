@@ -83,14 +83,7 @@ public final class DatasetReader {
 
         int od = manifest.obsDim();
         int ad = manifest.actionDim();
-        float[] obs = new float[n * od];
-        float[] act = new float[n * ad];
-        float[] rew = new float[n];
-        float[] mask = new float[n];
-        float[] term = new float[n];
-        float[] next = new float[n * od];
-        long[] ep = new long[n];
-        int[] st = new int[n];
+        TransitionData data = TransitionData.zeros(n, od, ad);
         Iterator<Chunk> chunks = df.queryExecution().toRdd().toJavaRDD()
                 .mapPartitions(new ToChunks(od, ad)).toLocalIterator();
         while (chunks.hasNext()) {
@@ -102,17 +95,16 @@ public final class DatasetReader {
                     throw new DatasetException(path, DatasetSchema.EPISODE_ID, "rows changed between the two read "
                             + "passes; is something writing to the dataset?");
                 }
-                System.arraycopy(c.obs, r * od, obs, pos * od, od);
-                System.arraycopy(c.act, r * ad, act, pos * ad, ad);
-                System.arraycopy(c.next, r * od, next, pos * od, od);
-                rew[pos] = c.rew[r];
-                mask[pos] = c.mask[r];
-                term[pos] = c.term[r];
-                ep[pos] = c.keys[r] >>> 31;
-                st[pos] = (int) (c.keys[r] & Integer.MAX_VALUE);
+                System.arraycopy(c.obs, r * od, data.observations(), pos * od, od);
+                System.arraycopy(c.act, r * ad, data.actions(), pos * ad, ad);
+                System.arraycopy(c.next, r * od, data.nextObservations(), pos * od, od);
+                data.rewards()[pos] = c.rew[r];
+                data.masks()[pos] = c.mask[r];
+                data.terminals()[pos] = c.term[r];
+                data.episodeIds()[pos] = c.keys[r] >>> 31;
+                data.stepIndices()[pos] = (int) (c.keys[r] & Integer.MAX_VALUE);
             }
         }
-        TransitionData data = new TransitionData(od, ad, obs, act, rew, mask, term, next, ep, st);
         long episodes = DatasetStatistics.episodes(data);
         if (episodes != manifest.counts().episodes()) {
             throw new DatasetException(path, DatasetSchema.EPISODE_ID, "the shards hold " + episodes

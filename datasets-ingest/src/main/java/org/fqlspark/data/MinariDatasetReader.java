@@ -58,25 +58,19 @@ final class MinariDatasetReader {
             int n = (int) total;
             od = Math.max(od, 1);
             ad = Math.max(ad, 1);
-            float[] o = new float[n * od];
-            float[] a = new float[n * ad];
-            float[] r = new float[n];
-            float[] m = new float[n];
-            float[] t = new float[n];
-            float[] next = new float[n * od];
-            long[] ids = new long[n];
-            int[] st = new int[n];
+            TransitionData data = TransitionData.zeros(n, od, ad);
+            int[] st = data.stepIndices();
             String[] epName = new String[n];
             int k = 0;
             for (Episode ep : read) {
                 for (int s = 0; s < ep.steps; s++) {
-                    System.arraycopy(ep.obs.values, s * od, o, k * od, od);
-                    System.arraycopy(ep.obs.values, (s + 1) * od, next, k * od, od);
-                    System.arraycopy(ep.act.values, s * ad, a, k * ad, ad);
-                    r[k] = ep.rewards[s] + shift;
-                    m[k] = ep.terminations[s] ? 0f : 1f;
-                    t[k] = s == ep.steps - 1 ? 1f : 0f;
-                    ids[k] = ep.id;
+                    System.arraycopy(ep.obs.values, s * od, data.observations(), k * od, od);
+                    System.arraycopy(ep.obs.values, (s + 1) * od, data.nextObservations(), k * od, od);
+                    System.arraycopy(ep.act.values, s * ad, data.actions(), k * ad, ad);
+                    data.rewards()[k] = ep.rewards[s] + shift;
+                    data.masks()[k] = ep.terminations[s] ? 0f : 1f;
+                    data.terminals()[k] = s == ep.steps - 1 ? 1f : 0f;
+                    data.episodeIds()[k] = ep.id;
                     st[k] = s;
                     epName[k] = ep.name;
                     k++;
@@ -87,7 +81,6 @@ final class MinariDatasetReader {
             details.put("reward_shift", String.valueOf(shift));
             details.put("observation_layout", read.isEmpty() ? "" : read.get(0).obs.layout);
             details.put("action_layout", read.isEmpty() ? "" : read.get(0).act.layout);
-            TransitionData data = new TransitionData(od, ad, o, a, r, m, t, next, ids, st);
             SourceLocator locator = (column, tr) -> switch (column) {
                 case DatasetSchema.NEXT_OBSERVATIONS ->
                         new SourceLocator.Location(epName[tr] + "/observations", st[tr] + 1L);

@@ -71,14 +71,7 @@ final class NpzDatasetReader {
         }
         float shift = options.rewardShift() == null ? 0f : options.rewardShift();
 
-        float[] o = new float[n * od];
-        float[] a = new float[n * ad];
-        float[] r = new float[n];
-        float[] m = new float[n];
-        float[] t = new float[n];
-        float[] next = new float[n * od];
-        long[] ep = new long[n];
-        int[] st = new int[n];
+        TransitionData data = TransitionData.zeros(n, od, ad);
         int[] srcRow = new int[n];
         long trajectory = 0;
         int step = 0;
@@ -89,20 +82,20 @@ final class NpzDatasetReader {
                 step = 0;
                 continue;
             }
-            System.arraycopy(obs, i * od, o, k * od, od);
-            System.arraycopy(act, i * ad, a, k * ad, ad);
-            System.arraycopy(obs, (i + 1) * od, next, k * od, od);
-            t[k] = rawTerm[i + 1] ? 1f : 0f;
+            System.arraycopy(obs, i * od, data.observations(), k * od, od);
+            System.arraycopy(act, i * ad, data.actions(), k * ad, ad);
+            System.arraycopy(obs, (i + 1) * od, data.nextObservations(), k * od, od);
+            data.terminals()[k] = rawTerm[i + 1] ? 1f : 0f;
             if (xy != null) {
                 boolean success = goal.success(xy[i * xyStride], xy[i * xyStride + 1]);
-                r[k] = (success ? 0f : -1f) + shift;
-                m[k] = success ? 0f : 1f;
+                data.rewards()[k] = (success ? 0f : -1f) + shift;
+                data.masks()[k] = success ? 0f : 1f;
             } else {
-                r[k] = shift;
-                m[k] = 1f;
+                data.rewards()[k] = shift;
+                data.masks()[k] = 1f;
             }
-            ep[k] = trajectory;
-            st[k] = step++;
+            data.episodeIds()[k] = trajectory;
+            data.stepIndices()[k] = step++;
             srcRow[k] = i;
             k++;
         }
@@ -118,7 +111,6 @@ final class NpzDatasetReader {
         details.put("reward_shift", String.valueOf(shift));
         details.put("ignored_keys", npz.unused(Set.of("observations", "actions", "terminals", "qpos", "qvel"))
                 .toString());
-        TransitionData data = new TransitionData(od, ad, o, a, r, m, t, next, ep, st);
         SourceLocator locator = (column, tr) -> switch (column) {
             case DatasetSchema.NEXT_OBSERVATIONS -> new SourceLocator.Location("observations", srcRow[tr] + 1L);
             case DatasetSchema.ACTIONS -> new SourceLocator.Location("actions", srcRow[tr]);

@@ -123,30 +123,23 @@ public final class TransitionCleaner {
     private static TransitionData without(TransitionData d, boolean[] drop, int keep) {
         int od = d.obsDim();
         int ad = d.actionDim();
-        float[] obs = new float[keep * od];
-        float[] act = new float[keep * ad];
-        float[] rew = new float[keep];
-        float[] mask = new float[keep];
-        float[] term = new float[keep];
-        float[] next = new float[keep * od];
-        long[] ep = new long[keep];
-        int[] st = new int[keep];
+        TransitionData out = TransitionData.zeros(keep, od, ad);
         int n = d.size();
         int k = 0;
         for (int i = 0; i < n; i++) {
             if (drop[i]) continue;
-            System.arraycopy(d.observations(), i * od, obs, k * od, od);
-            System.arraycopy(d.actions(), i * ad, act, k * ad, ad);
-            System.arraycopy(d.nextObservations(), i * od, next, k * od, od);
-            rew[k] = d.rewards()[i];
-            mask[k] = d.masks()[i];
+            System.arraycopy(d.observations(), i * od, out.observations(), k * od, od);
+            System.arraycopy(d.actions(), i * ad, out.actions(), k * ad, ad);
+            System.arraycopy(d.nextObservations(), i * od, out.nextObservations(), k * od, od);
+            out.rewards()[k] = d.rewards()[i];
+            out.masks()[k] = d.masks()[i];
             boolean brokenAfter = i + 1 < n && drop[i + 1] && d.episodeIds()[i + 1] == d.episodeIds()[i];
-            term[k] = brokenAfter ? 1f : d.terminals()[i];
-            ep[k] = d.episodeIds()[i];
-            st[k] = d.stepIndices()[i];
+            out.terminals()[k] = brokenAfter ? 1f : d.terminals()[i];
+            out.episodeIds()[k] = d.episodeIds()[i];
+            out.stepIndices()[k] = d.stepIndices()[i];
             k++;
         }
-        return new TransitionData(od, ad, obs, act, rew, mask, term, next, ep, st);
+        return out;
     }
 
     private static long countOutsideClip(float[] a) {

@@ -51,6 +51,15 @@ public record TransitionData(
         }
     }
 
+    /**
+     * {@code n} transitions of zeros, for a reader or a filter to fill in place through the accessors (each column is
+     * allocated at its final length, so nothing is copied afterwards).
+     */
+    public static TransitionData zeros(int n, int obsDim, int actionDim) {
+        return new TransitionData(obsDim, actionDim, new float[n * obsDim], new float[n * actionDim], new float[n], new float[n],
+                new float[n], new float[n * obsDim], new long[n], new int[n]);
+    }
+
     /** Number of transitions. */
     public int size() {
         return rewards.length;

@@ -1,13 +1,12 @@
 package org.fqlspark.env;
 
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.fqlspark.data.DatasetException;
+import org.fqlspark.ingest.ParsingConverter;
+import org.fqlspark.io.WriterOutputStream;
 import org.fqlspark.launch.CommandSessions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -96,7 +95,7 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         boolean ours = CommandSessions.noneRunning();
         SparkSession spark = CommandSessions.builder("fql-generate").master(master).getOrCreate();
-        PrintStream log = new PrintStream(new WriterOutputStream(spec.commandLine().getOut()), true, StandardCharsets.UTF_8);
+        PrintStream log = WriterOutputStream.printStream(spec.commandLine().getOut());
         try {
             GenerateJob.run(spark, options, log);
             return 0;
@@ -138,42 +137,9 @@ public final class GenerateCommand implements Callable<Integer> {
         return new GenerateJob.Options(config, output, shards, overwrite, pngPath, drawn);
     }
 
-    static final class KindConverter implements CommandLine.ITypeConverter<DatasetKind> {
-        @Override
-        public DatasetKind convert(String value) {
-            try {
-                return DatasetKind.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
-    }
-
-    /** Prints the job's log through picocli's writer, which a parent command or a test may have replaced. */
-    private static final class WriterOutputStream extends OutputStream {
-        private final PrintWriter writer;
-        // Whole lines are decoded at flush, so multi-byte UTF-8 characters (σ, ×) are never split.
-        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-
-        WriterOutputStream(PrintWriter writer) {
-            this.writer = writer;
-        }
-
-        @Override
-        public void write(int b) {
-            buffer.write(b);
-        }
-
-        @Override
-        public void write(byte[] bytes, int offset, int length) {
-            buffer.write(bytes, offset, length);
-        }
-
-        @Override
-        public void flush() {
-            writer.write(buffer.toString(StandardCharsets.UTF_8));
-            buffer.reset();
-            writer.flush();
+    static final class KindConverter extends ParsingConverter<DatasetKind> {
+        KindConverter() {
+            super(DatasetKind::parse);
         }
     }
 }

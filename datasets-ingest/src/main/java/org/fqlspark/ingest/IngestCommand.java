@@ -2,7 +2,6 @@ package org.fqlspark.ingest;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.fqlspark.data.D4rlFamily;
@@ -10,6 +9,7 @@ import org.fqlspark.data.DatasetException;
 import org.fqlspark.data.DatasetFormat;
 import org.fqlspark.data.GoalLabel;
 import org.fqlspark.data.ReadOptions;
+import org.fqlspark.io.WriterOutputStream;
 import org.fqlspark.launch.CommandSessions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -99,7 +99,7 @@ public final class IngestCommand implements Callable<Integer> {
         boolean ours = CommandSessions.noneRunning();
         SparkSession spark = CommandSessions.builder("fql-ingest").master(master).getOrCreate();
         PrintWriter outWriter = spec.commandLine().getOut();
-        PrintStream out = new PrintStream(new WriterOutputStream(outWriter), true, StandardCharsets.UTF_8);
+        PrintStream out = WriterOutputStream.printStream(outWriter);
         try {
             IngestJob.run(spark, options, out);
             return 0;
@@ -132,55 +132,15 @@ public final class IngestCommand implements Callable<Integer> {
                 new ReadOptions(rewardShift, d4rlFamily, goal));
     }
 
-    static final class FormatConverter implements CommandLine.ITypeConverter<DatasetFormat> {
-        @Override
-        public DatasetFormat convert(String value) {
-            try {
-                return DatasetFormat.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
+    static final class FormatConverter extends ParsingConverter<DatasetFormat> {
+        FormatConverter() {
+            super(DatasetFormat::parse);
         }
     }
 
-    static final class FamilyConverter implements CommandLine.ITypeConverter<D4rlFamily> {
-        @Override
-        public D4rlFamily convert(String value) {
-            try {
-                return D4rlFamily.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
-    }
-
-    /**
-     * Lets the job print through picocli's writer, which a parent command or a test may have replaced.
-     * Bytes are buffered until a flush so that multi-byte UTF-8 characters are decoded whole.
-     */
-    private static final class WriterOutputStream extends java.io.OutputStream {
-        private final PrintWriter w;
-        private final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
-
-        WriterOutputStream(PrintWriter w) {
-            this.w = w;
-        }
-
-        @Override
-        public void write(int b) {
-            buffer.write(b);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            buffer.write(b, off, len);
-        }
-
-        @Override
-        public void flush() {
-            w.write(buffer.toString(StandardCharsets.UTF_8));
-            buffer.reset();
-            w.flush();
+    static final class FamilyConverter extends ParsingConverter<D4rlFamily> {
+        FamilyConverter() {
+            super(D4rlFamily::parse);
         }
     }
 }

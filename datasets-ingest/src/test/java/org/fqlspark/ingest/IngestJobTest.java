@@ -53,27 +53,20 @@ class IngestJobTest {
 
     private static TransitionData awkwardData(int episodes, int steps, int od, int ad) {
         int n = episodes * steps;
-        float[] obs = new float[n * od];
-        float[] next = new float[n * od];
-        float[] act = new float[n * ad];
-        float[] rew = new float[n];
-        float[] mask = new float[n];
-        float[] term = new float[n];
-        long[] ep = new long[n];
-        int[] st = new int[n];
+        TransitionData d = TransitionData.zeros(n, od, ad);
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < od; j++) {
-                obs[i * od + j] = AWKWARD[(i + j) % AWKWARD.length] * (j % 2 == 0 ? 1 : -1);
-                next[i * od + j] = AWKWARD[(i + 2 * j + 1) % AWKWARD.length];
+                d.observations()[i * od + j] = AWKWARD[(i + j) % AWKWARD.length] * (j % 2 == 0 ? 1 : -1);
+                d.nextObservations()[i * od + j] = AWKWARD[(i + 2 * j + 1) % AWKWARD.length];
             }
-            for (int j = 0; j < ad; j++) act[i * ad + j] = (float) Math.sin(i * 7 + j) * 0.999f;
-            rew[i] = AWKWARD[(3 * i) % AWKWARD.length];
-            mask[i] = i % 5 == 4 ? 0f : 1f;
-            term[i] = i % steps == steps - 1 ? 1f : 0f;
-            ep[i] = 10L * (i / steps) + 3;
-            st[i] = i % steps;
+            for (int j = 0; j < ad; j++) d.actions()[i * ad + j] = (float) Math.sin(i * 7 + j) * 0.999f;
+            d.rewards()[i] = AWKWARD[(3 * i) % AWKWARD.length];
+            d.masks()[i] = i % 5 == 4 ? 0f : 1f;
+            d.terminals()[i] = i % steps == steps - 1 ? 1f : 0f;
+            d.episodeIds()[i] = 10L * (i / steps) + 3;
+            d.stepIndices()[i] = i % steps;
         }
-        return new TransitionData(od, ad, obs, act, rew, mask, term, next, ep, st);
+        return d;
     }
 
     private static Path exportedNpz(Path file, TransitionData d) throws IOException {

@@ -250,16 +250,20 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
 
     /** Runs {@code part(index, firstRow, endRow)} over all rows, in two halves at once when worth it. */
     private void overRows(int rows, int cols, RowPart part) {
-        if (!split((long) rows * cols, rows)) {
-            part.run(scratch[0], 0, rows);
+        inHalves(split((long) rows * cols, rows), rows / 2, rows, part);
+    }
+
+    /** Runs {@code part} over {@code [0, end)}: at once, or when {@code split} as {@code [0, mid)} and {@code [mid, end)} together. */
+    private void inHalves(boolean split, int mid, int end, RowPart part) {
+        if (!split) {
+            part.run(scratch[0], 0, end);
             return;
         }
-        int mid = rows / 2;
         HELPERS.get().run(h -> {
             if (h == 0) {
                 part.run(scratch[0], 0, mid);
             } else {
-                part.run(scratch[1], mid, rows);
+                part.run(scratch[1], mid, end);
             }
         });
     }
@@ -612,18 +616,7 @@ public final class FusedCpuTensorOps extends Nd4jTensorOps {
 
     /** Runs {@code part(scratch, from, to)} over {@code [0, n)} of a flat vector, in two halves at once when worth it. */
     private void overFlat(int n, RowPart part) {
-        if (!split(n, n)) {
-            part.run(scratch[0], 0, n);
-            return;
-        }
-        int mid = (n / 2) & ~15;
-        HELPERS.get().run(h -> {
-            if (h == 0) {
-                part.run(scratch[0], 0, mid);
-            } else {
-                part.run(scratch[1], mid, n);
-            }
-        });
+        inHalves(split(n, n), (n / 2) & ~15, n, part);
     }
 
     /** Adam in chunks: large parameter vectors stream through cache-sized heap blocks in one pass. */

@@ -36,10 +36,7 @@ public final class JavaTensorOps implements TensorOps {
     @Override
     public Tensor view(Tensor flat, long offset, int rows, int cols) {
         JavaTensor f = t(flat);
-        long n = (long) rows * cols;
-        if (offset < 0 || offset + n > f.size()) {
-            throw new IndexOutOfBoundsException("view [" + offset + ", " + (offset + n) + ") outside a flat tensor of " + f.size());
-        }
+        TensorOps.checkView(f.size(), offset, rows, cols);
         return new JavaTensor(f.data(), f.offset() + (int) offset, rows, cols);
     }
 

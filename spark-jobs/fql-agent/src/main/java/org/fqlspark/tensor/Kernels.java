@@ -326,13 +326,12 @@ final class Kernels {
         }
     }
 
-    /** Adam over n elements (optax semantics, ε outside the square root). */
+    /**
+     * Adam over n elements (optax semantics, ε outside the square root). The float32 constants are computed here once;
+     * the loop runs in {@link #adamZeroOffsets} when every offset is 0, because C2 (JDK 17) vectorises that form only.
+     */
     static void adam(float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int n,
                      double lr, double beta1, double beta2, double eps, long step) {
-        if (po == 0 && go == 0 && mo == 0 && vo == 0) {
-            adam(p, g, m, v, n, lr, beta1, beta2, eps, step);
-            return;
-        }
         float b1 = (float) beta1;
         float b2 = (float) beta2;
         float oneMinusB1 = (float) (1.0 - beta1);
@@ -341,6 +340,10 @@ final class Kernels {
         float bc2 = (float) (1.0 - Math.pow(beta2, step));
         float e = (float) eps;
         float rate = (float) lr;
+        if (po == 0 && go == 0 && mo == 0 && vo == 0) {
+            adamZeroOffsets(p, g, m, v, n, b1, b2, oneMinusB1, oneMinusB2, bc1, bc2, e, rate);
+            return;
+        }
         for (int i = 0; i < n; i++) {
             float gi = g[go + i];
             float mi = b1 * m[mo + i] + oneMinusB1 * gi;
@@ -351,16 +354,9 @@ final class Kernels {
         }
     }
 
-    private static void adam(float[] p, float[] g, float[] m, float[] v, int n,
-                             double lr, double beta1, double beta2, double eps, long step) {
-        float b1 = (float) beta1;
-        float b2 = (float) beta2;
-        float oneMinusB1 = (float) (1.0 - beta1);
-        float oneMinusB2 = (float) (1.0 - beta2);
-        float bc1 = (float) (1.0 - Math.pow(beta1, step));
-        float bc2 = (float) (1.0 - Math.pow(beta2, step));
-        float e = (float) eps;
-        float rate = (float) lr;
+    /** The loop of {@link #adam} without offsets, the same arithmetic in the same order. */
+    private static void adamZeroOffsets(float[] p, float[] g, float[] m, float[] v, int n, float b1, float b2,
+                                        float oneMinusB1, float oneMinusB2, float bc1, float bc2, float e, float rate) {
         for (int i = 0; i < n; i++) {
             float gi = g[i];
             float mi = b1 * m[i] + oneMinusB1 * gi;

@@ -129,10 +129,7 @@ public class Nd4jTensorOps implements TensorOps {
     @Override
     public Tensor view(Tensor flat, long offset, int rows, int cols) {
         INDArray base = arr(flat);
-        long n = (long) rows * cols;
-        if (offset < 0 || offset + n > base.length()) {
-            throw new IndexOutOfBoundsException("view [" + offset + ", " + (offset + n) + ") outside a flat tensor of " + base.length());
-        }
+        TensorOps.checkView(base.length(), offset, rows, cols);
         INDArray v = Nd4j.create(base.data(), new long[] {rows, cols}, new long[] {cols, 1}, base.offset() + offset, 'c');
         return new Nd4jTensor(v);
     }

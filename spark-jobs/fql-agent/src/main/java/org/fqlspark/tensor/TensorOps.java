@@ -44,6 +44,20 @@ public interface TensorOps {
      */
     Tensor view(Tensor flat, long offset, int rows, int cols);
 
+    /**
+     * The bounds check every {@link #view} makes: {@code rows * cols} elements from {@code offset} must lie inside a flat
+     * tensor of {@code flatSize} elements.
+     *
+     * @return the view's number of elements
+     */
+    static long checkView(long flatSize, long offset, int rows, int cols) {
+        long n = (long) rows * cols;
+        if (offset < 0 || offset + n > flatSize) {
+            throw new IndexOutOfBoundsException("view [" + offset + ", " + (offset + n) + ") outside a flat tensor of " + flatSize);
+        }
+        return n;
+    }
+
     /** Copies {@code src} (row-major, exactly {@code dst.size()} values) into {@code dst}. */
     void upload(float[] src, Tensor dst);
 

@@ -1,7 +1,8 @@
 package org.fqlspark.conformance;
 
+import static org.fqlspark.conformance.EditedDumps.assertFailsNaming;
+import static org.fqlspark.conformance.EditedDumps.failures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,10 +11,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -29,34 +28,16 @@ import org.junit.jupiter.api.io.TempDir;
 class ChunkedConformanceTest {
 
     static final String CHUNKED = "acfql_tiny_h3.json";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path dir;
 
     private static ObjectNode root() throws Exception {
-        return (ObjectNode) JSON.readTree(ConformanceVariantsTest.golden(CHUNKED).toFile());
+        return EditedDumps.read(ConformanceVariantsTest.golden(CHUNKED));
     }
 
     private Conformance.Report replay(Consumer<ObjectNode> edit) throws Exception {
-        ObjectNode root = root();
-        edit.accept(root);
-        Path out = dir.resolve("edited.json");
-        JSON.writeValue(out.toFile(), root);
-        return Conformance.run(GoldenDump.load(out), Conformance.DEFAULT_TOLERANCE);
-    }
-
-    private static String failures(Conformance.Report report) {
-        return report.checks().stream().filter(c -> !c.pass()).map(c -> c.group() + ": " + c.name())
-                .collect(Collectors.joining("\n"));
-    }
-
-    private static void assertFailsNaming(Conformance.Report report, String... words) {
-        assertFalse(report.passed(), "should fail; checks: " + report.checks().size());
-        String failed = failures(report);
-        for (String w : words) {
-            assertTrue(failed.contains(w), "failures should name '" + w + "':\n" + failed);
-        }
+        return EditedDumps.replay(ConformanceVariantsTest.golden(CHUNKED), dir, edit);
     }
 
     /** Every batch of the dump (the single step's and the multi-step ones). */
@@ -197,23 +178,20 @@ class ChunkedConformanceTest {
     void aChunkedDumpWithMissingRowsOrWrongShapesIsRefusedNamingTheKey() throws Exception {
         ObjectNode root = root();
         ((ObjectNode) root.get("batch")).remove("valid");
-        Path file = dir.resolve("no-valid.json");
-        JSON.writeValue(file.toFile(), root);
+        Path file = EditedDumps.write(root, dir, "no-valid.json");
         GoldenDump.GoldenFormatException e = assertThrows(GoldenDump.GoldenFormatException.class, () -> GoldenDump.load(file));
         assertTrue(e.getMessage().contains("batch.valid"), e.getMessage());
 
         ObjectNode flat = root();
         ObjectNode actions = (ObjectNode) flat.get("batch").get("actions");
         actions.putArray("shape").add(4).add(6);
-        Path file2 = dir.resolve("flat-actions.json");
-        JSON.writeValue(file2.toFile(), flat);
+        Path file2 = EditedDumps.write(flat, dir, "flat-actions.json");
         e = assertThrows(GoldenDump.GoldenFormatException.class, () -> GoldenDump.load(file2));
         assertTrue(e.getMessage().contains("batch.actions") && e.getMessage().contains("[4, 3, 2]"), e.getMessage());
 
         ObjectNode noH = root();
         ((ObjectNode) noH.get("config")).remove("horizon_length");
-        Path file3 = dir.resolve("no-horizon.json");
-        JSON.writeValue(file3.toFile(), noH);
+        Path file3 = EditedDumps.write(noH, dir, "no-horizon.json");
         e = assertThrows(GoldenDump.GoldenFormatException.class, () -> GoldenDump.load(file3));
         assertTrue(e.getMessage().contains("horizon_length"), e.getMessage());
     }

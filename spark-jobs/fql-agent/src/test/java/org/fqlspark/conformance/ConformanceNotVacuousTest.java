@@ -1,5 +1,7 @@
 package org.fqlspark.conformance;
 
+import static org.fqlspark.conformance.EditedDumps.assertFailsNaming;
+import static org.fqlspark.conformance.EditedDumps.failures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,9 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -24,35 +24,17 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ConformanceNotVacuousTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String KERNEL = "critic/Dense_0/kernel";
 
     @TempDir
     Path dir;
 
     private Path edited(Consumer<ObjectNode> edit) throws Exception {
-        ObjectNode root = (ObjectNode) JSON.readTree(ConformanceTest.golden().toFile());
-        edit.accept(root);
-        Path out = dir.resolve("edited.json");
-        JSON.writeValue(out.toFile(), root);
-        return out;
+        return EditedDumps.edited(ConformanceTest.golden(), dir, edit);
     }
 
     private Conformance.Report replay(Consumer<ObjectNode> edit) throws Exception {
-        return Conformance.run(GoldenDump.load(edited(edit)), Conformance.DEFAULT_TOLERANCE);
-    }
-
-    private static String failures(Conformance.Report report) {
-        return report.checks().stream().filter(c -> !c.pass()).map(c -> c.group() + ": " + c.name())
-                .collect(Collectors.joining("\n"));
-    }
-
-    private static void assertFailsNaming(Conformance.Report report, String... words) {
-        assertFalse(report.passed(), "should fail; checks: " + report.checks().size());
-        String failed = failures(report);
-        for (String w : words) {
-            assertTrue(failed.contains(w), "failures should name '" + w + "':\n" + failed);
-        }
+        return EditedDumps.replay(ConformanceTest.golden(), dir, edit);
     }
 
     private static ObjectNode section(ObjectNode root, String... path) {

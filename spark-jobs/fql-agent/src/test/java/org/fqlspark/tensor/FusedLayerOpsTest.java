@@ -8,6 +8,7 @@ import static org.fqlspark.tensor.TestTensors.read;
 import static org.fqlspark.tensor.TestTensors.tensor;
 
 import java.util.SplittableRandom;
+import java.util.function.ToDoubleFunction;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -136,31 +137,29 @@ class FusedLayerOpsTest {
         float[] dScale = read(ops, gradScale);
         float[] dLnBias = read(ops, gradBias);
 
+        double worst = Math.max(
+                worstAgainstDifferences(z, 7, dz, x -> loss(ops, x, bias, scale, lnBias, w, rows, cols)),
+                Math.max(worstAgainstDifferences(scale, 3, dScale, x -> loss(ops, z, bias, x, lnBias, w, rows, cols)),
+                        worstAgainstDifferences(lnBias, 3, dLnBias, x -> loss(ops, z, bias, scale, x, w, rows, cols))));
+        assertTrue(worst < 5e-3, ops.describe() + ": worst relative difference to finite differences " + worst);
+    }
+
+    /**
+     * The worst relative difference between {@code analytic} and central differences (step 1e-2) of {@code loss} in
+     * every {@code stride}-th entry of {@code x}.
+     */
+    private static double worstAgainstDifferences(float[] x, int stride, float[] analytic, ToDoubleFunction<float[]> loss) {
         double h = 1e-2;
         double worst = 0;
-        for (int i = 0; i < z.length; i += 7) {
-            float[] plus = z.clone();
-            float[] minus = z.clone();
+        for (int i = 0; i < x.length; i += stride) {
+            float[] plus = x.clone();
+            float[] minus = x.clone();
             plus[i] += (float) h;
             minus[i] -= (float) h;
-            double fd = (loss(ops, plus, bias, scale, lnBias, w, rows, cols) - loss(ops, minus, bias, scale, lnBias, w, rows, cols)) / (2 * h);
-            worst = Math.max(worst, Math.abs(fd - dz[i]) / Math.max(1.0, Math.abs(fd)));
+            double fd = (loss.applyAsDouble(plus) - loss.applyAsDouble(minus)) / (2 * h);
+            worst = Math.max(worst, Math.abs(fd - analytic[i]) / Math.max(1.0, Math.abs(fd)));
         }
-        for (int j = 0; j < cols; j += 3) {
-            float[] plus = scale.clone();
-            float[] minus = scale.clone();
-            plus[j] += (float) h;
-            minus[j] -= (float) h;
-            double fd = (loss(ops, z, bias, plus, lnBias, w, rows, cols) - loss(ops, z, bias, minus, lnBias, w, rows, cols)) / (2 * h);
-            worst = Math.max(worst, Math.abs(fd - dScale[j]) / Math.max(1.0, Math.abs(fd)));
-            plus = lnBias.clone();
-            minus = lnBias.clone();
-            plus[j] += (float) h;
-            minus[j] -= (float) h;
-            fd = (loss(ops, z, bias, scale, plus, w, rows, cols) - loss(ops, z, bias, scale, minus, w, rows, cols)) / (2 * h);
-            worst = Math.max(worst, Math.abs(fd - dLnBias[j]) / Math.max(1.0, Math.abs(fd)));
-        }
-        assertTrue(worst < 5e-3, ops.describe() + ": worst relative difference to finite differences " + worst);
+        return worst;
     }
 
     @Test

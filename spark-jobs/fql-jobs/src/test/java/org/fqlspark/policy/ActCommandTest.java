@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,10 +18,9 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import org.fqlspark.agent.Checkpoint;
-import org.fqlspark.cli.FqlCli;
+import org.fqlspark.testing.CliRun;
 import org.fqlspark.testing.TestSpark;
 
 /** {@code fql act} through the real command line: output, atomicity, refusals, bad input with exit code 2. */
@@ -51,20 +48,11 @@ class ActCommandTest {
     }
 
     private Dataset<Row> rows(int n) {
-        return spark.createDataFrame(FqlPolicyModelTest.rows(n, 7), FqlPolicyModelTest.SCHEMA);
+        return FqlPolicyModelTest.frame(FqlPolicyModelTest.rows(n, 7));
     }
 
-    private record Run(int code, String err) {
-    }
-
-    private Run act(String... args) {
-        CommandLine cli = FqlCli.commandLine();
-        StringWriter err = new StringWriter();
-        cli.setErr(new PrintWriter(err));
-        String[] all = new String[args.length + 1];
-        all[0] = "act";
-        System.arraycopy(args, 0, all, 1, args.length);
-        return new Run(cli.execute(all), err.toString());
+    private static CliRun act(String... args) {
+        return CliRun.command("act", args);
     }
 
     @Test
@@ -73,7 +61,7 @@ class ActCommandTest {
         Path in = input("states", rows(40));
         Files.writeString(in.resolve("manifest.json"), "{}");   // a dataset directory's manifest is skipped
         Path out = dir.resolve("acted");
-        Run run = act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", out.toString(), "--seed-column", "seed",
+        CliRun run = act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", out.toString(), "--seed-column", "seed",
                 "--policy", "flow-bc", "--exact");
         assertEquals(0, run.code(), run.err());
         assertTrue(Files.isRegularFile(out.resolve(ActJob.MARKER)));
@@ -87,10 +75,10 @@ class ActCommandTest {
         assertNoTemporaries();
 
         // its own output: refused without --overwrite, replaced with it
-        Run again = act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", out.toString());
+        CliRun again = act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", out.toString());
         assertEquals(2, again.code(), again.err());
         assertTrue(again.err().contains("pass --overwrite"), again.err());
-        Run overwrite = act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", out.toString(), "--overwrite");
+        CliRun overwrite = act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", out.toString(), "--overwrite");
         assertEquals(0, overwrite.code(), overwrite.err());
         assertEquals(40, spark.read().parquet(out.toString()).count());
         assertNoTemporaries();
@@ -104,7 +92,7 @@ class ActCommandTest {
         Path ckpt = PolicyFixtures.save(c, dir, "chunked.fqlckpt");
         Path in = input("states", rows(12));
         Path out = dir.resolve("acted");
-        Run run = act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", out.toString(), "--seed-column", "seed",
+        CliRun run = act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", out.toString(), "--seed-column", "seed",
                 "--exact");
         assertEquals(0, run.code(), run.err());
         Dataset<Row> acted = spark.read().parquet(out.toString());
@@ -129,7 +117,7 @@ class ActCommandTest {
         Path in = input("states", rows(5));
         Path foreign = Files.createDirectories(dir.resolve("foreign"));
         Files.writeString(foreign.resolve("notes.txt"), "keep me");
-        Run run = act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", foreign.toString(), "--overwrite");
+        CliRun run = act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", foreign.toString(), "--overwrite");
         assertEquals(2, run.code(), run.err());
         assertTrue(run.err().contains("not recognisably a fql act output") && run.err().contains("nothing was touched"), run.err());
         assertEquals("keep me", Files.readString(foreign.resolve("notes.txt")));
@@ -142,11 +130,11 @@ class ActCommandTest {
         assertEquals("x", Files.readString(file));
 
         Path empty = Files.createDirectories(dir.resolve("empty"));
-        Run intoEmpty = act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", empty.toString());
+        CliRun intoEmpty = act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", empty.toString());
         assertEquals(0, intoEmpty.code(), intoEmpty.err());
         assertEquals(5, spark.read().parquet(empty.toString()).count());
 
-        Run inside = act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", in.resolve("out").toString());
+        CliRun inside = act("--checkpoint", ckpt.toString(), "--input", in.toString(), "--output", in.resolve("out").toString());
         assertEquals(2, inside.code(), inside.err());
         assertNoTemporaries();
     }
@@ -156,7 +144,7 @@ class ActCommandTest {
         Path ckpt = checkpoint();
         Path out = dir.resolve("never");
         Path wide = input("wide", rows(6).selectExpr("id", "concat(observations, array(cast(1 as float))) as observations", "seed"));
-        Run run = act("--checkpoint", ckpt.toString(), "--input", wide.toString(), "--output", out.toString());
+        CliRun run = act("--checkpoint", ckpt.toString(), "--input", wide.toString(), "--output", out.toString());
         assertEquals(2, run.code(), run.err());
         assertTrue(run.err().contains("6 of 6 rows have the wrong width (one has 4 values); the checkpoint's policy expects 3"), run.err());
         assertEquals(1, run.err().strip().lines().count(), run.err());

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
@@ -14,11 +12,10 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import org.fqlspark.agent.Checkpoint;
-import org.fqlspark.cli.FqlCli;
 import org.fqlspark.eval.Policy;
+import org.fqlspark.testing.CliRun;
 
 /** {@code fql export} through the real command line, from a run directory and from a file. */
 class ExportCommandTest {
@@ -26,17 +23,8 @@ class ExportCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String err) {
-    }
-
-    private Run export(String... args) {
-        CommandLine cli = FqlCli.commandLine();
-        StringWriter err = new StringWriter();
-        cli.setErr(new PrintWriter(err));
-        String[] all = new String[args.length + 1];
-        all[0] = "export";
-        System.arraycopy(args, 0, all, 1, args.length);
-        return new Run(cli.execute(all), err.toString());
+    private static CliRun export(String... args) {
+        return CliRun.command("export", args);
     }
 
     @Test
@@ -45,7 +33,7 @@ class ExportCommandTest {
         Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.TINY, 4, 2, 3);
         c.save(run.resolve("step-000000000042.fqlckpt"));
         Path onnx = dir.resolve("out/flow.onnx");
-        Run r = export("--checkpoint", dir.resolve("run").toString(), "--format", "onnx", "--policy", "flow-bc", "--output", onnx.toString());
+        CliRun r = export("--checkpoint", dir.resolve("run").toString(), "--format", "onnx", "--policy", "flow-bc", "--output", onnx.toString());
         assertEquals(0, r.code(), r.err());
         assertArrayEquals(PolicyExport.onnx(c, Policy.FLOW_BC), Files.readAllBytes(onnx));
         OnnxChecker.check(onnx);
@@ -59,14 +47,14 @@ class ExportCommandTest {
         assertEquals(0, export("--checkpoint", dir.resolve("run").toString(), "--format", "npz", "--output", npz.toString()).code());
         assertArrayEquals(PolicyExport.npz(c), Files.readAllBytes(npz));
 
-        Run exists = export("--checkpoint", dir.resolve("run").toString(), "--format", "npz", "--output", npz.toString());
+        CliRun exists = export("--checkpoint", dir.resolve("run").toString(), "--format", "npz", "--output", npz.toString());
         assertEquals(2, exists.code());
         assertTrue(exists.err().contains("already exists; pass --overwrite"), exists.err());
         assertEquals(0, export("--checkpoint", dir.resolve("run").toString(), "--format", "onnx", "--output", npz.toString(), "--overwrite").code());
         assertArrayEquals(PolicyExport.onnx(c, Policy.ONE_STEP), Files.readAllBytes(npz));
         // --overwrite replaces only a file fql export wrote (its ONNX producer or NPZ comment), never a user's
         Path theirs = Files.writeString(dir.resolve("model.onnx"), "a model from elsewhere, long enough to be looked at");
-        Run foreign = export("--checkpoint", dir.resolve("run").toString(), "--format", "onnx", "--output", theirs.toString(), "--overwrite");
+        CliRun foreign = export("--checkpoint", dir.resolve("run").toString(), "--format", "onnx", "--output", theirs.toString(), "--overwrite");
         assertEquals(2, foreign.code(), foreign.err());
         assertTrue(foreign.err().contains("not a file fql export wrote"), foreign.err());
         assertEquals("a model from elsewhere, long enough to be looked at", Files.readString(theirs));
@@ -81,7 +69,7 @@ class ExportCommandTest {
     void badInputExitsWithCodeTwo() throws Exception {
         Path ckpt = PolicyFixtures.save(PolicyFixtures.checkpoint(PolicyFixtures.TINY, 4, 2, 3), dir, "a.fqlckpt");
         Path out = dir.resolve("x.onnx");
-        Run r = export("--checkpoint", ckpt.toString(), "--format", "tflite", "--output", out.toString());
+        CliRun r = export("--checkpoint", ckpt.toString(), "--format", "tflite", "--output", out.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--format must be 'onnx' or 'npz'"), r.err());
         r = export("--checkpoint", ckpt.toString(), "--format", "npz", "--policy", "flow-bc", "--output", out.toString());

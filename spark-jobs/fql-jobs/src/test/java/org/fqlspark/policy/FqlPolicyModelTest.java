@@ -49,6 +49,11 @@ class FqlPolicyModelTest {
             .add("observations", DataTypes.createArrayType(DataTypes.FloatType, false), true)
             .add("seed", DataTypes.LongType, true);
 
+    /** {@code rows} as a DataFrame of {@link #SCHEMA} on the shared session. */
+    static Dataset<Row> frame(List<Row> rows) {
+        return TestSpark.session().createDataFrame(rows, SCHEMA);
+    }
+
     /** n rows: id, observation ~ N(0, 2²), seed = 1000 + id. */
     static List<Row> rows(int n, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
@@ -81,8 +86,8 @@ class FqlPolicyModelTest {
             for (boolean exact : new boolean[] {true, false}) {
                 FqlPolicyModel model = FqlPolicyModel.fromCheckpoint(spark, file.toString()).setSeedCol("seed")
                         .setPolicy(policy.flag()).setExact(exact);
-                Map<Integer, float[]> one = actionsById(model.transform(spark.createDataFrame(rows, SCHEMA).repartition(1)));
-                Map<Integer, float[]> five = actionsById(model.transform(spark.createDataFrame(rows, SCHEMA).repartition(5)));
+                Map<Integer, float[]> one = actionsById(model.transform(frame(rows).repartition(1)));
+                Map<Integer, float[]> five = actionsById(model.transform(frame(rows).repartition(5)));
                 assertEquals(rows.size(), one.size());
                 int clipped = 0;
                 String what = policy.flag() + (exact ? " exact" : " default ops");
@@ -122,7 +127,7 @@ class FqlPolicyModelTest {
             FqlPolicyModel model = FqlPolicyModel.fromCheckpoint(spark, file.toString()).setSeedCol("seed").setPolicy(policy.flag())
                     .setExact(true);
             assertEquals(h, model.horizon());
-            Dataset<Row> acted = model.transform(spark.createDataFrame(rows, SCHEMA).repartition(2));
+            Dataset<Row> acted = model.transform(frame(rows).repartition(2));
             assertEquals(List.of("id", "observations", "seed", "action", "first_action"), List.of(acted.schema().fieldNames()));
             Map<Integer, float[]> chunks = actionsById(acted);
             Map<Integer, float[]> first = actionsById(acted.drop("action").withColumnRenamed("first_action", "action"));
@@ -139,26 +144,26 @@ class FqlPolicyModelTest {
         }
         FqlPolicyModel none = FqlPolicyModel.fromCheckpoint(spark, file.toString()).setFirstActionCol("");
         assertEquals(List.of("id", "observations", "seed", "action"),
-                List.of(none.transform(spark.createDataFrame(rows, SCHEMA)).schema().fieldNames()));
+                List.of(none.transform(frame(rows)).schema().fieldNames()));
         FqlPolicyModel renamed = FqlPolicyModel.fromCheckpoint(spark, file.toString()).setSeedCol("seed").setFirstActionCol("now");
         String saved = dir.resolve("chunked-model").toString();
         renamed.write().save(saved);
         FqlPolicyModel loaded = FqlPolicyModel.load(saved);
         assertEquals("now", loaded.getFirstActionCol());
-        assertTrue(List.of(loaded.transform(spark.createDataFrame(rows, SCHEMA)).schema().fieldNames()).contains("now"));
-        assertThrows(PolicyInputException.class, () -> renamed.setFirstActionCol("seed").transform(spark.createDataFrame(rows, SCHEMA)));
+        assertTrue(List.of(loaded.transform(frame(rows)).schema().fieldNames()).contains("now"));
+        assertThrows(PolicyInputException.class, () -> renamed.setFirstActionCol("seed").transform(frame(rows)));
         // an FQL policy adds no first-action column
         Checkpoint plain = PolicyFixtures.checkpoint(PolicyFixtures.TINY, OBS, ACT, 8);
         FqlPolicyModel fql = FqlPolicyModel.fromCheckpoint(spark, PolicyFixtures.save(plain, dir, "plain.fqlckpt").toString());
         assertEquals(List.of("id", "observations", "seed", "action"),
-                List.of(fql.transform(spark.createDataFrame(rows, SCHEMA)).schema().fieldNames()));
+                List.of(fql.transform(frame(rows)).schema().fieldNames()));
     }
 
     @Test
     void withoutASeedColumnTheModelSeedDecidesTheNoise() throws Exception {
         Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.TINY, OBS, ACT, 8);
         Path file = PolicyFixtures.save(c, dir, "agent.fqlckpt");
-        Dataset<Row> df = spark.createDataFrame(rows(50, 2), SCHEMA).repartition(2).cache();
+        Dataset<Row> df = frame(rows(50, 2)).repartition(2).cache();
         FqlPolicyModel model = FqlPolicyModel.fromCheckpoint(spark, file.toString());
         Map<Integer, float[]> a = actionsById(model.setSeed(1).transform(df));
         Map<Integer, float[]> again = actionsById(model.setSeed(1).transform(df));
@@ -174,11 +179,11 @@ class FqlPolicyModelTest {
     void doubleObservationsAndIntSeedsAreAccepted() throws Exception {
         Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.TINY, OBS, ACT, 8);
         Path file = PolicyFixtures.save(c, dir, "agent.fqlckpt");
-        Dataset<Row> df = spark.createDataFrame(rows(10, 3), SCHEMA)
+        Dataset<Row> df = frame(rows(10, 3))
                 .selectExpr("id", "cast(observations as array<double>) as observations", "cast(seed as int) as seed");
         FqlPolicyModel model = FqlPolicyModel.fromCheckpoint(spark, file.toString()).setSeedCol("seed");
         Map<Integer, float[]> fromDouble = actionsById(model.transform(df));
-        Map<Integer, float[]> fromFloat = actionsById(model.transform(spark.createDataFrame(rows(10, 3), SCHEMA)));
+        Map<Integer, float[]> fromFloat = actionsById(model.transform(frame(rows(10, 3))));
         for (int id = 0; id < 10; id++) assertArrayEquals(fromFloat.get(id), fromDouble.get(id));
     }
 
@@ -195,7 +200,7 @@ class FqlPolicyModelTest {
         assertEquals("flow-bc", loaded.getPolicy());
         assertEquals("seed", loaded.getSeedCol());
         assertTrue(loaded.getExact());
-        Dataset<Row> df = spark.createDataFrame(rows(20, 4), SCHEMA);
+        Dataset<Row> df = frame(rows(20, 4));
         Map<Integer, float[]> before = actionsById(model.transform(df));
         Map<Integer, float[]> after = actionsById(loaded.transform(df));
         for (int id = 0; id < 20; id++) assertArrayEquals(before.get(id), after.get(id));
@@ -270,7 +275,7 @@ class FqlPolicyModelTest {
         Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.TINY, OBS, ACT, 8);
         Path file = PolicyFixtures.save(c, dir, "agent.fqlckpt");
         FqlPolicyModel model = FqlPolicyModel.fromCheckpoint(spark, file.toString());
-        Dataset<Row> df = spark.createDataFrame(rows(5, 5), SCHEMA);
+        Dataset<Row> df = frame(rows(5, 5));
 
         PolicyInputException missing = assertThrows(PolicyInputException.class, () -> model.transform(df.drop("observations")));
         assertTrue(missing.getMessage().contains("column 'observations' is missing"), missing.getMessage());

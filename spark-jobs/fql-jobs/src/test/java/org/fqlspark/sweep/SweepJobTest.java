@@ -39,6 +39,13 @@ class SweepJobTest {
 
     private static final Configuration HADOOP = new Configuration();
 
+    /** {@code text} written as spec.yaml in a new temporary directory (named from {@code prefix}). */
+    private static Path specFile(String prefix, String text) {
+        Path spec = TinyRun.tempDir(prefix).resolve("spec.yaml");
+        TinyRun.write(spec, text);
+        return spec;
+    }
+
     @Test
     void runsEveryTrialAndWritesTheResultsTableAndTheBest() throws IOException {
         TinyRun run = TinyRun.get();
@@ -117,9 +124,8 @@ class SweepJobTest {
     @Test
     void anInterruptedTrainingIsResumedFromItsCheckpoint() throws IOException {
         TinyRun run = TinyRun.get();
-        Path dir = TinyRun.tempDir("fql-sweep-resume");
-        Path spec = dir.resolve("spec.yaml");
-        TinyRun.write(spec, TinyRun.tinySpec(run.dataset, "alpha: [10]"));
+        Path spec = specFile("fql-sweep-resume", TinyRun.tinySpec(run.dataset, "alpha: [10]"));
+        Path dir = spec.getParent();
         SweepSpec.Trial trial = SweepSpec.read(spec.toString(), HADOOP).trials().get(0);
         Path out = dir.resolve("out");
         Path runDir = out.resolve("trials").resolve(trial.id()).resolve("run");
@@ -145,10 +151,9 @@ class SweepJobTest {
     @Test
     void aSweepCanIncludeTheOnlinePhase() throws IOException {
         TinyRun run = TinyRun.get();
-        Path dir = TinyRun.tempDir("fql-sweep-online");
-        Path spec = dir.resolve("spec.yaml");
-        TinyRun.write(spec, TinyRun.tinySpec(run.dataset, "alpha: [3]").replace("seed: 3}", "seed: 3, online_env: pointmaze-medium}")
-                + "  train.online_steps: [0, 30]\n");
+        Path spec = specFile("fql-sweep-online", TinyRun.tinySpec(run.dataset, "alpha: [3]")
+                .replace("seed: 3}", "seed: 3, online_env: pointmaze-medium}") + "  train.online_steps: [0, 30]\n");
+        Path dir = spec.getParent();
         List<SweepSpec.Trial> trials = SweepSpec.read(spec.toString(), HADOOP).trials();
         assertEquals(2, trials.size());
         SweepResult result = SweepJob.run(TestSpark.session(), SweepSpec.read(spec.toString(), HADOOP), dir.resolve("out").toString(), 1,
@@ -173,9 +178,8 @@ class SweepJobTest {
     @Test
     void aSweepGridOverHorizonLengthTrainsFqlAndQcFql() throws IOException {
         TinyRun run = TinyRun.get();
-        Path dir = TinyRun.tempDir("fql-sweep-horizon");
-        Path spec = dir.resolve("spec.yaml");
-        TinyRun.write(spec, TinyRun.tinySpec(run.dataset, "horizon_length: [1, 3]"));
+        Path spec = specFile("fql-sweep-horizon", TinyRun.tinySpec(run.dataset, "horizon_length: [1, 3]"));
+        Path dir = spec.getParent();
         List<SweepSpec.Trial> trials = SweepSpec.read(spec.toString(), HADOOP).trials();
         assertEquals(2, trials.size());
         SweepResult result = SweepJob.run(TestSpark.session(), SweepSpec.read(spec.toString(), HADOOP), dir.resolve("out").toString(), 1,

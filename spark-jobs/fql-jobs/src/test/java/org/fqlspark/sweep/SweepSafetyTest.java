@@ -35,19 +35,7 @@ class SweepSafetyTest {
     Path dir;
 
     private static String spec(Path dataset, String env) {
-        return """
-                name: safety
-                base:
-                  data: %s
-                  preset: default
-                  agent: {actor_hidden_dims: [16, 16], value_hidden_dims: [16, 16], batch_size: 32, flow_steps: 3}
-                  train: {steps: 10, workers: 1, averaging_frequency: 10, checkpoint_every: 1, seed: 3}
-                  evaluate:
-                    env: "%s"
-                    episodes: 2
-                    max_episode_steps: 12
-                    partitions: 1
-                """.formatted(dataset.toUri(), env);
+        return TinyRun.spec("safety", dataset, 10, "{env: \"" + env + "\", episodes: 2, max_episode_steps: 12, partitions: 1}", "");
     }
 
     private SweepResult sweep(String specText, Path output, ByteArrayOutputStream log) {

@@ -21,13 +21,7 @@ class SweepSpecBoundsTest {
 
     private static final Configuration HADOOP = new Configuration();
 
-    private static final String BASE = """
-            name: base
-            data: /data/maze
-            preset: antmaze-large-navigate
-            train: {steps: 1000, workers: 2}
-            evaluate: {env: pointmaze-medium}
-            """;
+    private static final String BASE = SweepSpecTest.BASE;
 
     @TempDir
     Path dir;

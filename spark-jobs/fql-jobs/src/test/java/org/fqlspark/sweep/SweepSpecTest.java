@@ -21,7 +21,8 @@ class SweepSpecTest {
 
     private static final Configuration HADOOP = new Configuration();
 
-    private static final String BASE = """
+    /** A minimal valid spec's base, shared with SweepSpecBoundsTest. */
+    static final String BASE = """
             name: base
             data: /data/maze
             preset: antmaze-large-navigate

@@ -1,5 +1,6 @@
 package org.fqlspark.sweep;
 
+import org.fqlspark.testing.TempDirs;
 import org.fqlspark.testing.TestSpark;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -9,8 +10,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 import org.apache.hadoop.conf.Configuration;
 import org.fqlspark.env.DatasetKind;
@@ -68,17 +67,25 @@ public final class TinyRun {
 
     /** A sweep spec over the tiny dataset, varying agent.{@code alphaGrid} (e.g. {@code "alpha: [3, 30]"}). */
     public static String tinySpec(Path dataset, String alphaGrid) {
+        return spec("tiny", dataset, 20, "{env: pointmaze-medium, episodes: 2, max_episode_steps: 30, partitions: 2}",
+                "grid:\n  agent." + alphaGrid + "\n");
+    }
+
+    /**
+     * A sweep spec {@code name} over {@code dataset} with the tiny networks (16×16, batch 32, 3 flow steps): one worker,
+     * {@code steps} training steps, a checkpoint every step, seed 3; {@code evaluate} is the evaluate section (a YAML
+     * flow mapping) and {@code more} follows the base (a grid, say).
+     */
+    public static String spec(String name, Path dataset, int steps, String evaluate, String more) {
         return """
-                name: tiny
+                name: %s
                 base:
                   data: %s
                   preset: default
                   agent: {actor_hidden_dims: [16, 16], value_hidden_dims: [16, 16], batch_size: 32, flow_steps: 3}
-                  train: {steps: 20, workers: 1, averaging_frequency: 10, checkpoint_every: 1, seed: 3}
-                  evaluate: {env: pointmaze-medium, episodes: 2, max_episode_steps: 30, partitions: 2}
-                grid:
-                  agent.%s
-                """.formatted(dataset.toUri(), alphaGrid);
+                  train: {steps: %d, workers: 1, averaging_frequency: 10, checkpoint_every: 1, seed: 3}
+                  evaluate: %s
+                """.formatted(name, dataset.toUri(), steps, evaluate) + more;
     }
 
     public static void write(Path file, String text) {
@@ -91,20 +98,10 @@ public final class TinyRun {
     }
 
     public static Path tempDir(String prefix) {
-        try {
-            Path p = Files.createTempDirectory(prefix);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(p)));
-            return p;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return TempDirs.create(prefix);
     }
 
     public static void deleteQuietly(Path p) {
-        try (Stream<Path> s = Files.walk(p)) {
-            s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException | UncheckedIOException e) {
-            // best effort
-        }
+        TempDirs.deleteQuietly(p);
     }
 }

@@ -1,37 +1,27 @@
 package org.fqlspark.train;
 
+import org.fqlspark.testing.CliRun;
 import org.fqlspark.testing.TestSpark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 import org.fqlspark.agent.Checkpoint;
-import org.fqlspark.cli.FqlCli;
 import org.junit.jupiter.api.Test;
 
-import picocli.CommandLine;
 import org.fqlspark.train.worker.TrainingState;
 
 /** The train command end to end through the CLI on the shared session (the command leaves a running session alone). */
 class TrainCommandTest {
 
-    private record Outcome(int code, String err) {
-    }
-
-    private static Outcome fql(String... args) {
+    private static CliRun fql(String... args) {
         TestSpark.session();
-        CommandLine cl = FqlCli.commandLine();
-        StringWriter err = new StringWriter();
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Outcome(code, err.toString());
+        return CliRun.fql(args);
     }
 
     private static String[] train(Path run, String... more) {
@@ -47,7 +37,7 @@ class TrainCommandTest {
         assertEquals(0, fql(train(run, "--steps", "6", "--averaging-frequency", "3", "--value-hidden-dims", "24")).code());
         assertTrue(Files.exists(run.resolve("checkpoints/step-000000000006.fqlckpt")));
 
-        Outcome again = fql(train(run, "--steps", "6"));
+        CliRun again = fql(train(run, "--steps", "6"));
         assertEquals(2, again.code());
         assertTrue(again.err().contains("already exists") && again.err().contains("--resume"), again.err());
 
@@ -102,10 +92,10 @@ class TrainCommandTest {
     void aFinishedOfflineRunGetsAnOnlinePhaseFromTheCommandLine() throws Exception {
         Path run = TrainFixtures.tempDir("fql-cli").resolve("online");
         assertEquals(0, fql(train(run, "--steps", "20", "--workers", "2", "--averaging-frequency", "10")).code());
-        Outcome missingEnv = fql("train", "--run-dir", run.toString(), "--resume", "--online-steps", "30", "--workers", "1");
+        CliRun missingEnv = fql("train", "--run-dir", run.toString(), "--resume", "--online-steps", "30", "--workers", "1");
         assertEquals(2, missingEnv.code());
         assertTrue(missingEnv.err().contains("--env"), missingEnv.err());
-        Outcome exactW2 = fql("train", "--run-dir", run.toString(), "--resume", "--online-steps", "30", "--env", "pointmaze-medium",
+        CliRun exactW2 = fql("train", "--run-dir", run.toString(), "--resume", "--online-steps", "30", "--env", "pointmaze-medium",
                 "--no-progress");
         assertEquals(2, exactW2.code());
         assertTrue(exactW2.err().contains("--workers") && exactW2.err().contains("distributed"), exactW2.err());
@@ -120,7 +110,7 @@ class TrainCommandTest {
         Path mid = TrainFixtures.tempDir("fql-cli").resolve("mid");
         assertEquals(0, fql(train(mid, "--steps", "20", "--workers", "2", "--averaging-frequency", "10", "--checkpoint-every", "1")).code());
         Files.delete(mid.resolve("checkpoints/step-000000000020.fqlckpt"));   // as if it had stopped at step 10
-        Outcome changed = fql("train", "--run-dir", mid.toString(), "--resume", "--workers", "1", "--no-progress");
+        CliRun changed = fql("train", "--run-dir", mid.toString(), "--resume", "--workers", "1", "--no-progress");
         assertEquals(2, changed.code());
         assertTrue(changed.err().contains("W may change only once a run has finished"), changed.err());
     }
@@ -136,7 +126,7 @@ class TrainCommandTest {
         LocalTrainer local = new LocalTrainer(cp.config(), TrainFixtures.data(), 3);
         local.trainTo(9);
         TrainFixtures.assertSameState(local.agent().state(), TrainingState.of(cp.state()));
-        Outcome both = fql(train(run, "--steps", "9", "--resume", "--resume-or-start"));
+        CliRun both = fql(train(run, "--steps", "9", "--resume", "--resume-or-start"));
         assertEquals(2, both.code());
         assertTrue(both.err().contains("--resume-or-start"), both.err());
     }
@@ -165,7 +155,7 @@ class TrainCommandTest {
         java.util.Map<String, Long> before = listing(run);
 
         for (String flag : List.of("--resume", "--resume-or-start")) {
-            Outcome eval = fql("train", "--run-dir", run.toString(), flag, "--online-steps", "6", "--no-progress");
+            CliRun eval = fql("train", "--run-dir", run.toString(), flag, "--online-steps", "6", "--no-progress");
             assertEquals(2, eval.code(), eval.err());
             assertEquals(1, eval.err().strip().lines().count(), "one line: " + eval.err());
             assertTrue(eval.err().contains("--eval-env") && eval.err().contains(evalCommand), eval.err());
@@ -174,7 +164,7 @@ class TrainCommandTest {
             assertEquals(before, listing(run), "nothing written");
         }
         // the evaluation restated (as another environment): now the stored online command is the one refused
-        Outcome online = fql("train", "--run-dir", run.toString(), "--resume", "--online-steps", "6", "--eval-env",
+        CliRun online = fql("train", "--run-dir", run.toString(), "--resume", "--online-steps", "6", "--eval-env",
                 "pointmaze-medium", "--no-progress");
         assertEquals(2, online.code(), online.err());
         assertTrue(online.err().contains("--env") && online.err().contains(onlineCommand), online.err());
@@ -201,18 +191,18 @@ class TrainCommandTest {
     @Test
     void badInputExitsWithTwoAndOneLine() {
         Path run = TrainFixtures.tempDir("fql-cli").resolve("bad");
-        Outcome workers = fql(train(run, "--workers", "0"));
+        CliRun workers = fql(train(run, "--workers", "0"));
         assertEquals(2, workers.code());
         assertTrue(workers.err().contains("--workers must be at least 1"), workers.err());
-        Outcome agg = fql(train(run, "--q-agg", "max"));
+        CliRun agg = fql(train(run, "--q-agg", "max"));
         assertEquals(2, agg.code());
         assertTrue(agg.err().contains("--q-agg"), agg.err());
-        Outcome nothing = fql("train", "--run-dir", run.toString(), "--resume");
+        CliRun nothing = fql("train", "--run-dir", run.toString(), "--resume");
         assertEquals(2, nothing.code());
         assertTrue(nothing.err().contains("nothing to resume"), nothing.err());
-        Outcome noData = fql("train", "--run-dir", run.toString());
+        CliRun noData = fql("train", "--run-dir", run.toString());
         assertEquals(2, noData.code());
-        Outcome missing = fql("train", "--data", run.resolve("no-such-dataset").toString(), "--run-dir", run.toString());
+        CliRun missing = fql("train", "--data", run.resolve("no-such-dataset").toString(), "--run-dir", run.toString());
         assertEquals(2, missing.code());
         assertTrue(missing.err().contains("manifest.json"), missing.err());
     }

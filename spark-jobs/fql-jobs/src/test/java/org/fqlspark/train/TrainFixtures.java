@@ -1,14 +1,12 @@
 package org.fqlspark.train;
 
 import org.fqlspark.agent.FqlConfig;
+import org.fqlspark.testing.TempDirs;
 import org.fqlspark.testing.TestSpark;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import org.fqlspark.agent.FqlAgent;
 import org.fqlspark.data.SourceInfo;
@@ -66,21 +64,11 @@ final class TrainFixtures {
     }
 
     static Path tempDir(String prefix) {
-        try {
-            Path p = Files.createTempDirectory(prefix);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(p)));
-            return p;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return TempDirs.create(prefix);
     }
 
     static void deleteQuietly(Path p) {
-        try (Stream<Path> s = Files.walk(p)) {
-            s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException | UncheckedIOException e) {
-            // best effort
-        }
+        TempDirs.deleteQuietly(p);
     }
 
     /**

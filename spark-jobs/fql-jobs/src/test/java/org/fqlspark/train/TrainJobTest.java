@@ -107,26 +107,19 @@ class TrainJobTest {
         int n = rows.size();
         int o = d.obsDim();
         int a = d.actionDim();
-        float[] obs = new float[n * o];
-        float[] next = new float[n * o];
-        float[] act = new float[n * a];
-        float[] r = new float[n];
-        float[] m = new float[n];
-        float[] terminals = new float[n];
-        long[] episodes = new long[n];
-        int[] steps = new int[n];
+        TransitionData mine = TransitionData.zeros(n, o, a);
         for (int j = 0; j < n; j++) {
             int i = rows.get(j);
-            System.arraycopy(d.observations(), i * o, obs, j * o, o);
-            System.arraycopy(d.nextObservations(), i * o, next, j * o, o);
-            System.arraycopy(d.actions(), i * a, act, j * a, a);
-            r[j] = d.rewards()[i];
-            m[j] = d.masks()[i];
-            terminals[j] = d.terminals()[i];
-            episodes[j] = d.episodeIds()[i];
-            steps[j] = d.stepIndices()[i];
+            System.arraycopy(d.observations(), i * o, mine.observations(), j * o, o);
+            System.arraycopy(d.nextObservations(), i * o, mine.nextObservations(), j * o, o);
+            System.arraycopy(d.actions(), i * a, mine.actions(), j * a, a);
+            mine.rewards()[j] = d.rewards()[i];
+            mine.masks()[j] = d.masks()[i];
+            mine.terminals()[j] = d.terminals()[i];
+            mine.episodeIds()[j] = d.episodeIds()[i];
+            mine.stepIndices()[j] = d.stepIndices()[i];
         }
-        return new WorkerShard(worker, o, a, obs, act, r, m, next, WorkerShard.ends(terminals, episodes, steps));
+        return WorkerShard.of(worker, mine);
     }
 
     @Test

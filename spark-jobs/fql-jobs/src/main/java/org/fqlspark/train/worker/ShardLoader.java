@@ -17,6 +17,7 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.storage.StorageLevel;
 import org.fqlspark.data.DatasetManifest;
 import org.fqlspark.data.DatasetSchema;
+import org.fqlspark.data.TransitionData;
 
 import scala.Tuple2;
 
@@ -165,28 +166,20 @@ public final class ShardLoader {
                 rowOf[at++] = r;
             }
         }
-        float[] obs = new float[n * obsDim];
-        float[] next = new float[n * obsDim];
-        float[] act = new float[n * actionDim];
-        float[] rewards = new float[n];
-        float[] masks = new float[n];
-        float[] terminals = new float[n];
-        long[] sortedEpisodes = new long[n];
-        int[] sortedSteps = new int[n];
+        TransitionData sorted = TransitionData.zeros(n, obsDim, actionDim);
         for (int i = 0; i < n; i++) {
             Chunk c = parts.get(chunkOf[order[i]]);
             int r = rowOf[order[i]];
-            System.arraycopy(c.observations, r * obsDim, obs, i * obsDim, obsDim);
-            System.arraycopy(c.nextObservations, r * obsDim, next, i * obsDim, obsDim);
-            System.arraycopy(c.actions, r * actionDim, act, i * actionDim, actionDim);
-            rewards[i] = c.rewards[r];
-            masks[i] = c.masks[r];
-            terminals[i] = c.terminals[r];
-            sortedEpisodes[i] = episodes[order[i]];
-            sortedSteps[i] = steps[order[i]];
+            System.arraycopy(c.observations, r * obsDim, sorted.observations(), i * obsDim, obsDim);
+            System.arraycopy(c.nextObservations, r * obsDim, sorted.nextObservations(), i * obsDim, obsDim);
+            System.arraycopy(c.actions, r * actionDim, sorted.actions(), i * actionDim, actionDim);
+            sorted.rewards()[i] = c.rewards[r];
+            sorted.masks()[i] = c.masks[r];
+            sorted.terminals()[i] = c.terminals[r];
+            sorted.episodeIds()[i] = episodes[order[i]];
+            sorted.stepIndices()[i] = steps[order[i]];
         }
-        return new WorkerShard(worker, obsDim, actionDim, obs, act, rewards, masks, next,
-                WorkerShard.ends(terminals, sortedEpisodes, sortedSteps));
+        return WorkerShard.of(worker, sorted);
     }
 
     /** Indices 0..n-1 ordered by (episode, step): a stable bottom-up merge sort on primitives. */

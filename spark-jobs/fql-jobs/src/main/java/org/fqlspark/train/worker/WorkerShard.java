@@ -51,7 +51,12 @@ public record WorkerShard(
 
     /** All of {@code data} as the shard of worker 0 (what W = 1 trains on). */
     public static WorkerShard of(TransitionData data) {
-        return new WorkerShard(0, data.obsDim(), data.actionDim(), data.observations(), data.actions(), data.rewards(),
+        return of(0, data);
+    }
+
+    /** {@code data}, rows in (episode, step) order, as the shard of {@code worker}; its episode keys only set the ends. */
+    public static WorkerShard of(int worker, TransitionData data) {
+        return new WorkerShard(worker, data.obsDim(), data.actionDim(), data.observations(), data.actions(), data.rewards(),
                 data.masks(), data.nextObservations(), ends(data.terminals(), data.episodeIds(), data.stepIndices()));
     }
 
