@@ -49,42 +49,46 @@ public final class PeerTls implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
+    /** Spark's SSL switch; where {@link PeerSettings#TLS} is {@code auto}, the exchange's too. */
     public static final String ENABLED = "spark.ssl.enabled";
+    /** This node's key and certificate: what it presents, as a server and as a client. */
     public static final String KEY_STORE = "spark.ssl.keyStore";
     public static final String KEY_STORE_PASSWORD = "spark.ssl.keyStorePassword";
     public static final String KEY_PASSWORD = "spark.ssl.keyPassword";
     public static final String KEY_STORE_TYPE = "spark.ssl.keyStoreType";
+    /** The certificates this node accepts from the other end: the only trust. */
     public static final String TRUST_STORE = "spark.ssl.trustStore";
     public static final String TRUST_STORE_PASSWORD = "spark.ssl.trustStorePassword";
     public static final String TRUST_STORE_TYPE = "spark.ssl.trustStoreType";
+    /** The TLS version both ends speak, and the cipher suites they may use. */
     public static final String PROTOCOL = "spark.ssl.protocol";
     public static final String ENABLED_ALGORITHMS = "spark.ssl.enabledAlgorithms";
     /** TLS 1.3: its half-close lets a task end the exchange in order ({@link PeerExchange#finish()}). */
     public static final String DEFAULT_PROTOCOL = "TLSv1.3";
 
+    /** A keystore or truststore: its file, its password, its type (null: the JVM's default). Shows only its path. */
+    private record Store(String path, String password, String type) implements Serializable {
+        @Override
+        public String toString() {
+            return path;
+        }
+    }
+
     private final String protocol;
-    private final String keyStore;
-    private final String keyStorePassword;
+    private final Store keys;
+    /** The password of the key in {@link #keys}; null: the store's. */
     private final String keyPassword;
-    private final String keyStoreType;
-    private final String trustStore;
-    private final String trustStorePassword;
-    private final String trustStoreType;
+    private final Store trust;
     /** The cipher suites to enable; empty: the JVM's defaults. */
     private final List<String> cipherSuites;
     /** Built from the stores on first use in this JVM; never serialized. */
     private transient volatile SSLContext context;
 
-    PeerTls(String protocol, String keyStore, String keyStorePassword, String keyPassword, String keyStoreType, String trustStore,
-            String trustStorePassword, String trustStoreType, List<String> cipherSuites) {
+    private PeerTls(String protocol, Store keys, String keyPassword, Store trust, List<String> cipherSuites) {
         this.protocol = protocol;
-        this.keyStore = keyStore;
-        this.keyStorePassword = keyStorePassword;
+        this.keys = keys;
         this.keyPassword = keyPassword;
-        this.keyStoreType = keyStoreType;
-        this.trustStore = trustStore;
-        this.trustStorePassword = trustStorePassword;
-        this.trustStoreType = trustStoreType;
+        this.trust = trust;
         this.cipherSuites = List.copyOf(cipherSuites);
     }
 
@@ -104,9 +108,9 @@ public final class PeerTls implements Serializable {
         List<String> suites = algorithms == null ? List.of()
                 : Arrays.stream(algorithms.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
         String protocol = setting(conf, PROTOCOL);
-        PeerTls tls = new PeerTls(protocol == null ? DEFAULT_PROTOCOL : protocol, keyStore, setting(conf, KEY_STORE_PASSWORD),
-                setting(conf, KEY_PASSWORD), setting(conf, KEY_STORE_TYPE), trustStore, setting(conf, TRUST_STORE_PASSWORD),
-                setting(conf, TRUST_STORE_TYPE), suites);
+        PeerTls tls = new PeerTls(protocol == null ? DEFAULT_PROTOCOL : protocol,
+                new Store(keyStore, setting(conf, KEY_STORE_PASSWORD), setting(conf, KEY_STORE_TYPE)), setting(conf, KEY_PASSWORD),
+                new Store(trustStore, setting(conf, TRUST_STORE_PASSWORD), setting(conf, TRUST_STORE_TYPE)), suites);
         tls.context();   // a misconfiguration fails here, on the driver, before any stage starts
         return tls;
     }
@@ -152,8 +156,7 @@ public final class PeerTls implements Serializable {
             synchronized (this) {
                 c = context;
                 if (c == null) {
-                    Key key = new Key(protocol, keyStore, keyStorePassword, keyPassword, keyStoreType, trustStore, trustStorePassword,
-                            trustStoreType, cipherSuites, modified(keyStore), modified(trustStore));
+                    Key key = new Key(protocol, keys, keyPassword, trust, cipherSuites, modified(keys), modified(trust));
                     c = CONTEXTS.get(key);
                     if (c == null) {
                         c = build();
@@ -170,35 +173,34 @@ public final class PeerTls implements Serializable {
     }
 
     /** Everything a context is made of, the stores' modification times included. */
-    private record Key(String protocol, String keyStore, String keyStorePassword, String keyPassword, String keyStoreType,
-            String trustStore, String trustStorePassword, String trustStoreType, List<String> cipherSuites, long keyStoreModified,
-            long trustStoreModified) {
+    private record Key(String protocol, Store keys, String keyPassword, Store trust, List<String> cipherSuites, long keysModified,
+            long trustModified) {
         @Override
         public String toString() {
-            return "Key[" + keyStore + ", " + trustStore + ", passwords not shown]";
+            return "Key[" + keys + ", " + trust + ", passwords not shown]";
         }
     }
 
     private static final Map<Key, SSLContext> CONTEXTS = new ConcurrentHashMap<>();
 
-    private static long modified(String path) {
+    private static long modified(Store store) {
         try {
-            return Files.getLastModifiedTime(Path.of(path)).toMillis();
+            return Files.getLastModifiedTime(Path.of(store.path())).toMillis();
         } catch (IOException | RuntimeException e) {
             return -1;   // reading it fails next, with the setting named
         }
     }
 
     private SSLContext build() {
-        KeyStore keys = load(KEY_STORE, keyStore, KEY_STORE_PASSWORD, keyStorePassword, KEY_STORE_TYPE, keyStoreType);
-        KeyStore trust = load(TRUST_STORE, trustStore, TRUST_STORE_PASSWORD, trustStorePassword, TRUST_STORE_TYPE, trustStoreType);
+        KeyStore ks = load(KEY_STORE, keys, KEY_STORE_PASSWORD, KEY_STORE_TYPE);
+        KeyStore ts = load(TRUST_STORE, trust, TRUST_STORE_PASSWORD, TRUST_STORE_TYPE);
         try {
-            if (!Collections.list(keys.aliases()).stream().anyMatch(a -> isKey(keys, a))) {
-                throw new IllegalArgumentException(KEY_STORE + " " + keyStore + " holds no private key (peer-averaging TLS "
+            if (!Collections.list(ks.aliases()).stream().anyMatch(a -> isKey(ks, a))) {
+                throw new IllegalArgumentException(KEY_STORE + " " + keys + " holds no private key (peer-averaging TLS "
                         + "needs this node's key and certificate)");
             }
-            if (!Collections.list(trust.aliases()).stream().anyMatch(a -> isCertificate(trust, a))) {
-                throw new IllegalArgumentException(TRUST_STORE + " " + trustStore + " holds no certificate" + (trustStorePassword == null
+            if (!Collections.list(ts.aliases()).stream().anyMatch(a -> isCertificate(ts, a))) {
+                throw new IllegalArgumentException(TRUST_STORE + " " + trust + " holds no certificate" + (trust.password() == null
                         ? " it can read without a password (" + TRUST_STORE_PASSWORD + " is not set)" : ""));
             }
         } catch (KeyStoreException e) {
@@ -207,12 +209,12 @@ public final class PeerTls implements Serializable {
         KeyManagerFactory kmf;
         try {
             kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(keys, chars(keyPassword != null ? keyPassword : keyStorePassword));
+            kmf.init(ks, chars(keyPassword != null ? keyPassword : keys.password()));
         } catch (UnrecoverableKeyException e) {
             throw new IllegalArgumentException((keyPassword != null ? KEY_PASSWORD : KEY_PASSWORD + " (not set, so "
-                    + KEY_STORE_PASSWORD + ")") + " does not unlock the key in " + KEY_STORE + " " + keyStore + ": " + e.getMessage(), e);
+                    + KEY_STORE_PASSWORD + ")") + " does not unlock the key in " + KEY_STORE + " " + keys + ": " + e.getMessage(), e);
         } catch (GeneralSecurityException e) {
-            throw new IllegalArgumentException("the key in " + KEY_STORE + " " + keyStore + " cannot be used: " + e.getMessage(), e);
+            throw new IllegalArgumentException("the key in " + KEY_STORE + " " + keys + " cannot be used: " + e.getMessage(), e);
         }
         SSLContext ctx;
         try {
@@ -222,7 +224,7 @@ public final class PeerTls implements Serializable {
         }
         try {
             TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(trust);
+            tmf.init(ts);
             ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
         } catch (GeneralSecurityException e) {
             throw new IllegalArgumentException("the stores of " + KEY_STORE + " and " + TRUST_STORE + " do not make a TLS context: "
@@ -239,7 +241,10 @@ public final class PeerTls implements Serializable {
         return ctx;
     }
 
-    private static KeyStore load(String key, String path, String passwordKey, String password, String typeKey, String type) {
+    private static KeyStore load(String key, Store store, String passwordKey, String typeKey) {
+        String path = store.path();
+        String password = store.password();
+        String type = store.type();
         KeyStore ks;
         try {
             ks = KeyStore.getInstance(type != null ? type : KeyStore.getDefaultType());
@@ -290,6 +295,6 @@ public final class PeerTls implements Serializable {
 
     @Override
     public String toString() {
-        return "PeerTls[" + protocol + ", keyStore " + keyStore + ", trustStore " + trustStore + ", passwords not shown]";
+        return "PeerTls[" + protocol + ", keyStore " + keys + ", trustStore " + trust + ", passwords not shown]";
     }
 }
