@@ -10,11 +10,17 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.function.BooleanSupplier;
 
+import javax.net.ssl.SSLException;
+
 /**
  * A connected socket whose reads never block for long: each read waits at most {@link #SLICE_MILLIS}, and between
  * slices the read checks its limits, an absolute deadline (a handshake) and an idle limit (no byte for so long: a peer
  * gone silent), and whether the Spark task was killed. Partial reads are kept across slices, so a frame that arrives
  * slowly is read whole. Writes block (the socket's buffers), and are ended by {@link #close()} from another thread.
+ *
+ * <p>Where the exchange runs over TLS ({@link PeerSettings#tls()}) the socket is a TLS socket over a plain one, its TLS
+ * handshake done before the connection is made a {@code Conn}; the reads' slices work the same on it (a partial TLS
+ * record is kept across a timeout).
  */
 final class Conn implements Closeable {
 
@@ -23,6 +29,8 @@ final class Conn implements Closeable {
     static final long NEVER = Long.MAX_VALUE;
 
     private final Socket socket;
+    /** The TCP socket under {@link #socket} (the same socket without TLS). */
+    private final Socket raw;
     private final InputStream in;
     private final OutputStream out;
     private final BooleanSupplier killed;
@@ -35,7 +43,12 @@ final class Conn implements Closeable {
     }
 
     Conn(Socket socket, BooleanSupplier killed, String peer, String stopped) throws IOException {
+        this(socket, socket, killed, peer, stopped);
+    }
+
+    private Conn(Socket socket, Socket raw, BooleanSupplier killed, String peer, String stopped) throws IOException {
         this.socket = socket;
+        this.raw = raw;
         this.killed = killed;
         this.peer = peer;
         this.stopped = stopped;
@@ -45,16 +58,47 @@ final class Conn implements Closeable {
         this.out = socket.getOutputStream();
     }
 
-    /** Connects to {@code to} within {@code timeoutMillis}. */
-    static Conn connect(HostPort to, long timeoutMillis, BooleanSupplier killed, String peer) throws IOException {
+    /**
+     * Connects to {@code to} within the settings' timeout; over TLS where they say so, its handshake within their
+     * handshake limit.
+     */
+    static Conn connect(HostPort to, PeerSettings settings, BooleanSupplier killed, String peer) throws IOException {
         Socket s = new Socket();
         try {
-            s.connect(new InetSocketAddress(to.host(), to.port()), (int) Math.min(Integer.MAX_VALUE, timeoutMillis));
-            return new Conn(s, killed, peer);
+            s.connect(new InetSocketAddress(to.host(), to.port()), (int) Math.min(Integer.MAX_VALUE, settings.timeoutMillis()));
+            if (settings.tls() == null) {
+                return new Conn(s, killed, peer);
+            }
+            Socket tls;
+            try {
+                tls = settings.tls().client(s, to, settings.handshakeMillis());
+            } catch (IOException e) {
+                throw new PeerException(peer + ": no TLS connection (" + e.getMessage() + ")");
+            }
+            return new Conn(tls, s, killed, peer, "the task was killed");
         } catch (IOException | RuntimeException e) {
             s.close();
             throw e;
         }
+    }
+
+    /**
+     * An accepted connection, through the server side of TLS where {@code settings} say so (its handshake done before
+     * {@code deadline}, the client's certificate required); a client that does not complete it is refused with a
+     * {@link PeerException}. The caller closes {@code accepted} when this throws.
+     */
+    static Conn accepted(Socket accepted, PeerSettings settings, long deadline, BooleanSupplier killed, String peer,
+            String stopped) throws IOException {
+        if (settings.tls() == null) {
+            return new Conn(accepted, killed, peer, stopped);
+        }
+        Socket tls;
+        try {
+            tls = settings.tls().server(accepted, Math.max(1, (deadline - System.nanoTime()) / 1_000_000L));
+        } catch (IOException e) {
+            throw new PeerException("no TLS handshake from " + accepted.getRemoteSocketAddress() + ": " + e.getMessage());
+        }
+        return new Conn(tls, accepted, killed, peer, stopped);
     }
 
     String peer() {
@@ -79,6 +123,8 @@ final class Conn implements Closeable {
             int r;
             try {
                 r = in.read(b, off + n, len - n);
+            } catch (SSLException e) {   // over TLS: e.g. the other side refused this side's certificate
+                throw new PeerException(peer + ": TLS failed during " + what + " (" + e.getMessage() + ")");
             } catch (SocketTimeoutException slice) {
                 long now = System.nanoTime();
                 checkKilled(what);
@@ -127,16 +173,33 @@ final class Conn implements Closeable {
     }
 
     void write(byte[] b) throws IOException {
-        out.write(b);
-        out.flush();
+        write(b, 0, b.length);
+        flush();
     }
 
     void write(byte[] b, int off, int len) throws IOException {
-        out.write(b, off, len);
+        try {
+            out.write(b, off, len);
+        } catch (IOException e) {
+            throw tlsFailure(e, "writing");
+        }
     }
 
     void flush() throws IOException {
-        out.flush();
+        try {
+            out.flush();
+        } catch (IOException e) {
+            throw tlsFailure(e, "writing");
+        }
+    }
+
+    /**
+     * Over TLS a client's first write can fail because the server refused its certificate (TLS 1.3 finishes the client's
+     * handshake before the server has checked it): says so. Plain connections' failures are left as they are.
+     */
+    private IOException tlsFailure(IOException e, String what) {
+        return raw == socket || e instanceof PeerException ? e : new PeerException(peer + ": the TLS connection failed while "
+                + what + " (" + e.getMessage() + "; at its first message: the other side may have refused this side's certificate)");
     }
 
     /** Sends FIN after everything written: the other side reads to the end and then sees the stream end. */
@@ -156,8 +219,20 @@ final class Conn implements Closeable {
         }
     }
 
+    /**
+     * Closes the connection, at once: over TLS the TCP socket first (a TLS socket's own close waits for a write blocked
+     * on a peer that reads nothing, to send its close_notify after it; an orderly end has sent that already, with
+     * {@link #shutdownOutput()}).
+     */
     @Override
     public void close() {
+        if (raw != socket) {
+            try {
+                raw.close();
+            } catch (IOException e) {
+                // closing is best effort
+            }
+        }
         try {
             socket.close();
         } catch (IOException e) {

@@ -44,13 +44,15 @@ import org.fqlspark.train.worker.WorkerOutcome;
  * {@link PeerSettings#timeoutMillis()} is gone (its host vanished without closing its sockets), and the task fails,
  * which fails the barrier stage for Spark to run again. Every wait also ends as soon as Spark kills the task.
  *
- * <p>Not done (a follow-up, issue 21): the connections are authenticated but not encrypted, and frames carry no MAC of
- * their own, so an observer on the network path reads the states and an active one can alter or inject bytes in an
- * established connection (see the README's "Peer averaging on the network"). The planned fix is TLS where Spark's SSL
- * settings are on ({@code spark.ssl.enabled}, keystore and truststore from Spark's {@code SSLOptions}, both ends
- * verified), with the handshake kept inside it to bind the connection to the run; until then, use
- * {@code spark.authenticate} with {@code spark.network.crypto.enabled} and a private network, or
- * {@code --averaging driver}.
+ * <p>Encryption: where Spark's SSL settings are on ({@code spark.ssl.enabled}, or {@link PeerSettings#TLS}), every
+ * connection, to the rendezvous and between tasks, is TLS with both ends verified against Spark's
+ * {@code spark.ssl.*} keystore and truststore ({@link PeerTls}), and the handshake above runs inside it, binding the
+ * connection to this run and stage. A client that does not speak TLS, or whose certificate the truststore does not
+ * vouch for, is refused before the handshake. Without TLS (the default) the connections are authenticated but not
+ * encrypted, and frames carry no MAC of their own: an observer on the network path reads the states and an active one
+ * can alter or inject bytes in an established connection (see the README's "Peer averaging on the network"); use TLS,
+ * or {@code --averaging driver} with {@code spark.authenticate} and {@code spark.network.crypto.enabled}, on a network
+ * you do not trust.
  */
 public final class PeerExchange implements AutoCloseable {
 
@@ -123,7 +125,7 @@ public final class PeerExchange implements AutoCloseable {
         HostPort[] addresses = Rendezvous.gather(link, attempt, me, mine, killed);
         long handshake = link.settings().handshakeMillis();
         for (int j = 0; j < me; j++) {   // connect down
-            Conn c = Conn.connect(addresses[j], link.settings().timeoutMillis(), killed, "partition " + j + " at " + addresses[j]);
+            Conn c = Conn.connect(addresses[j], link.settings(), killed, "partition " + j + " at " + addresses[j]);
             try {
                 long deadline = Conn.deadline(handshake);
                 Handshake.client(c, link.auth(), new Handshake.Hello(Handshake.PURPOSE_PEER, link.exchange(), attempt, me), j, deadline);
@@ -216,12 +218,14 @@ public final class PeerExchange implements AutoCloseable {
 
     /** One incoming connection: the handshake, then a free slot above this partition, or a refusal. */
     private void admit(Socket socket) {
+        long deadline = Conn.deadline(link.settings().handshakeMillis());
         Conn c;
         try {
-            c = new Conn(socket, () -> closing, "a connection to partition " + me + " from " + socket.getRemoteSocketAddress(),
-                    "the exchange closed");
+            c = Conn.accepted(socket, link.settings(), deadline, () -> closing, "a connection to partition " + me + " from "
+                    + socket.getRemoteSocketAddress(), "the exchange closed");
         } catch (IOException e) {
             closeQuietly(socket);
+            PeerProbe.refused("partition " + me, e.getMessage());
             return;
         }
         try {
@@ -229,7 +233,7 @@ public final class PeerExchange implements AutoCloseable {
                     h -> h.attempt() != attempt ? "stage attempt " + h.attempt() + ", this task runs attempt " + attempt
                             : h.partition() <= me || h.partition() >= peers
                                     ? "partition " + h.partition() + " may not connect to partition " + me + " of " + peers : null,
-                    Conn.deadline(link.settings().handshakeMillis()));
+                    deadline);
             synchronized (conns) {
                 if (!setupOver && !closing && conns[hello.partition()] == null) {
                     c.write(ByteBuffer.allocate(4).putInt(0).array());

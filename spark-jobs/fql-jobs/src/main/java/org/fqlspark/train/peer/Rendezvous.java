@@ -32,7 +32,8 @@ import java.util.function.BooleanSupplier;
  * every member gets status 0, W, and the W addresses in partition order (length, host, port each), and is closed; a
  * newer attempt drops what an older one left. Connections are served concurrently, by at most
  * {@link #maxHandlers(int)} threads (more are closed at once), each within {@link PeerSettings#handshakeMillis()}:
- * a connection that sends nothing blocks nobody and is closed at its deadline.
+ * a connection that sends nothing blocks nobody and is closed at its deadline. Where the exchange runs over TLS
+ * ({@link PeerSettings#tls()}), the TLS handshake comes first, within the same limit.
  */
 public final class Rendezvous implements AutoCloseable {
 
@@ -128,17 +129,19 @@ public final class Rendezvous implements AutoCloseable {
     }
 
     private void handle(Socket s) {
+        long deadline = Conn.deadline(link.settings().handshakeMillis());
         Conn c;
         try {
-            c = new Conn(s, () -> closed, "a client of the rendezvous at " + s.getRemoteSocketAddress(), "the rendezvous closed");
+            c = Conn.accepted(s, link.settings(), deadline, () -> closed, "a client of the rendezvous at " + s.getRemoteSocketAddress(),
+                    "the rendezvous closed");
         } catch (IOException e) {
             closeQuietly(s);
+            PeerProbe.refused("rendezvous", closed ? "the rendezvous closed (the stage is over)" : e.getMessage());
             return;
         }
         active.add(c);
         boolean kept = false;
         try {
-            long deadline = Conn.deadline(link.settings().handshakeMillis());
             int parties = link.parties();
             Handshake.Hello hello = Handshake.server(c, link.auth(), Handshake.PURPOSE_RENDEZVOUS, link.exchange(), -1,
                     h -> h.partition() < 0 || h.partition() >= parties ? "partition " + h.partition() + " is not in 0.." + (parties - 1)
@@ -247,7 +250,7 @@ public final class Rendezvous implements AutoCloseable {
      */
     static HostPort[] gather(PeerLink link, int attempt, int partition, HostPort mine, BooleanSupplier killed) throws IOException {
         PeerSettings limits = link.settings();
-        try (Conn c = Conn.connect(link.rendezvous(), limits.timeoutMillis(), killed, "the rendezvous at " + link.rendezvous())) {
+        try (Conn c = Conn.connect(link.rendezvous(), limits, killed, "the rendezvous at " + link.rendezvous())) {
             long deadline = Conn.deadline(limits.handshakeMillis());
             Handshake.client(c, link.auth(), new Handshake.Hello(Handshake.PURPOSE_RENDEZVOUS, link.exchange(), attempt, partition),
                     -1, deadline);

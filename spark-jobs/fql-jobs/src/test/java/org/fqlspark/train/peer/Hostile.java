@@ -89,21 +89,45 @@ public final class Hostile {
         });
     }
 
-    /** A connection that sends nothing; {@link Stalled#awaitClosed()} says when the other side gave up on it. */
+    /**
+     * A connection that sends nothing; {@link Stalled#awaitClosed()} says when the other side gave up on it (watched
+     * from the start on a thread of its own, so the time is right however late the test asks).
+     */
     public static Stalled stall(HostPort to) throws IOException {
         Socket s = new Socket();
         s.connect(new InetSocketAddress(to.host(), to.port()), 5_000);
-        return new Stalled("stalled connection to " + to, s, System.nanoTime());
-    }
-
-    /** An open connection that has sent nothing. */
-    public record Stalled(String attack, Socket socket, long opened) {
-        /** Waits for the other side to close; the time is counted from the connection's opening. */
-        public Refusal awaitClosed() throws IOException {
-            try (Socket s = socket) {
-                byte[] reply = readToEnd(s);
+        long opened = System.nanoTime();
+        String attack = "stalled connection to " + to;
+        java.util.concurrent.FutureTask<Refusal> watch = new java.util.concurrent.FutureTask<>(() -> {
+            try (Socket socket = s) {
+                byte[] reply = readToEnd(socket);
                 long ms = (System.nanoTime() - opened) / 1_000_000;
                 return new Refusal(attack, ms < LIMIT.toMillis(), ms, reply);
+            }
+        });
+        Thread t = new Thread(watch, "hostile-stall");
+        t.setDaemon(true);
+        t.start();
+        return new Stalled(watch);
+    }
+
+    /** An open connection that has sent nothing, watched until the other side closes it. */
+    public static final class Stalled {
+        private final java.util.concurrent.Future<Refusal> closed;
+
+        private Stalled(java.util.concurrent.Future<Refusal> closed) {
+            this.closed = closed;
+        }
+
+        /** Waits for the other side to close; the time is counted from the connection's opening. */
+        public Refusal awaitClosed() throws IOException {
+            try {
+                return closed.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for a stalled connection to be closed", e);
             }
         }
     }

@@ -38,7 +38,7 @@ class PeerExchangeTest {
     private final TrainingState shape = StateFramesTest.outcome(0, 0, null).state();
     private final StateFrames.Expect expect = StateFrames.Expect.of(auth, EXCHANGE, 0, shape);
 
-    private static <T> CompletableFuture<T> async(java.util.concurrent.Callable<T> c) {
+    static <T> CompletableFuture<T> async(java.util.concurrent.Callable<T> c) {
         return CompletableFuture.supplyAsync(() -> {
             try {
                 return c.call();
@@ -48,7 +48,7 @@ class PeerExchangeTest {
         });
     }
 
-    private static void assertBitsEqual(WorkerOutcome a, WorkerOutcome b) {
+    static void assertBitsEqual(WorkerOutcome a, WorkerOutcome b) {
         assertEquals(a.worker(), b.worker());
         assertEquals(a.state().step(), b.state().step());
         for (int k = 0; k < 4; k++) {
@@ -66,30 +66,43 @@ class PeerExchangeTest {
     @Test
     void threeTasksExchangeTheirStatesAndAStragglerIsNotTakenForDead() throws Exception {
         try (Rendezvous rv = Rendezvous.open(LOOPBACK, LOOPBACK, 3, auth, EXCHANGE, FAST)) {
-            List<CompletableFuture<List<List<WorkerOutcome>>>> tasks = new ArrayList<>();
-            for (int p = 0; p < 3; p++) {
-                int me = p;
-                tasks.add(async(() -> {
-                    List<List<WorkerOutcome>> got = new ArrayList<>();
-                    try (PeerExchange x = PeerExchange.connect(rv.link(), me, 0, () -> false, expect)) {
-                        got.add(x.exchange(StateFramesTest.outcome(me, 10, null), 0));
-                        if (me == 2) {
-                            Thread.sleep(3 * FAST.timeoutMillis());
-                        }
-                        got.add(x.exchange(StateFramesTest.outcome(me, 20, null), 1));
-                        x.finish();
-                    }
-                    return got;
-                }));
-            }
-            for (int p = 0; p < 3; p++) {
-                List<List<WorkerOutcome>> got = tasks.get(p).get(60, TimeUnit.SECONDS);
+            List<List<List<WorkerOutcome>>> all = twoRounds(rv.link(), expect, 3 * FAST.timeoutMillis());
+            for (List<List<WorkerOutcome>> got : all) {
                 for (int j = 0; j < 3; j++) {
                     assertBitsEqual(StateFramesTest.outcome(j, 10, null), got.get(0).get(j));
                 }
                 assertEquals(20, got.get(1).get(0).state().step());
             }
         }
+    }
+
+    /**
+     * Three real tasks of {@code link}'s stage in threads, two rounds (the states of {@link StateFramesTest#outcome} at
+     * steps 10 and 20); task 2 computes {@code stragglerMillis} between them. What each task received, by round.
+     */
+    static List<List<List<WorkerOutcome>>> twoRounds(PeerLink link, StateFrames.Expect expect, long stragglerMillis)
+            throws Exception {
+        List<CompletableFuture<List<List<WorkerOutcome>>>> tasks = new ArrayList<>();
+        for (int p = 0; p < 3; p++) {
+            int me = p;
+            tasks.add(async(() -> {
+                List<List<WorkerOutcome>> got = new ArrayList<>();
+                try (PeerExchange x = PeerExchange.connect(link, me, 0, () -> false, expect)) {
+                    got.add(x.exchange(StateFramesTest.outcome(me, 10, null), 0));
+                    if (me == 2) {
+                        Thread.sleep(stragglerMillis);
+                    }
+                    got.add(x.exchange(StateFramesTest.outcome(me, 20, null), 1));
+                    x.finish();
+                }
+                return got;
+            }));
+        }
+        List<List<List<WorkerOutcome>>> all = new ArrayList<>();
+        for (CompletableFuture<List<List<WorkerOutcome>>> t : tasks) {
+            all.add(t.get(60, TimeUnit.SECONDS));
+        }
+        return all;
     }
 
     /** Task 0 is real; partitions 1 and 2 are played by the test, which also attacks task 0's port. */
