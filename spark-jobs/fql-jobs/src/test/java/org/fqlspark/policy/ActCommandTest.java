@@ -18,6 +18,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -68,6 +69,7 @@ class ActCommandTest {
     }
 
     @Test
+    @Tag("spark4")   // in the Spark 4 line's subset (parent pom, profile spark4)
     void writesEveryInputRowWithItsActionAtomically() throws Exception {
         Path ckpt = checkpoint();
         Path in = input("states", rows(40));
