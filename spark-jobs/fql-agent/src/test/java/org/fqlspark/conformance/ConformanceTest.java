@@ -12,9 +12,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@Tag("spark4")   // in the Spark 4 line's subset (parent pom, profile spark4)
 class ConformanceTest {
 
     static Path golden() throws URISyntaxException {

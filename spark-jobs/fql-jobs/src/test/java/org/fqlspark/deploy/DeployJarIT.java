@@ -12,6 +12,7 @@ import java.util.TreeSet;
 import java.util.jar.JarFile;
 
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * scripts submit, and the jar's manifest starts the fql command line. {@code DeployArtifactsTest} checks the same
  * names against the test classpath before packaging.
  */
+@Tag("spark4")   // in the Spark 4 line's subset (parent pom, profile spark4): checks fql-spark-spark4.jar there
 class DeployJarIT {
 
     @Test

@@ -11,11 +11,13 @@ import java.nio.file.Path;
 
 import org.fqlspark.cli.FqlCli;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** {@code fql evaluate} through the real command line; the shared session is reused, not stopped. */
+@Tag("spark4")   // in the Spark 4 line's subset (parent pom, profile spark4)
 class EvaluateCommandTest {
 
     @TempDir

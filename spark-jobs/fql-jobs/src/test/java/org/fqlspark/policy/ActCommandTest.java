@@ -16,6 +16,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,6 +57,7 @@ class ActCommandTest {
     }
 
     @Test
+    @Tag("spark4")   // in the Spark 4 line's subset (parent pom, profile spark4)
     void writesEveryInputRowWithItsActionAtomically() throws Exception {
         Path ckpt = checkpoint();
         Path in = input("states", rows(40));

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +29,7 @@ class ExportCommandTest {
     }
 
     @Test
+    @Tag("spark4")   // in the Spark 4 line's subset (parent pom, profile spark4)
     void exportsTheNewestCheckpointOfARunDirectory() throws Exception {
         Path run = Files.createDirectories(dir.resolve("run/checkpoints"));
         Checkpoint c = PolicyFixtures.checkpoint(PolicyFixtures.TINY, 4, 2, 3);

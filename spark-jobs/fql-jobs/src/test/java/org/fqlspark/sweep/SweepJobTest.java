@@ -27,6 +27,7 @@ import org.apache.spark.sql.SparkSession;
 import org.fqlspark.cli.FqlCli;
 import org.fqlspark.train.TrainJob;
 import org.fqlspark.train.TrainOptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import picocli.CommandLine;
@@ -47,6 +48,7 @@ class SweepJobTest {
     }
 
     @Test
+    @Tag("spark4")   // in the Spark 4 line's subset (parent pom, profile spark4)
     void runsEveryTrialAndWritesTheResultsTableAndTheBest() throws IOException {
         TinyRun run = TinyRun.get();
         SweepResult result = run.firstResult;

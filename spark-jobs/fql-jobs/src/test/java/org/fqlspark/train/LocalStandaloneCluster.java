@@ -44,6 +44,9 @@ public final class LocalStandaloneCluster implements AutoCloseable {
         }
     }
 
+    /** The Scala binary version of the Spark on the class path (2.12 on the default line, 2.13 on the Spark 4 line). */
+    private static final String SCALA_BINARY = scala.util.Properties$.MODULE$.versionNumberString().replaceAll("^(\\d+\\.\\d+).*", "$1");
+
     private final Path home;
     private final String classpath;
     private final int masterPort;
@@ -199,7 +202,7 @@ public final class LocalStandaloneCluster implements AutoCloseable {
         String last = "";
         while (System.nanoTime() < deadline) {
             if (!master.isAlive()) {
-                throw new IOException("the Spark master exited; see " + home.resolve("master.log"));
+                throw new IOException("the Spark master exited:\n" + daemonLogs());
             }
             try {
                 last = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + masterUiPort + "/json/"))
@@ -221,7 +224,28 @@ public final class LocalStandaloneCluster implements AutoCloseable {
                 throw new IOException("interrupted while waiting for the cluster", e);
             }
         }
-        throw new IOException("standalone cluster did not register " + n + " workers within " + timeout + " (logs in " + home + ")");
+        throw new IOException("standalone cluster did not register " + n + " workers within " + timeout + "; the master's answer: "
+                + last + "\n" + daemonLogs());
+    }
+
+    /** The last lines of the master's and the workers' logs ({@link #close()} deletes them, so failures quote them). */
+    private String daemonLogs() {
+        StringBuilder b = new StringBuilder();
+        List<String> names = new ArrayList<>(List.of("master"));
+        for (int i = 0; i < workers.size(); i++) {
+            names.add("worker-" + i);
+        }
+        for (String name : names) {
+            Path log = home.resolve(name + ".log");
+            try {
+                List<String> lines = Files.readAllLines(log);
+                b.append("--- ").append(log).append(" (last 30 lines):\n")
+                        .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()))).append('\n');
+            } catch (IOException | UncheckedIOException e) {
+                b.append("--- ").append(log).append(": ").append(e.getMessage()).append('\n');
+            }
+        }
+        return b.toString();
     }
 
     /** Starts a JVM running {@code args} with this classpath, logging to {@code home/<name>.log}. */
@@ -237,7 +261,7 @@ public final class LocalStandaloneCluster implements AutoCloseable {
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(home.resolve(name + ".log").toFile());
         pb.environment().put("SPARK_HOME", home.toString());
-        pb.environment().put("SPARK_SCALA_VERSION", "2.12");
+        pb.environment().put("SPARK_SCALA_VERSION", SCALA_BINARY);
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
         pb.environment().put("SPARK_NO_DAEMONIZE", "1");
         pb.environment().put("OMP_NUM_THREADS", System.getenv().getOrDefault("OMP_NUM_THREADS", "1"));
