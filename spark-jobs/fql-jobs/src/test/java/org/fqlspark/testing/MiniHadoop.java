@@ -24,21 +24,12 @@ import org.fqlspark.train.LocalStandaloneCluster;
  * ships, from {@code hadoop-client-minicluster}. They run in a JVM of their own ({@link #main}), which writes the
  * client configuration a cluster's users get, {@code core-site.xml}, {@code hdfs-site.xml} and {@code yarn-site.xml},
  * into a directory to point {@code HADOOP_CONF_DIR} at. That JVM stops the clusters (and with them every container)
- * when its standard input closes: at {@link #close()}, or when the test JVM dies.
+ * when its standard input closes: at {@link #close()}, or when the test JVM dies. {@code root} holds the
+ * configuration, the clusters' data and logs; {@code process} is their JVM; {@code conf} the client configuration.
  */
-public final class MiniHadoop implements AutoCloseable {
+public record MiniHadoop(Path root, Process process, Configuration conf) implements AutoCloseable {
 
     private static final String READY = "READY";
-
-    private final Path root;
-    private final Process process;
-    private final Configuration conf;
-
-    private MiniHadoop(Path root, Process process, Configuration conf) {
-        this.root = root;
-        this.process = process;
-        this.conf = conf;
-    }
 
     /** Starts the clusters under {@code root} and waits until both accept clients. */
     public static MiniHadoop start(Path root, long timeoutSeconds) throws IOException, InterruptedException {
@@ -72,10 +63,6 @@ public final class MiniHadoop implements AutoCloseable {
     /** Where the NodeManager keeps the containers' logs (stdout, stderr of every container). */
     public Path containerLogs() {
         return root.resolve("mini");
-    }
-
-    public Configuration conf() {
-        return conf;
     }
 
     public FileSystem fs() throws IOException {
