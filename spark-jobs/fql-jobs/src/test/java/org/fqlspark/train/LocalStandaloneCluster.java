@@ -251,6 +251,12 @@ public final class LocalStandaloneCluster implements AutoCloseable {
     /** Starts a JVM running {@code args} with this classpath, logging to {@code home/<name>.log}. */
     public static Process launch(Path home, String classpath, String name, List<String> args, String heap, Map<String, String> env)
             throws IOException {
+        return launch(home, classpath, name, args, heap, env, null);
+    }
+
+    /** As {@link #launch(Path, String, String, List, String, Map)}, in working directory {@code dir} (null: this JVM's). */
+    public static Process launch(Path home, String classpath, String name, List<String> args, String heap, Map<String, String> env,
+            Path dir) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx" + heap);
@@ -267,6 +273,7 @@ public final class LocalStandaloneCluster implements AutoCloseable {
         pb.environment().put("OMP_NUM_THREADS", System.getenv().getOrDefault("OMP_NUM_THREADS", "1"));
         pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
         pb.environment().putAll(env);
+        if (dir != null) pb.directory(dir.toFile());
         return pb.start();
     }
 

@@ -135,7 +135,8 @@ public final class HadoopFiles {
             }
             return;
         }
-        FileContext.getFileContext(fs.getUri(), fs.getConf()).rename(from, to, Options.Rename.OVERWRITE);
+        // qualified: FileContext refuses a path without the file system's authority (hdfs:///a/b) as a wrong file system
+        FileContext.getFileContext(fs.getUri(), fs.getConf()).rename(fs.makeQualified(from), fs.makeQualified(to), Options.Rename.OVERWRITE);
     }
 
     /**
