@@ -24,8 +24,12 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.yarn.api.records.ApplicationReport;
 import org.apache.hadoop.yarn.api.records.FinalApplicationStatus;
 import org.apache.hadoop.yarn.api.records.YarnApplicationState;
+import org.fqlspark.data.TransitionData;
+import org.fqlspark.env.DatasetKind;
+import org.fqlspark.env.MazeDatasetGenerator;
 import org.fqlspark.io.Lease;
 import org.fqlspark.run.RunDirectory;
+import org.fqlspark.sweep.OgbenchNpz;
 import org.fqlspark.testing.MiniHadoop;
 import org.fqlspark.train.LocalStandaloneCluster;
 import org.junit.jupiter.api.AfterAll;
@@ -157,6 +161,35 @@ class YarnHdfsIT {
             held.check();
         }
         assertFalse(fs.exists(new org.apache.hadoop.fs.Path(run + "/" + RunDirectory.RESULT)), "the refused driver trained nothing");
+    }
+
+    @Test
+    @Order(5)
+    void anIngestedFileAndATrainingThatDivergesOnItReportTheirStatus() throws Exception {
+        // an OGBench-style .npz on HDFS whose rewards are finite but huge: ingest accepts it, training overflows
+        MazeDatasetGenerator.Config config = new MazeDatasetGenerator.Config("pointmaze-medium", DatasetKind.STITCH, 12, 40, 0.5, 5);
+        TransitionData d = MazeDatasetGenerator.generate(config);
+        float[] rewards = new float[d.size()];
+        java.util.Arrays.fill(rewards, 1e30f);
+        TransitionData poisoned = new TransitionData(d.obsDim(), d.actionDim(), d.observations(), d.actions(), rewards, d.masks(),
+                d.terminals(), d.nextObservations(), d.episodeIds(), d.stepIndices());
+        Path npz = root.resolve("poisoned.npz");
+        OgbenchNpz.write(poisoned, npz);
+        String input = "hdfs:///fql/in/poisoned.npz";
+        hadoop.fs().copyFromLocalFile(new org.apache.hadoop.fs.Path(npz.toUri()), new org.apache.hadoop.fs.Path(input));
+
+        String data = "hdfs:///fql/data/poisoned";
+        Submission ingest = submit(1, "ingest", "--input", input, "--output", data, "--shards", "2");
+        ingest.assertFinal(FinalApplicationStatus.SUCCEEDED);
+        assertTrue(hadoop.fs().exists(new org.apache.hadoop.fs.Path(data + "/manifest.json")), "the ingested dataset's manifest on HDFS");
+
+        String run = "hdfs:///fql/runs/diverged";
+        Submission train = submit(2, "train", "--data", data, "--run-dir", run, "--workers", "2", "--steps", "20",
+                "--averaging-frequency", "5", "--checkpoint-every", "1", "--hidden-dims", "16,16", "--batch-size", "32",
+                "--flow-steps", "3", "--no-progress");
+        train.assertFinal(FinalApplicationStatus.FAILED);
+        assertTrue(train.driverLog().contains("non-finite loss"), "the driver says why:\n" + train.driverLog());
+        assertFalse(hadoop.fs().exists(new org.apache.hadoop.fs.Path(run + "/" + RunDirectory.RESULT)), "no result.json for a diverged run");
     }
 
     private static byte[] read(FileSystem fs, org.apache.hadoop.fs.Path p) throws IOException {

@@ -17,12 +17,12 @@ import org.fqlspark.data.TransitionData;
  * Writes transitions as an OGBench dataset file in its exported form (an {@code .npz} of little-endian float32 NPY
  * arrays: observations, actions, rewards, masks, terminals, next_observations), the input {@code ./fql ingest} reads.
  */
-final class OgbenchNpz {
+public final class OgbenchNpz {
 
     private OgbenchNpz() {
     }
 
-    static void write(TransitionData d, Path file) {
+    public static void write(TransitionData d, Path file) {
         int n = d.size();
         try (OutputStream out = Files.newOutputStream(file); ZipOutputStream zip = new ZipOutputStream(out)) {
             array(zip, "observations", d.observations(), n, d.obsDim());
