@@ -10,9 +10,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import org.fqlspark.tensor.opencl.OpenClDevices;
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
+import org.fqlspark.testing.OpenClRequired;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -69,13 +67,7 @@ class BackendOptionTest {
 
     @Test
     void conformancePassesOnOpenCl() throws Exception {
-        if (OpenClDevices.list().isEmpty()) {
-            String why = "no OpenCL device (" + OpenClDevices.failure() + ")";
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                Assertions.fail("CI=true and " + why + ": .ci/run installs PoCL");
-            }
-            Assumptions.assumeTrue(false, "skipped: " + why + "; install pocl-opencl-icd to run it");
-        }
+        OpenClRequired.require();
         assertTrue(Files.isRegularFile(GOLDEN), GOLDEN.toAbsolutePath().toString());
         Run run = fql("conformance", "--backend", "opencl", "--golden", GOLDEN.toString());
         assertEquals(0, run.code(), run.out() + run.err());

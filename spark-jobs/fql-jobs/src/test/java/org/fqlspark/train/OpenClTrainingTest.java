@@ -21,9 +21,8 @@ import org.fqlspark.cli.FqlCli;
 import org.fqlspark.run.RunDirectory;
 import org.fqlspark.tensor.opencl.OpenClDevices;
 import org.fqlspark.tensor.opencl.OpenClTensorOps;
+import org.fqlspark.testing.OpenClRequired;
 import org.fqlspark.testing.TestSpark;
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -53,17 +52,6 @@ class OpenClTrainingTest {
         return new Outcome(cl.execute(args), err.toString());
     }
 
-    private static void requireOpenCl() {
-        if (!OpenClDevices.list().isEmpty()) {
-            return;
-        }
-        String why = "no OpenCL device (" + OpenClDevices.failure() + ")";
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            Assertions.fail("CI=true and " + why + ": .ci/run installs PoCL");
-        }
-        Assumptions.assumeTrue(false, "skipped: " + why + "; install pocl-opencl-icd to run it");
-    }
-
     /** train, evaluate and act, each with {@code backend}, writing under {@code dir} only what they should. */
     static List<String[]> commands(Path dir, String data, String backend) {
         String run = dir.resolve("run").toString();
@@ -78,7 +66,7 @@ class OpenClTrainingTest {
     @Test
     @SuppressWarnings("unchecked")
     void twoWorkersTrainOnOpenClThenEvaluateAndAct() throws Exception {
-        requireOpenCl();
+        OpenClRequired.require();
         Path dir = TrainFixtures.tempDir("fql-opencl");
         Path run = dir.resolve("run");
         long before = OpenClTensorOps.instancesCreated();
