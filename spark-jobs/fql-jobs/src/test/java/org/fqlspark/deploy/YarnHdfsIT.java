@@ -24,10 +24,12 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.yarn.api.records.ApplicationReport;
 import org.apache.hadoop.yarn.api.records.FinalApplicationStatus;
 import org.apache.hadoop.yarn.api.records.YarnApplicationState;
+import org.fqlspark.agent.FqlAgent;
 import org.fqlspark.data.TransitionData;
 import org.fqlspark.env.DatasetKind;
 import org.fqlspark.env.MazeDatasetGenerator;
 import org.fqlspark.io.Lease;
+import org.fqlspark.run.CheckpointFinder;
 import org.fqlspark.run.RunDirectory;
 import org.fqlspark.sweep.OgbenchNpz;
 import org.fqlspark.testing.MiniHadoop;
@@ -44,8 +46,11 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The shaded jar on a real YARN and HDFS (issue 22): {@code deploy/submit-yarn.sh}, cluster deploy mode, submits
  * {@code generate}, {@code train} (2 executors) and {@code evaluate} with every path on {@code hdfs://} to Hadoop's
- * MiniYARNCluster and MiniDFSCluster ({@link MiniHadoop}); YARN reports SUCCEEDED for them and FAILED for a bad input, a
- * dataset written over without {@code --overwrite}, and a run directory whose lease another driver holds.
+ * MiniYARNCluster and MiniDFSCluster ({@link MiniHadoop}); YARN reports SUCCEEDED for them and for {@code ingest} of an
+ * {@code .npz} on HDFS, and FAILED for a bad input, a dataset written over without {@code --overwrite}, a run directory
+ * whose lease another driver holds and a training that diverges. A training whose application master (its driver) is
+ * killed with SIGKILL after its first checkpoint is FAILED; {@code train --resume} takes the dead driver's lease over at
+ * once and ends with the uninterrupted run's parameters, bit for bit.
  *
  * <p>The script runs as a user runs it: {@code HADOOP_CONF_DIR} names the configuration the mini clusters wrote, and
  * {@code SPARK_HOME} a Spark installation made of the jars Spark 3.5 ships (the build's provided classpath and
@@ -63,6 +68,7 @@ class YarnHdfsIT {
 
     private static final String DATA = "hdfs:///fql/data/generated";
     private static final String RUN = "hdfs:///fql/runs/r1";
+    private static final int STEPS = 40;
 
     private static Path root;
     private static MiniHadoop hadoop;
@@ -103,9 +109,7 @@ class YarnHdfsIT {
         FileSystem fs = hadoop.fs();
         assertTrue(fs.exists(new org.apache.hadoop.fs.Path(DATA + "/manifest.json")), "the dataset's manifest on HDFS");
 
-        Submission train = submit(2, "train", "--data", DATA, "--run-dir", RUN, "--workers", "2", "--steps", "10",
-                "--averaging-frequency", "5", "--checkpoint-every", "1", "--seed", "3", "--hidden-dims", "16,16",
-                "--batch-size", "32", "--flow-steps", "3", "--no-progress");
+        Submission train = submit(2, train(RUN));
         train.assertFinal(FinalApplicationStatus.SUCCEEDED);
         assertTrue(fs.exists(new org.apache.hadoop.fs.Path(RUN + "/" + RunDirectory.RESULT)), "result.json on HDFS");
         assertFalse(fs.exists(new org.apache.hadoop.fs.Path(RUN + "/" + Lease.FILE)), "the lease is released at the end");
@@ -192,6 +196,90 @@ class YarnHdfsIT {
         assertFalse(hadoop.fs().exists(new org.apache.hadoop.fs.Path(run + "/" + RunDirectory.RESULT)), "no result.json for a diverged run");
     }
 
+    @Test
+    @Order(6)
+    void aTrainingWhoseApplicationMasterIsKilledResumesToTheUninterruptedRunsParameters() throws Exception {
+        FileSystem fs = hadoop.fs();
+        Assumptions.assumeTrue(fs.exists(new org.apache.hadoop.fs.Path(RUN + "/" + RunDirectory.RESULT)), "the run the first test trains");
+        String run = "hdfs:///fql/runs/am-killed";
+        org.apache.hadoop.fs.Path lease = new org.apache.hadoop.fs.Path(run + "/" + Lease.FILE);
+        Started started = start(2, train(run));
+        long killedPid;
+        try {
+            // the driver runs in the application master: SIGKILL it (a lost node, an OOM kill) after its first checkpoint
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            while (!(fs.exists(lease) && !CheckpointFinder.candidates(fs, new org.apache.hadoop.fs.Path(run)).isEmpty())) {
+                assertTrue(started.process().isAlive(), "spark-submit ended before the first checkpoint:\n" + Files.readString(started.log()));
+                assertTrue(System.nanoTime() < deadline, "no checkpoint within 5 minutes:\n" + Files.readString(started.log()));
+                Thread.sleep(50);
+            }
+            ProcessHandle am = applicationMaster(started.applicationId());
+            killedPid = am.pid();
+            assertTrue(am.destroyForcibly(), "SIGKILL to the application master " + am.pid());
+            am.onExit().get(1, TimeUnit.MINUTES);
+        } catch (Throwable e) {
+            started.process().destroyForcibly();
+            throw e;
+        }
+        Submission killed = started.await();
+        killed.assertFinal(FinalApplicationStatus.FAILED);
+        assertFalse(fs.exists(new org.apache.hadoop.fs.Path(run + "/" + RunDirectory.RESULT)), "killed before the end of its run");
+        long killedAt = CheckpointFinder.candidates(fs, new org.apache.hadoop.fs.Path(run)).get(0).step();
+        assertTrue(killedAt > 0 && killedAt < STEPS, "newest checkpoint of the killed run at step " + killedAt);
+        assertTrue(new String(read(fs, lease), StandardCharsets.UTF_8).contains("pid " + killedPid), "the killed driver's lease is still there");
+
+        List<String> resume = new ArrayList<>(List.of(train(run)));
+        resume.add("--resume");
+        Submission resumed = submit(2, resume.toArray(String[]::new));
+        resumed.assertFinal(FinalApplicationStatus.SUCCEEDED);
+        String log = resumed.driverLog();
+        assertTrue(log.contains("pid " + killedPid) && log.contains("no longer running") && log.contains("taken over"),
+                "the resumed driver takes the dead driver's lease over at once, saying so:\n" + log);
+        assertTrue(log.contains("(step " + killedAt + ")"), "resumed from the newest checkpoint (step " + killedAt + "):\n" + log);
+
+        FqlAgent.AgentState expected = newestState(fs, RUN);
+        FqlAgent.AgentState actual = newestState(fs, run);
+        assertEquals(STEPS, actual.step(), "step");
+        assertEquals(expected.step(), actual.step(), "step");
+        assertArrayEquals(expected.parameters(), actual.parameters(), "parameters");
+        assertArrayEquals(expected.targetParameters(), actual.targetParameters(), "target parameters");
+        assertArrayEquals(expected.adamM(), actual.adamM(), "Adam's first moments");
+        assertArrayEquals(expected.adamV(), actual.adamV(), "Adam's second moments");
+        System.out.printf(Locale.ROOT, "YarnHdfsIT: application master %d killed at step %d, resumed to step %d: bit-identical%n%s",
+                killedPid, killedAt, actual.step(), log.lines().filter(l -> l.startsWith("fql train:"))
+                        .map(l -> "YarnHdfsIT: resumed driver: " + l + "\n").reduce("", String::concat));
+    }
+
+    /** The test's training: 2 workers, 8 averaging rounds with a checkpoint after each. */
+    private static String[] train(String runDir) {
+        return new String[] {"train", "--data", DATA, "--run-dir", runDir, "--workers", "2", "--steps", Integer.toString(STEPS),
+                "--averaging-frequency", "5", "--checkpoint-every", "1", "--keep-checkpoints", "0", "--seed", "3",
+                "--hidden-dims", "16,16", "--batch-size", "32", "--flow-steps", "3", "--no-progress"};
+    }
+
+    private static FqlAgent.AgentState newestState(FileSystem fs, String run) throws IOException {
+        List<String> skipped = new ArrayList<>();
+        CheckpointFinder.Found found = CheckpointFinder.newest(fs, new org.apache.hadoop.fs.Path(run), skipped)
+                .orElseThrow(() -> new AssertionError("no checkpoint in " + run + ": " + skipped));
+        assertTrue(skipped.isEmpty(), skipped.toString());
+        return found.checkpoint().state();
+    }
+
+    /**
+     * The application master's JVM (YARN runs it on this machine): a java process whose command line names the
+     * application's first container (the container's launch script, a shell, names it too).
+     */
+    private static ProcessHandle applicationMaster(String applicationId) {
+        String container = "container_" + applicationId.substring("application_".length()) + "_01_000001";
+        List<ProcessHandle> found = ProcessHandle.allProcesses()
+                .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                .filter(p -> p.info().commandLine().map(c -> c.contains("org.apache.spark.deploy.yarn.ApplicationMaster")
+                        && c.contains(container)).orElse(false))
+                .toList();
+        assertEquals(1, found.size(), "one application master process for " + container + ": " + found);
+        return found.get(0);
+    }
+
     private static byte[] read(FileSystem fs, org.apache.hadoop.fs.Path p) throws IOException {
         try (var in = fs.open(p)) {
             return in.readAllBytes();
@@ -235,7 +323,38 @@ class YarnHdfsIT {
         }
     }
 
+    /** A spark-submit that is running: its process and log. */
+    private record Started(List<String> cmd, Process process, Path log, long t0) {
+
+        /** The YARN application it submitted, once spark-submit has printed it. */
+        String applicationId() throws Exception {
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+            while (true) {
+                Matcher m = APPLICATION_ID.matcher(Files.readString(log));
+                if (m.find()) return m.group();
+                assertTrue(process.isAlive() && System.nanoTime() < deadline, "no YARN application in the output of " + cmd + ":\n"
+                        + Files.readString(log));
+                Thread.sleep(50);
+            }
+        }
+
+        Submission await() throws Exception {
+            if (!process.waitFor(6, TimeUnit.MINUTES)) {
+                process.destroyForcibly().waitFor();
+                throw new AssertionError("spark-submit did not end within 6 minutes:\n" + Files.readString(log));
+            }
+            String output = Files.readString(log);
+            Matcher m = APPLICATION_ID.matcher(output);
+            assertTrue(m.find(), "no YARN application in the output of " + cmd + ":\n" + output);
+            return new Submission(process.exitValue(), output, m.group(), (System.nanoTime() - t0) / 1e9);
+        }
+    }
+
     private static Submission submit(int executors, String... args) throws Exception {
+        return start(executors, args).await();
+    }
+
+    private static Started start(int executors, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("bash", DeployFiles.deploy().resolve("submit-yarn.sh").toString()));
         cmd.addAll(List.of(args));
         Path log = Files.createTempFile(root, "submit-" + args[0] + "-", ".log");
@@ -255,14 +374,7 @@ class YarnHdfsIT {
         long t0 = System.nanoTime();
         Process p = pb.start();
         p.getOutputStream().close();
-        if (!p.waitFor(6, TimeUnit.MINUTES)) {
-            p.destroyForcibly().waitFor();
-            throw new AssertionError("spark-submit did not end within 6 minutes:\n" + Files.readString(log));
-        }
-        String output = Files.readString(log);
-        Matcher m = APPLICATION_ID.matcher(output);
-        assertTrue(m.find(), "no YARN application in the output of " + cmd + ":\n" + output);
-        return new Submission(p.exitValue(), output, m.group(), (System.nanoTime() - t0) / 1e9);
+        return new Started(cmd, p, log, t0);
     }
 
     /**
@@ -292,7 +404,11 @@ class YarnHdfsIT {
                 // of them (Spark's own setting) before the training's placement check (60 s) begins
                 "spark.scheduler.minRegisteredResourcesRatio 1.0",
                 "spark.scheduler.maxRegisteredResourcesWaitingTime 240s",
-                "spark.yarn.report.interval 2s"));
+                "spark.yarn.report.interval 2s",
+                // every container is a JVM that lives for seconds on 2 shared cores: C1 alone and the serial collector
+                // start it sooner (the arithmetic is Java's at every compilation level: the same bits)
+                "spark.driver.defaultJavaOptions -XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+                "spark.executor.defaultJavaOptions -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"));
         // the CPU settings this machine's BLAS needs (docs/platform-notes.md) reach the containers as a cluster's
         // administrator would pass them
         System.getenv().forEach((k, v) -> {
@@ -307,7 +423,7 @@ class YarnHdfsIT {
         Files.writeString(submit, String.join("\n",
                 "#!/usr/bin/env bash",
                 "SPARK_HOME=\"$(cd \"$(dirname \"$0\")/..\" && pwd)\"",
-                "exec \"$JAVA_HOME/bin/java\" -Xmx384m -cp \"${SPARK_CONF_DIR:-$SPARK_HOME/conf}:${HADOOP_CONF_DIR:-}:$SPARK_HOME/jars/*\" "
+                "exec \"$JAVA_HOME/bin/java\" -Xmx384m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp \"${SPARK_CONF_DIR:-$SPARK_HOME/conf}:${HADOOP_CONF_DIR:-}:$SPARK_HOME/jars/*\" "
                         + "org.apache.spark.deploy.SparkSubmit \"$@\"", ""));
         assertTrue(submit.toFile().setExecutable(true));
         return home;
