@@ -45,9 +45,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The shaded jar on a real YARN and HDFS (issue 22): {@code deploy/submit-yarn.sh}, cluster deploy mode, submits
- * {@code generate}, {@code train} (2 executors) and {@code evaluate} with every path on {@code hdfs://} to Hadoop's
- * MiniYARNCluster and MiniDFSCluster ({@link MiniHadoop}); YARN reports SUCCEEDED for them and for {@code ingest} of an
- * {@code .npz} on HDFS, and FAILED for a bad input, a dataset written over without {@code --overwrite}, a run directory
+ * {@code ingest} (of an OGBench-style {@code .npz} on HDFS), {@code train} (2 executors) and {@code evaluate} with every
+ * path on {@code hdfs://} to Hadoop's MiniYARNCluster and MiniDFSCluster ({@link MiniHadoop}); YARN reports SUCCEEDED
+ * for them, and FAILED for a bad input, a dataset written over without {@code --overwrite}, a run directory
  * whose lease another driver holds and a training that diverges. A training whose application master (its driver) is
  * killed with SIGKILL after its first checkpoint is FAILED; {@code train --resume} takes the dead driver's lease over at
  * once and ends with the uninterrupted run's parameters, bit for bit.
@@ -66,9 +66,9 @@ class YarnHdfsIT {
             ".*/(org/slf4j/|com/fasterxml/jackson/core/|com/ning/compress-lzf/|org/apache/commons/commons-lang3/|org/apache/spark/spark-yarn_).*\\.jar");
     private static final Pattern APPLICATION_ID = Pattern.compile("application_\\d+_\\d+");
 
-    private static final String DATA = "hdfs:///fql/data/generated";
+    private static final String DATA = "hdfs:///fql/data/maze";
     private static final String RUN = "hdfs:///fql/runs/r1";
-    private static final int STEPS = 40;
+    private static final int STEPS = 80;
 
     private static Path root;
     private static MiniHadoop hadoop;
@@ -102,10 +102,11 @@ class YarnHdfsIT {
 
     @Test
     @Order(1)
-    void generateTrainAndEvaluateOnHdfsSucceed() throws Exception {
-        Submission generate = submit(2, "generate", "--env", "pointmaze-medium", "--kind", "stitch", "--episodes", "12",
-                "--episode-length", "40", "--shards", "2", "--output", DATA);
-        generate.assertFinal(FinalApplicationStatus.SUCCEEDED);
+    void ingestTrainAndEvaluateOnHdfsSucceed() throws Exception {
+        // an OGBench-style .npz of the built-in maze, put on HDFS as a user's download would be
+        String input = npzOnHdfs("maze.npz", null);
+        Submission ingest = submit(2, "ingest", "--input", input, "--output", DATA, "--shards", "2");
+        ingest.assertFinal(FinalApplicationStatus.SUCCEEDED);
         FileSystem fs = hadoop.fs();
         assertTrue(fs.exists(new org.apache.hadoop.fs.Path(DATA + "/manifest.json")), "the dataset's manifest on HDFS");
 
@@ -137,7 +138,7 @@ class YarnHdfsIT {
     void aDatasetIsNotWrittenOverWithoutOverwrite() throws Exception {
         FileSystem fs = hadoop.fs();
         org.apache.hadoop.fs.Path manifest = new org.apache.hadoop.fs.Path(DATA + "/manifest.json");
-        Assumptions.assumeTrue(fs.exists(manifest), "the dataset the first test generates");
+        Assumptions.assumeTrue(fs.exists(manifest), "the dataset the first test ingests");
         byte[] before = read(fs, manifest);
         Submission again = submit(1, "generate", "--env", "pointmaze-medium", "--kind", "stitch", "--episodes", "12",
                 "--episode-length", "40", "--seed", "7", "--output", DATA);
@@ -150,7 +151,7 @@ class YarnHdfsIT {
     @Order(4)
     void aSecondDriverIsRefusedTheRunDirectoryWhoseLeaseIsHeld() throws Exception {
         FileSystem fs = hadoop.fs();
-        Assumptions.assumeTrue(fs.exists(new org.apache.hadoop.fs.Path(DATA + "/manifest.json")), "the dataset the first test generates");
+        Assumptions.assumeTrue(fs.exists(new org.apache.hadoop.fs.Path(DATA + "/manifest.json")), "the dataset the first test ingests");
         String run = "hdfs:///fql/runs/held";
         try (Lease held = Lease.acquire(fs, new org.apache.hadoop.fs.Path(run), "run directory")) {
             Submission second = submit(1, "train", "--data", DATA, "--run-dir", run, "--steps", "2", "--hidden-dims", "16,16",
@@ -169,19 +170,9 @@ class YarnHdfsIT {
 
     @Test
     @Order(5)
-    void anIngestedFileAndATrainingThatDivergesOnItReportTheirStatus() throws Exception {
+    void aTrainingThatDivergesOnAnIngestedFileFails() throws Exception {
         // an OGBench-style .npz on HDFS whose rewards are finite but huge: ingest accepts it, training overflows
-        MazeDatasetGenerator.Config config = new MazeDatasetGenerator.Config("pointmaze-medium", DatasetKind.STITCH, 12, 40, 0.5, 5);
-        TransitionData d = MazeDatasetGenerator.generate(config);
-        float[] rewards = new float[d.size()];
-        java.util.Arrays.fill(rewards, 1e30f);
-        TransitionData poisoned = new TransitionData(d.obsDim(), d.actionDim(), d.observations(), d.actions(), rewards, d.masks(),
-                d.terminals(), d.nextObservations(), d.episodeIds(), d.stepIndices());
-        Path npz = root.resolve("poisoned.npz");
-        OgbenchNpz.write(poisoned, npz);
-        String input = "hdfs:///fql/in/poisoned.npz";
-        hadoop.fs().copyFromLocalFile(new org.apache.hadoop.fs.Path(npz.toUri()), new org.apache.hadoop.fs.Path(input));
-
+        String input = npzOnHdfs("poisoned.npz", 1e30f);
         String data = "hdfs:///fql/data/poisoned";
         Submission ingest = submit(1, "ingest", "--input", input, "--output", data, "--shards", "2");
         ingest.assertFinal(FinalApplicationStatus.SUCCEEDED);
@@ -250,11 +241,30 @@ class YarnHdfsIT {
                         .map(l -> "YarnHdfsIT: resumed driver: " + l + "\n").reduce("", String::concat));
     }
 
-    /** The test's training: 2 workers, 8 averaging rounds with a checkpoint after each. */
+    /** The test's training: 2 workers, 16 averaging rounds with a checkpoint after each (a kill after the first lands mid-run). */
     private static String[] train(String runDir) {
         return new String[] {"train", "--data", DATA, "--run-dir", runDir, "--workers", "2", "--steps", Integer.toString(STEPS),
                 "--averaging-frequency", "5", "--checkpoint-every", "1", "--keep-checkpoints", "0", "--seed", "3",
                 "--hidden-dims", "16,16", "--batch-size", "32", "--flow-steps", "3", "--no-progress"};
+    }
+
+    /**
+     * An OGBench-style {@code .npz} of the built-in medium maze (12 episodes of 40 steps) on HDFS, with its own rewards
+     * or, where {@code everyReward} is given, that reward everywhere; returns its {@code hdfs:///} path.
+     */
+    private static String npzOnHdfs(String name, Float everyReward) throws IOException {
+        TransitionData d = MazeDatasetGenerator.generate(new MazeDatasetGenerator.Config("pointmaze-medium", DatasetKind.STITCH, 12, 40, 0.5, 5));
+        float[] rewards = d.rewards().clone();
+        if (everyReward != null) {
+            java.util.Arrays.fill(rewards, everyReward);
+        }
+        TransitionData scaled = new TransitionData(d.obsDim(), d.actionDim(), d.observations(), d.actions(), rewards, d.masks(),
+                d.terminals(), d.nextObservations(), d.episodeIds(), d.stepIndices());
+        Path npz = root.resolve(name);
+        OgbenchNpz.write(scaled, npz);
+        String input = "hdfs:///fql/in/" + name;
+        hadoop.fs().copyFromLocalFile(new org.apache.hadoop.fs.Path(npz.toUri()), new org.apache.hadoop.fs.Path(input));
+        return input;
     }
 
     private static FqlAgent.AgentState newestState(FileSystem fs, String run) throws IOException {
