@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the GPU check bundle (issue 20, "Ready for a GPU machine"): one folder under 60 MiB that runs on a Linux
-# x86-64 machine with a GPU driver but no Java and no network: a jlink runtime (java.base, java.management,
-# jdk.unsupported), the agent's classes, the jars the OpenCL backend needs (JavaCPP, the OpenCL preset with its ICD
-# loader, Jackson; no Spark, no ND4J), the golden dumps and run.sh.
+# x86-64 machine with a GPU driver but no Java and no network: a jlink runtime (java.base, java.logging,
+# java.management, jdk.unsupported), the agent's classes, the jars the OpenCL backend needs (JavaCPP, the OpenCL preset
+# with its ICD loader, JOCL and jocl-blast for CLBlast, Jackson; no Spark, no ND4J), the golden dumps and run.sh.
 #
 #   tools/gpu-check/build.sh [OUTPUT_DIR]        default: tools/gpu-check/target/fql-gpu-check
 #
@@ -39,16 +39,16 @@ copied=0
 IFS=: read -ra jars <<< "$CP"
 for j in "${jars[@]}"; do
   case "$(basename "$j")" in
-    javacpp-1.*.jar | opencl-*.jar | jackson-core-2.*.jar | jackson-databind-2.*.jar | jackson-annotations-2.*.jar)
+    javacpp-1.*.jar | opencl-*.jar | jocl-*.jar | jackson-core-2.*.jar | jackson-databind-2.*.jar | jackson-annotations-2.*.jar)
       cp "$j" "$OUT/lib/"
       copied=$((copied + 1)) ;;
   esac
 done
-if [ "$copied" -ne 7 ]; then
-  echo "build.sh: expected 7 jars (javacpp and its linux-x86_64 natives, opencl and its natives, 3 Jackson), found $copied in the classpath" >&2
+if [ "$copied" -ne 9 ]; then
+  echo "build.sh: expected 9 jars (javacpp and its linux-x86_64 natives, opencl and its natives, jocl and jocl-blast, 3 Jackson), found $copied in the classpath" >&2
   exit 1
 fi
-"$JLINK" --add-modules java.base,java.management,jdk.unsupported --strip-debug --no-header-files --no-man-pages --compress=2 \
+"$JLINK" --add-modules java.base,java.logging,java.management,jdk.unsupported --strip-debug --no-header-files --no-man-pages --compress=2 \
   --output "$OUT/runtime"
 cp "$ROOT"/spark-jobs/fql-agent/src/test/resources/golden/*.json "$OUT/golden/"
 cp "$HERE/run.sh" "$OUT/run.sh"

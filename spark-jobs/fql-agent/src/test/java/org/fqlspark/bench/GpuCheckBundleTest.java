@@ -49,7 +49,9 @@ class GpuCheckBundleTest {
         try (Stream<Path> golden = Files.list(root.resolve("spark-jobs/fql-agent/src/test/resources/golden"))) {
             dumps = golden.filter(p -> p.getFileName().toString().endsWith(".json")).count();
         }
-        assertEquals(dumps, out.stream().filter(l -> l.startsWith("conformance ") && l.contains(" PASS: ")).count(), all);
+        // every dump with each GEMM: CLBlast (the default) and the tiled kernel
+        assertEquals(2 * dumps, out.stream().filter(l -> l.startsWith("conformance ") && l.contains(" PASS: ")).count(), all);
+        assertTrue(all.contains("GEMM: CLBlast") && all.contains("GEMM: own tiled kernel"), all);
         assertTrue(out.stream().anyMatch(l -> l.contains("per step: ") && l.contains(" blocking waits")), all);
         assertTrue(out.contains("GPU check: conformance PASS"), all);
     }

@@ -107,6 +107,12 @@ public final class OpenClTensorOps implements TensorOps {
     private final List<FloatPointer> retired = new ArrayList<>();
     private FloatPointer readBack = new FloatPointer(1L << 12);
 
+    /** The system property that picks the GEMM: {@code auto} (CLBlast where it loads), {@code clblast} or {@code tiled}. */
+    public static final String GEMM_PROPERTY = ClBlastGemm.PROPERTY;
+
+    /** CLBlast for GEMM, or null for the tiled kernel of {@code fql_kernels.cl} ({@code -Dfql.opencl.gemm}, see {@link ClBlastGemm}). */
+    private final ClBlastGemm clblast;
+
     private long launches;
     private long uploads;
     private long downloads;
@@ -121,6 +127,7 @@ public final class OpenClTensorOps implements TensorOps {
 
     public OpenClTensorOps(OpenClDevices.Device device) {
         this.rt = OpenClRuntime.of(device);
+        this.clblast = ClBlastGemm.select(rt.queue);
         CREATED.incrementAndGet();
         // the kernel objects go with the instance (the map, not the instance, is what the action holds)
         Map<String, _cl_kernel> own = kernels;
@@ -166,8 +173,19 @@ public final class OpenClTensorOps implements TensorOps {
 
     @Override
     public String describe() {
-        return String.format(Locale.ROOT, "OpenCL on %s; kernels compiled in %.1f s [%s]; GEMM: own tiled kernel (%dx%d tiles, %dx%d per work-item)",
-                rt.device.describe(), rt.buildSeconds, rt.buildOptions, OpenClRuntime.TS, OpenClRuntime.TS, OpenClRuntime.RT, OpenClRuntime.RT);
+        return String.format(Locale.ROOT, "OpenCL on %s; kernels compiled in %.1f s [%s]; GEMM: %s", rt.device.describe(), rt.buildSeconds,
+                rt.buildOptions, gemmName());
+    }
+
+    /** Which GEMM this instance runs: CLBlast, or the tiled kernel (with why, where CLBlast was wanted but cannot load). */
+    public String gemmName() {
+        if (clblast != null) {
+            return "CLBlast 1.5.2 (jocl-blast)";
+        }
+        String tiled = String.format(Locale.ROOT, "own tiled kernel (%dx%d tiles, %dx%d per work-item)", OpenClRuntime.TS, OpenClRuntime.TS,
+                OpenClRuntime.RT, OpenClRuntime.RT);
+        String why = ClBlastGemm.unavailableReason();
+        return why == null ? tiled + ", -D" + ClBlastGemm.PROPERTY + "=tiled" : tiled + "; CLBlast unavailable: " + why;
     }
 
     private static ClTensor t(Tensor t) {
@@ -417,6 +435,15 @@ public final class OpenClTensorOps implements TensorOps {
                     + ", c " + cRows + "x" + c.cols());
         }
         if (m == 0 || n == 0) {
+            return;
+        }
+        if (clblast != null) {
+            ClTensor ca = t(a);
+            ClTensor cb = t(b);
+            ClTensor cc = t(c);
+            clblast.sgemm(batch, transposeA, transposeB, m, n, k, ca.storage.mem, ca.offset, a.cols(), aStride,
+                    cb.storage.mem, cb.offset, b.cols(), bStride, beta, cc.storage.mem, cc.offset, c.cols(), cStride);
+            launches++;   // one CLBlast call: one kernel for the sizes here (its direct GEMM), more for large ones
             return;
         }
         int tt = OpenClRuntime.TS / OpenClRuntime.RT;
