@@ -95,14 +95,8 @@ public final class DatasetReader {
                     throw new DatasetException(path, DatasetSchema.EPISODE_ID, "rows changed between the two read "
                             + "passes; is something writing to the dataset?");
                 }
-                System.arraycopy(c.obs, r * od, data.observations(), pos * od, od);
-                System.arraycopy(c.act, r * ad, data.actions(), pos * ad, ad);
-                System.arraycopy(c.next, r * od, data.nextObservations(), pos * od, od);
-                data.rewards()[pos] = c.rew[r];
-                data.masks()[pos] = c.mask[r];
-                data.terminals()[pos] = c.term[r];
-                data.episodeIds()[pos] = c.keys[r] >>> 31;
-                data.stepIndices()[pos] = (int) (c.keys[r] & Integer.MAX_VALUE);
+                data.set(pos, c.obs, c.act, c.next, r, c.rew[r], c.mask[r], c.term[r], c.keys[r] >>> 31,
+                        (int) (c.keys[r] & Integer.MAX_VALUE));
             }
         }
         long episodes = DatasetStatistics.episodes(data);

@@ -121,22 +121,14 @@ public final class TransitionCleaner {
      * Episode ids and step indices keep their source values, so the gap stays visible.
      */
     private static TransitionData without(TransitionData d, boolean[] drop, int keep) {
-        int od = d.obsDim();
-        int ad = d.actionDim();
-        TransitionData out = TransitionData.zeros(keep, od, ad);
+        TransitionData out = TransitionData.zeros(keep, d.obsDim(), d.actionDim());
         int n = d.size();
         int k = 0;
         for (int i = 0; i < n; i++) {
             if (drop[i]) continue;
-            System.arraycopy(d.observations(), i * od, out.observations(), k * od, od);
-            System.arraycopy(d.actions(), i * ad, out.actions(), k * ad, ad);
-            System.arraycopy(d.nextObservations(), i * od, out.nextObservations(), k * od, od);
-            out.rewards()[k] = d.rewards()[i];
-            out.masks()[k] = d.masks()[i];
             boolean brokenAfter = i + 1 < n && drop[i + 1] && d.episodeIds()[i + 1] == d.episodeIds()[i];
-            out.terminals()[k] = brokenAfter ? 1f : d.terminals()[i];
-            out.episodeIds()[k] = d.episodeIds()[i];
-            out.stepIndices()[k] = d.stepIndices()[i];
+            out.set(k, d.observations(), d.actions(), d.nextObservations(), i, d.rewards()[i], d.masks()[i],
+                    brokenAfter ? 1f : d.terminals()[i], d.episodeIds()[i], d.stepIndices()[i]);
             k++;
         }
         return out;

@@ -60,6 +60,22 @@ public record TransitionData(
                 new float[n], new float[n * obsDim], new long[n], new int[n]);
     }
 
+    /**
+     * Writes transition {@code at}: its observation, action and next observation from row {@code row} of the packed
+     * row-major arrays given (laid out with this data's dimensions), and its scalars.
+     */
+    public void set(int at, float[] obs, float[] act, float[] next, int row, float reward, float mask, float terminal,
+                    long episodeId, int stepIndex) {
+        System.arraycopy(obs, row * obsDim, observations, at * obsDim, obsDim);
+        System.arraycopy(act, row * actionDim, actions, at * actionDim, actionDim);
+        System.arraycopy(next, row * obsDim, nextObservations, at * obsDim, obsDim);
+        rewards[at] = reward;
+        masks[at] = mask;
+        terminals[at] = terminal;
+        episodeIds[at] = episodeId;
+        stepIndices[at] = stepIndex;
+    }
+
     /** Number of transitions. */
     public int size() {
         return rewards.length;

@@ -170,14 +170,8 @@ public final class ShardLoader {
         for (int i = 0; i < n; i++) {
             Chunk c = parts.get(chunkOf[order[i]]);
             int r = rowOf[order[i]];
-            System.arraycopy(c.observations, r * obsDim, sorted.observations(), i * obsDim, obsDim);
-            System.arraycopy(c.nextObservations, r * obsDim, sorted.nextObservations(), i * obsDim, obsDim);
-            System.arraycopy(c.actions, r * actionDim, sorted.actions(), i * actionDim, actionDim);
-            sorted.rewards()[i] = c.rewards[r];
-            sorted.masks()[i] = c.masks[r];
-            sorted.terminals()[i] = c.terminals[r];
-            sorted.episodeIds()[i] = episodes[order[i]];
-            sorted.stepIndices()[i] = steps[order[i]];
+            sorted.set(i, c.observations, c.actions, c.nextObservations, r, c.rewards[r], c.masks[r], c.terminals[r],
+                    episodes[order[i]], steps[order[i]]);
         }
         return WorkerShard.of(worker, sorted);
     }
