@@ -443,7 +443,7 @@ public final class OpenClTensorOps implements TensorOps {
             ClTensor cc = t(c);
             clblast.sgemm(batch, transposeA, transposeB, m, n, k, ca.storage.mem, ca.offset, a.cols(), aStride,
                     cb.storage.mem, cb.offset, b.cols(), bStride, beta, cc.storage.mem, cc.offset, c.cols(), cStride);
-            launches++;   // one CLBlast call: one kernel for the sizes here (its direct GEMM), more for large ones
+            launches++;   // one CLBlast call, counted as one launch: the kernels CLBlast enqueues inside it are not seen here
             return;
         }
         int tt = OpenClRuntime.TS / OpenClRuntime.RT;
